@@ -1,0 +1,93 @@
+"""Base class of netdyn's specs and their file formats (TOML, JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from netdyn.errors import ConfigError
+
+S = TypeVar("S", bound="Spec")
+
+
+class Spec(BaseModel):
+    """Frozen, validated parameter record. Unknown keys are errors, not silently dropped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict of the parameters."""
+        return self.model_dump(mode="json")
+
+    def replace(self: S, **changes: Any) -> S:
+        """A validated copy with ``changes`` applied."""
+        return parse_config(type(self), {**self.to_dict(), **changes})
+
+
+def parse_config(spec_cls: type[S], data: Mapping[str, Any]) -> S:
+    """Validate ``data`` into ``spec_cls``; raise :class:`ConfigError` on the first bad field."""
+    try:
+        return spec_cls.model_validate(dict(data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        original = (err.get("ctx") or {}).get("error")
+        if isinstance(original, ConfigError):  # raised by a cross-field validator
+            raise original from None
+        field = ".".join(str(p) for p in err["loc"]) or spec_cls.__name__
+        value = err.get("input")
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key; expected one of {sorted(spec_cls.model_fields)}"
+        raise ConfigError(field, value, msg) from None
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("config", str(path), f"cannot read file: {exc.strerror}") from None
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ConfigError("config", str(path), "JSON config must be an object")
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", str(path), f"malformed TOML: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError("config", str(path), f"malformed JSON: {exc}") from None
+    raise ConfigError("config", str(path), "expected a .toml or .json file")
+
+
+def load_config(spec_cls: type[S], path: str | os.PathLike[str], **overrides: Any) -> S:
+    """Read a TOML or JSON file into ``spec_cls``; ``overrides`` win over the file's keys."""
+    data = _read_mapping(Path(path))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return parse_config(spec_cls, data)
+
+
+def save_config(spec: Spec, path: str | os.PathLike[str]) -> Path:
+    """Write ``spec`` to ``path`` (TOML or JSON by suffix) atomically."""
+    path = Path(path)
+    data = spec.to_dict()
+    if path.suffix.lower() == ".toml":
+        text = tomli_w.dumps({k: v for k, v in data.items() if v is not None})
+    elif path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2)
+    else:
+        raise ConfigError("path", str(path), "expected a .toml or .json file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as fh:
+        fh.write(text)
+    os.replace(fh.name, path)
+    return path

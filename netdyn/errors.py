@@ -1,0 +1,52 @@
+"""Exceptions raised by netdyn.
+
+Every error a user can provoke with bad input is a :class:`ConfigError` naming the field and
+the offending value; the CLI turns it into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NetdynError(Exception):
+    """Base class of all netdyn errors."""
+
+
+class ConfigError(NetdynError, ValueError):
+    """Invalid user input: names the field, the value and what is expected.
+
+    Parameters
+    ----------
+    field
+        Dotted name of the offending field (``"n_neurons"``, ``"sweep.scheduler"``).
+    value
+        The value that was given.
+    reason
+        What is wrong or what is expected.
+    """
+
+    def __init__(self, field: str, value: Any, reason: str):
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {field}={value!r}: {reason}")
+
+
+class NumericalInstabilityError(NetdynError, FloatingPointError):
+    """A simulation produced a non-finite value (NaN or inf).
+
+    Attributes give where and when: the integration step, the time in ms, the trajectory
+    (column of the batch) and the unit.
+    """
+
+    def __init__(self, step: int, time_ms: float, trajectory: int, unit: int, value: float):
+        self.step = step
+        self.time_ms = time_ms
+        self.trajectory = trajectory
+        self.unit = unit
+        self.value = value
+        super().__init__(
+            f"non-finite state ({value}) at step {step} (t = {time_ms:g} ms) in trajectory "
+            f"{trajectory}, unit {unit}; reduce dt_ms or the gain, or check the input"
+        )
