@@ -1,0 +1,1 @@
+"""The seed studies as pipelines: simulate -> analyse -> store -> figure."""

@@ -1,0 +1,321 @@
+"""Tests of netdyn.sweep: executors, resumable Zarr store, runner.
+
+Kept light for 2-core machines: tiny units, at most 2 worker processes at a time, every
+pool / cluster / subprocess closed or killed by the test that started it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import xarray as xr
+
+import _sweep_toy as toy
+from netdyn.errors import ConfigError
+from netdyn.sweep import SerialExecutor, SweepStore, open_executor, run_units
+from netdyn.sweep.executors import choose_start_method
+
+TOY_SCRIPT = Path(__file__).with_name("_sweep_toy.py")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _assert_same_results(a: Path, b: Path) -> None:
+    """Identical datasets (values, coords, attrs) and bit-identical data."""
+    ds_a, ds_b = SweepStore(a).open(load=True), SweepStore(b).open(load=True)
+    xr.testing.assert_identical(ds_a, ds_b)
+    for name in ds_a.variables:
+        assert ds_a[name].values.tobytes() == ds_b[name].values.tobytes(), name
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted in-process run of 8 units."""
+    out = tmp_path_factory.mktemp("ref") / "ref.zarr"
+    assert toy.run(out, 8, workers=0) == list(range(8))
+    return out
+
+
+# --------------------------------------------------------------------------- (a) executors
+
+
+@pytest.mark.parametrize(
+    "workers, start_method",
+    [(0, None), (1, None), (2, None), (2, "spawn")],
+    ids=["serial", "1-process", "2-processes", "2-spawned"],
+)
+def test_same_results_whatever_the_workers(reference, tmp_path, workers, start_method):
+    out = tmp_path / "s.zarr"
+    computed = toy.run(out, 8, sleep_s=0.02, workers=workers, start_method=start_method)
+    assert sorted(computed) == list(range(8))
+    _assert_same_results(out, reference)
+
+
+def test_same_results_on_dask_local_cluster(reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        out = tmp_path / "d.zarr"
+        computed = toy.run(out, 8, sleep_s=0.02, workers=None,
+                           scheduler=cluster.scheduler_address)
+        with distributed.Client(cluster, set_as_default=False) as client:
+            pinned = client.run(toy.worker_threads, None)
+    assert sorted(computed) == list(range(8))
+    _assert_same_results(out, reference)
+    for info in pinned.values():
+        assert info["env"]["NUMBA_NUM_THREADS"] == "1"
+        assert all(n == 1 for n in info["pools"])
+
+
+@pytest.mark.parametrize("start_method", [None, "spawn"])
+def test_workers_pin_threads(start_method):
+    assert choose_start_method() in ("fork", "spawn")
+    env_before = dict(os.environ)
+    with open_executor(workers=1, start_method=start_method) as executor:
+        info = executor.submit(toy.worker_threads, None).result()
+    assert info["pid"] != os.getpid()
+    assert info["env"] == {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    assert all(n == 1 for n in info["pools"])
+    assert dict(os.environ) == env_before  # the parent's environment is left as it was
+
+
+def test_zarr_io_threads_do_not_prevent_fork(tmp_path):
+    import threading
+
+    from netdyn.sweep.executors import _thread_matters
+
+    SweepStore.create_or_open(tmp_path / "z.zarr", toy.make_template(2), "unit",
+                              toy.config_json(2)).pending()
+    zarr_threads = [t for t in threading.enumerate() if t.name == "zarr_io"]
+    assert zarr_threads and not any(_thread_matters(t) for t in zarr_threads)
+    busy = threading.Thread(target=time.sleep, args=(0.2,))
+    busy.start()
+    try:
+        assert _thread_matters(busy) and choose_start_method() == "spawn"
+    finally:
+        busy.join()
+
+
+def test_serial_executor_and_bad_workers():
+    with open_executor(workers=0) as executor:
+        assert isinstance(executor, SerialExecutor)
+        assert executor.submit(pow, 2, 5).result() == 32
+        assert isinstance(executor.submit(pow, "a", 2).exception(), TypeError)
+    for bad in (-1, 1.5, "2", True):
+        with pytest.raises(ConfigError) as info:
+            with open_executor(workers=bad):
+                pass
+        assert info.value.field == "workers"
+
+
+# --------------------------------------------------------------------------- (b) resume
+
+
+def _completed(out: Path) -> int:
+    try:
+        return int(SweepStore(out).completed_mask().sum())
+    except ConfigError:  # not created yet
+        return 0
+
+
+def _run_toy(out: Path, **kwargs) -> subprocess.Popen:
+    cmd = [sys.executable, str(TOY_SCRIPT), str(out), "--units", "8", "--sleep", "0.4",
+           "--workers", "2"]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
+
+
+def test_killed_run_resumes_to_the_same_numbers(reference, tmp_path):
+    out = tmp_path / "killed.zarr"
+    proc = _run_toy(out)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while _completed(out) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the sweep did not start"
+            time.sleep(0.05)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        # the orphaned pool workers notice their parent is gone and exit
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"orphaned workers still alive: {alive}"
+    finally:
+        for p in [proc, *workers]:  # only what this test started
+            try:
+                p.kill()
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                pass
+        proc.communicate()
+
+    store = SweepStore(out)
+    pending = store.pending()
+    assert 2 <= 8 - len(pending) < 8, "the kill must hit the run half-way"
+    assert not store.is_complete
+
+    rerun = _run_toy(out)
+    stdout, stderr = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, stderr
+    computed = json.loads(stdout.strip().splitlines()[-1])
+    assert sorted(computed) == sorted(pending)
+    assert SweepStore(out).is_complete
+    _assert_same_results(out, reference)
+
+
+def test_unit_with_data_but_no_flag_is_recomputed(reference, tmp_path):
+    """What a kill between a unit's data write and its flag leaves behind."""
+    out = tmp_path / "torn.zarr"
+    store = SweepStore.create_or_open(out, toy.make_template(8), "unit", toy.config_json(8))
+    junk = toy.toy_unit(2, root_seed=toy.ROOT_SEED, n_units=8) * 0 + 7
+    store.write_unit(2, junk)
+    store._flags[2] = False  # data landed, flag not
+    assert 2 in store.pending()
+    assert sorted(toy.run(out, 8, workers=0)) == list(range(8))
+    _assert_same_results(out, reference)
+
+
+def test_rerun_of_a_finished_sweep_computes_nothing(reference):
+    assert toy.run(reference, 8, workers=0) == []
+
+
+# --------------------------------------------------------------------------- (c) store
+
+
+def test_other_configuration_is_refused(reference, tmp_path):
+    before = {p: p.stat().st_mtime_ns for p in reference.rglob("*")}
+    with pytest.raises(ConfigError) as info:
+        SweepStore.create_or_open(reference, toy.make_template(8), "unit",
+                                  toy.config_json(8, root_seed=1))
+    assert info.value.field == "out"
+    assert "different configuration" in str(info.value) and "root_seed" in str(info.value)
+    assert {p: p.stat().st_mtime_ns for p in reference.rglob("*")} == before
+
+
+def test_non_store_paths_are_refused(tmp_path):
+    a_file = tmp_path / "file.zarr"
+    a_file.write_text("x")
+    a_dir = tmp_path / "dir"
+    a_dir.mkdir()
+    (a_dir / "notes.txt").write_text("mine")
+    for path in (a_file, a_dir):
+        with pytest.raises(ConfigError) as info:
+            SweepStore.create_or_open(path, toy.make_template(2), "unit", toy.config_json(2))
+        assert info.value.field == "out"
+    assert sorted(os.listdir(a_dir)) == ["notes.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["dir", "file.zarr"]  # no temporary left
+
+
+def test_bad_template_writes_nothing(tmp_path):
+    with pytest.raises(ValueError):
+        SweepStore.create_or_open(tmp_path / "x.zarr", toy.make_template(2), "trial", "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_layout_and_unit_checks(tmp_path):
+    out = tmp_path / "s.zarr"
+    store = SweepStore.create_or_open(out, toy.make_template(3), "unit", toy.config_json(3))
+    assert store.pending() == [0, 1, 2] and not store.is_complete
+    ds = store.open()
+    assert ds["trace"].encoding["chunks"] == (1, toy.N_TIME)
+    assert ds.attrs["config"] == toy.config_json(3) and "netdyn_version" in ds.attrs
+    good = toy.toy_unit(1, root_seed=toy.ROOT_SEED, n_units=3)
+    with pytest.raises(ValueError, match="variables"):
+        store.write_unit(0, good.drop_vars("mean"))
+    with pytest.raises(ValueError, match="shape"):
+        store.write_unit(0, good.isel(time=slice(3)).drop_vars("time"))
+    with pytest.raises(KeyError):
+        store.write_unit(7, good)
+    store.write_unit(1, good.transpose())
+    assert store.pending() == [0, 2]
+    loaded = store.open(load=True)
+    np.testing.assert_array_equal(loaded["trace"].sel(unit=1), good["trace"])
+    assert np.isnan(loaded["trace"].sel(unit=0)).all()
+
+
+# --------------------------------------------------------------------------- runner errors
+
+
+def test_unit_failure_names_the_unit_and_keeps_finished_units(tmp_path):
+    out = tmp_path / "f.zarr"
+    store = SweepStore.create_or_open(out, toy.make_template(8), "unit", toy.config_json(8))
+    fn = functools.partial(toy.failing_unit, bad=3)
+    with open_executor(workers=0) as executor:
+        with pytest.raises(FloatingPointError) as info:
+            run_units(fn, store.pending(), store=store, executor=executor, progress=False)
+    assert any("unit=3" in note for note in info.value.__notes__)
+    assert store.pending() == [3, 4, 5, 6, 7]
+
+
+def test_unpicklable_function_is_refused_before_running(tmp_path):
+    store = SweepStore.create_or_open(tmp_path / "p.zarr", toy.make_template(2), "unit",
+                                      toy.config_json(2))
+    with open_executor(workers=1) as executor:
+        with pytest.raises(TypeError, match="pickled"):
+            run_units(lambda u: u, store.pending(), store=store, executor=executor)
+    assert store.pending() == [0, 1]
+
+
+# --------------------------------------------------------------------------- (d) scheduler
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1:8786", "http://127.0.0.1:8786", "tcp://", "tcp://host:99999",
+                "tcp://a b:1", 8786]
+)
+def test_malformed_scheduler_address(address):
+    start = time.monotonic()
+    with pytest.raises(ConfigError) as info:
+        with open_executor(scheduler=address):
+            pass
+    assert info.value.field == "scheduler" and info.value.value == address
+    assert time.monotonic() - start < 1
+
+
+def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path):
+    address = "tcp://127.0.0.1:1"
+    start = time.monotonic()
+    with pytest.raises(ConfigError) as info:
+        toy.run(tmp_path / "never.zarr", 4, workers=None, scheduler=address)
+    elapsed = time.monotonic() - start
+    assert info.value.field == "scheduler" and info.value.value == address
+    assert "cannot connect" in str(info.value)
+    assert elapsed < 10
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- (e) mpi
+
+
+def test_mpi_without_mpi4py(monkeypatch):
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("mpi4py is installed")
+    with pytest.raises(ConfigError) as info:
+        with open_executor(use_mpi=True):
+            pass
+    assert info.value.field == "mpi" and "netdyn[mpi]" in str(info.value)
+
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")  # as under mpirun
+    with pytest.raises(ConfigError) as info:
+        with open_executor(workers=2):
+            pass
+    assert info.value.field == "mpi" and "OMPI_COMM_WORLD_SIZE" in str(info.value.value)
+    with open_executor(workers=0) as executor:  # explicit serial debugging still works
+        assert isinstance(executor, SerialExecutor)
+    with pytest.raises(ConfigError) as info:
+        with open_executor(scheduler="tcp://127.0.0.1:8786", use_mpi=True):
+            pass
+    assert info.value.field == "scheduler"
