@@ -5,9 +5,8 @@ x twins as one batch, reduce to the twin divergence while simulating, estimate t
 Lyapunov exponent with the seed's twin-trajectory method, write the session into
 ``results.zarr`` as soon as it is done, then write ``summary.json`` and the figure.
 
-Batch layout of a session: for gain index ``gi``, columns ``gi*2T + t`` hold trial ``t`` and
-columns ``gi*2T + T + t`` its twin (``T`` trials), so one sparse product advances every
-trajectory of the session at once.
+Batch layout of a session (:func:`_batch_layout`): all gains x trials, then all their twins,
+so one sparse product advances every trajectory of the session at once.
 """
 
 from __future__ import annotations
@@ -55,11 +54,16 @@ def session_network(config: ChaosConfig, session: int) -> tuple[RateNetwork, np.
 
 
 def _batch_layout(config: ChaosConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gains per column and the (reference, twin) columns of every pair, pair = (g, trial)."""
+    """Gains per column and the (reference, twin) columns of every pair, pair = (g, trial).
+
+    Columns ``gi*T + t`` hold trial ``t`` at gain index ``gi``; its twin is ``G*T`` columns
+    further (``G`` gains, ``T`` trials): the two halves of the batch are contiguous, which
+    makes the twin distance a contiguous pass over each row.
+    """
     n_g, n_t = len(config.gains), config.trials
-    gain = np.repeat(np.asarray(config.gains, dtype=np.float64), 2 * n_t)
-    ref = (np.arange(n_g)[:, None] * 2 * n_t + np.arange(n_t)[None, :]).ravel()
-    return gain, ref, ref + n_t
+    gain = np.tile(np.repeat(np.asarray(config.gains, dtype=np.float64), n_t), 2)
+    ref = np.arange(n_g * n_t)
+    return gain, ref, ref + n_g * n_t
 
 
 def simulate_session(config_json: str, session: int) -> xr.Dataset:
@@ -71,14 +75,11 @@ def simulate_session(config_json: str, session: int) -> xr.Dataset:
     network, r0 = session_network(config, session)
     gain, ref_cols, twin_cols = _batch_layout(config)
     n_g, n_t, n = len(config.gains), config.trials, config.n_neurons
-    start = np.empty((n, 2 * n_t * n_g))
-    for gi in range(n_g):
-        base = gi * 2 * n_t
-        start[:, base : base + n_t] = r0.T
-        start[:, base + n_t : base + 2 * n_t] = r0.T + config.perturbation
+    start = np.tile(r0.T, (1, 2 * n_g))  # (n, 2 G T): every gain starts from the same r0
+    start[:, n_g * n_t :] += config.perturbation
 
     n_example = min(config.n_steps, int(round(config.example_duration_ms / config.dt_ms)))
-    example_cols = np.stack([ref_cols, twin_cols], axis=1).reshape(n_g, n_t, 2)[:, config.trial_index, :]
+    example_cols = np.stack([ref_cols, twin_cols], axis=1).reshape(n_g, n_t, 2)[:, config.trial_index, :]  # (g, twin)
     divergence = TwinDivergence(ref_cols, twin_cols)
     example = SampledUnits([config.unit_index], trajectories=example_cols.ravel())
     integrate(
