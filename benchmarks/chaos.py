@@ -93,7 +93,7 @@ def peak_rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-steps", type=int, default=200, help="steps timed for the baselines")
+    parser.add_argument("--baseline-steps", type=int, default=700, help="steps timed for the baselines")
     parser.add_argument("--json", action="store_true", help="also print the table as one JSON line")
     args = parser.parse_args(argv)
 

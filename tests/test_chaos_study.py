@@ -24,7 +24,7 @@ SMALL = ChaosConfig(sessions=3, trials=3, gains=(1.0, 13.0), duration_ms=600.0)
 
 def test_pair_stays_close_at_g1_and_diverges_at_g13():
     """On the seed's session-1 network: g = 1 contracts, g >= 10 diverges and saturates."""
-    cfg = ChaosConfig(sessions=1, trials=4, gains=(1.0, 13.0), duration_ms=3000.0)
+    cfg = ChaosConfig(sessions=1, trials=4, gains=(1.0, 13.0), duration_ms=3000.0, store_trial_divergence=True)
     ds = simulate_session(cfg.model_dump_json(), 1)
     final = ds["final_divergence"].sel(session=1)
     d0 = np.sqrt(cfg.n_neurons) * cfg.perturbation
@@ -55,7 +55,7 @@ def test_published_exponent_ranges(tmp_path):
 
 
 def _numbers(ds: xr.Dataset) -> dict[str, np.ndarray]:
-    names = ["lyapunov_exponent", "divergence_mean", "divergence", "example_rate", "n_nonstable"]
+    names = ["lyapunov_exponent", "divergence_mean", "final_divergence", "example_rate", "n_nonstable"]
     return {k: ds[k].values for k in names}
 
 

@@ -36,6 +36,7 @@ class ChaosConfig(Spec):
     example_unit: int | None = Field(None, ge=0, description="unit of the example traces; default min(100, n_neurons - 1)")
     example_trial: int | None = Field(None, ge=0, description="trial of the example traces; default min(1, trials - 1)")
     example_duration_ms: float = Field(2000.0, gt=0.0, description="length of the example traces (ms)")
+    store_trial_divergence: bool = Field(False, description="also store d(t) of every trial (float32; 4.5 MB per session at the defaults)")
 
     @field_validator("gains")
     @classmethod

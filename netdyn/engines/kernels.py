@@ -142,31 +142,47 @@ def _relax_row(i, acc, state, gain, inp, rate, code, out):  # pragma: no cover -
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def csr_relax_step(indptr, indices, data, state, gain, inp, rate, code, out):  # pragma: no cover
+def csr_relax_step(indptr, indices, data, state, gain, inp, rate, code, out, pair_a0, pair_b0, pair_sq):  # pragma: no cover
     r"""One fused step :math:`r' = r + a(\phi(g W r + I) - r)` with CSR ``W``.
 
     ``inp`` is the ``(n,)`` external input of this step (zeros for none); ``rate`` is ``a``
     (``dt/tau`` for Euler, ``1 - exp(-dt/tau)`` for exponential Euler); ``code`` selects
-    the transfer function (PHI_CODES); ``out`` must not alias ``state``. Returns the flat
-    index of the first non-finite element of ``out``, or -1.
+    the transfer function (PHI_CODES); ``out`` must not alias ``state``. If ``pair_sq`` is
+    not empty, ``pair_sq[p]`` receives :math:`\|r'_{b_0+p} - r'_{a_0+p}\|^2` over the units,
+    computed while each row of ``r'`` is still in cache. Returns the flat index of the first
+    non-finite element of ``out``, or -1.
     """
     n, batch = state.shape
     acc = np.empty(batch, dtype=out.dtype)
+    sq = np.zeros(pair_sq.size)  # fresh, so LLVM knows it does not alias ``out``
     bad = False
     for i in range(n):
         _csr_row(indptr, indices, data, state, i, acc)
         bad |= _relax_row(i, acc, state, gain, inp, rate, code, out)
+        _pair_row(i, out, pair_a0, pair_b0, sq)
+    pair_sq[:] = sq
     return first_nonfinite(out) if bad else -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def dense_relax_step(product, state, gain, inp, rate, code, out):  # pragma: no cover
+def dense_relax_step(product, state, gain, inp, rate, code, out, pair_a0, pair_b0, pair_sq):  # pragma: no cover
     """As :func:`csr_relax_step` with ``product = W @ state`` computed by BLAS."""
     n = state.shape[0]
+    sq = np.zeros(pair_sq.size)
     bad = False
     for i in range(n):
         bad |= _relax_row(i, product[i], state, gain, inp, rate, code, out)
+        _pair_row(i, out, pair_a0, pair_b0, sq)
+    pair_sq[:] = sq
     return first_nonfinite(out) if bad else -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pair_row(i, out, a0, b0, pair_sq):  # pragma: no cover - compiled
+    """Accumulate the squared differences of row ``i`` between two column blocks."""
+    for p in range(pair_sq.size):
+        d = out[i, b0 + p] - out[i, a0 + p]
+        pair_sq[p] += d * d
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -118,6 +118,30 @@ def _check_finite(state: np.ndarray, backend: str) -> int:
     return int(bad[0]) if bad.size else -1
 
 
+_NO_PAIRS = np.zeros(0)
+
+
+class _FusedPairs:
+    """Twin distances that the fused kernel computes for an observer with
+    ``fused_block() -> (a0, b0, n_pairs)`` (pairs ``(a0 + p, b0 + p)``), every step."""
+
+    def __init__(self, observer: Observer, a0: int, b0: int, n_pairs: int):
+        self.observer = observer
+        self.a0, self.b0 = int(a0), int(b0)
+        self.sq = np.zeros(n_pairs)
+        self.filled = False
+
+    @classmethod
+    def pick(cls, observers: Sequence[Observer], stepper: "_Stepper") -> "_FusedPairs | None":
+        if stepper.code is None:
+            return None
+        for obs in observers:
+            block = getattr(obs, "fused_block", lambda: None)()
+            if block is not None and obs.every == 1:
+                return cls(obs, *block)
+        return None
+
+
 class _Stepper:
     """Advances the batch by one step of one method; ``step`` returns (new state, bad index).
 
@@ -153,11 +177,15 @@ class _Stepper:
         out /= self.tau
         return out
 
-    def step(self, state: np.ndarray, t_ms: float) -> tuple[np.ndarray, int]:
+    def step(self, state: np.ndarray, t_ms: float, pairs: _FusedPairs | None = None) -> tuple[np.ndarray, int]:
+        """Advance one step; with ``pairs``, also fill ``pairs.sq`` for the new state (and
+        set ``pairs.filled``) when the fused kernel ran."""
+        if pairs is not None:
+            pairs.filled = False
         if self.code is not None:
             inp = self.drive.input_vector(t_ms)
             if inp is not None:
-                return self._fused(state, inp)
+                return self._fused(state, inp, pairs)
         if self.method == "rk4":
             return state, self._rk4(state, t_ms)
         self.phi(self.drive(state, t_ms, self.buf))
@@ -168,13 +196,19 @@ class _Stepper:
         state += self.buf
         return state, _check_finite(state, self.backend)
 
-    def _fused(self, state: np.ndarray, inp: np.ndarray) -> tuple[np.ndarray, int]:
+    def _fused(self, state: np.ndarray, inp: np.ndarray, pairs: _FusedPairs | None) -> tuple[np.ndarray, int]:
         out = self.spare
         d = self.drive
+        a0, b0, sq = (pairs.a0, pairs.b0, pairs.sq) if pairs is not None else (0, 0, _NO_PAIRS)
+        sq[:] = 0.0
         if self.drive.network.is_sparse:
-            bad = kernels.csr_relax_step(d.indptr, d.indices, d.data, state, self.gain, inp, self.rate, self.code, out)
+            bad = kernels.csr_relax_step(d.indptr, d.indices, d.data, state, self.gain, inp, self.rate, self.code,
+                                         out, a0, b0, sq)
         else:
-            bad = kernels.dense_relax_step(d.product(state, self.buf), state, self.gain, inp, self.rate, self.code, out)
+            bad = kernels.dense_relax_step(d.product(state, self.buf), state, self.gain, inp, self.rate, self.code,
+                                           out, a0, b0, sq)
+        if pairs is not None:
+            pairs.filled = True
         self.spare = state
         return out, int(bad)
 
@@ -283,7 +317,8 @@ def integrate(
     stepper = _Stepper(network, g, dtype, method, backend, dt_ms, state)
     for obs in observers:
         obs.start(n_steps=n_steps, n_units=n_units, n_batch=batch, dt_ms=dt_ms, t0_ms=t0_ms, dtype=dtype)
-    due = [(obs, obs.every) for obs in observers]
+    pairs = _FusedPairs.pick(observers, stepper)
+    due = [(obs, obs.every) for obs in observers if pairs is None or obs is not pairs.observer]
 
     since_progress = 0
     # overflow and invalid values are caught below and reported with where and when
@@ -293,7 +328,12 @@ def integrate(
             for obs, every in due:
                 if k % every == 0:
                     obs.observe(k, state)
-            state, bad = stepper.step(state, t)
+            if pairs is not None:
+                if pairs.filled:  # distances of this state, computed by the previous step
+                    pairs.observer.record_distances(k, np.sqrt(pairs.sq))
+                else:
+                    pairs.observer.observe(k, state)
+            state, bad = stepper.step(state, t, pairs)
             if bad >= 0:
                 unit, col = divmod(bad, batch)
                 raise NumericalInstabilityError(

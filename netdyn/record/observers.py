@@ -166,6 +166,18 @@ class TwinDivergence(_Sampled):
             np.array_equal(c, c[0] + np.arange(m)) for c in (self.col_a, self.col_b)
         )
 
+    def fused_block(self) -> tuple[int, int, int] | None:
+        """``(a0, b0, n_pairs)`` when the pairs are ``(a0 + p, b0 + p)``: an engine may then
+        compute the distances inside its step kernel and hand them to
+        :meth:`record_distances` instead of calling :meth:`observe`."""
+        if not self._blocks:
+            return None
+        return int(self.col_a[0]), int(self.col_b[0]), int(self.col_a.size)
+
+    def record_distances(self, step: int, distances: np.ndarray) -> None:
+        """Store distances computed by the engine for the state of ``step``."""
+        self.data[step // self.every] = distances
+
     def observe(self, step, state):
         out = self.data[step // self.every]
         if self._blocks:

@@ -110,13 +110,16 @@ def simulate_session(config_json: str, session: int) -> xr.Dataset:
 
     example_rate = example.data[:n_example, 0, :].reshape(n_example, n_g, 2).transpose(1, 2, 0)
     one = lambda a: a[None]  # noqa: E731 - add the session axis
+    trial_divergence = {}
+    if config.store_trial_divergence:
+        trial_divergence["divergence"] = (("session", "g", "trial", "time"), one(div.astype(np.float32)))
     return xr.Dataset(
         {
+            **trial_divergence,
             "lyapunov_exponent": (("session", "g"), one(exponent)),
             "n_nonstable": (("session", "g"), one(n_kept)),
             "divergence_mean": (("session", "g", "time"), one(div_mean)),
             "final_divergence": (("session", "g", "trial"), one(div[:, :, -1])),
-            "divergence": (("session", "g", "trial", "time"), one(div.astype(np.float32))),
             "example_rate": (("session", "g", "twin", "example_time"), one(example_rate)),
         },
         coords={"session": [session], "g": np.asarray(config.gains, dtype=np.float64)},
@@ -148,9 +151,10 @@ def results_template(config: ChaosConfig) -> xr.Dataset:
         "n_nonstable": (("session", "g"), (s, n_g), np.int64),
         "divergence_mean": (("session", "g", "time"), (s, n_g, n_time), np.float64),
         "final_divergence": (("session", "g", "trial"), (s, n_g, n_t), np.float64),
-        "divergence": (("session", "g", "trial", "time"), (s, n_g, n_t, n_time), np.float32),
         "example_rate": (("session", "g", "twin", "example_time"), (s, n_g, 2, n_example), np.float64),
     }
+    if config.store_trial_divergence:
+        shapes["divergence"] = (("session", "g", "trial", "time"), (s, n_g, n_t, n_time), np.float32)
     attrs = _variable_attrs()
     data_vars = {}
     for name, (dims, shape, dtype) in shapes.items():
@@ -281,7 +285,7 @@ def run_chaos(
 
         fn = functools.partial(simulate_session, config.model_dump_json())
         computed = run_units(fn, store.pending(), store=store, executor=executor, progress=progress, desc="chaos sessions")
-    ds = store.open().load()
+    ds = store.open(load=True)
     summary_path = out / SUMMARY_NAME
     _atomic_write_text(summary_path, json.dumps(summary(ds), indent=2) + "\n")
     figures: tuple[Path, ...] = ()

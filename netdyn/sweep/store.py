@@ -354,8 +354,12 @@ class SweepStore:
         return bool(self.completed_mask().all())
 
     def open(self, load: bool = False) -> xr.Dataset:
-        """The results as a Dataset (lazy dask arrays, or in memory with ``load=True``)."""
-        ds = xr.open_zarr(self.path, consolidated=True, decode_timedelta=True)
+        """The results as a Dataset (lazily read, or in memory with ``load=True``).
+
+        Opened without dask (``chunks=None``): dask's threaded scheduler would leave worker
+        threads in this process, after which a later process pool can no longer fork.
+        """
+        ds = xr.open_zarr(self.path, consolidated=True, decode_timedelta=True, chunks=None)
         if load:
             ds = ds.load()
             ds.close()
