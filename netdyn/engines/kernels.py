@@ -208,3 +208,58 @@ def first_nonfinite(state):  # pragma: no cover - compiled
             if not np.isfinite(state[i, b]):
                 return i * batch + b
     return -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def csr_relax_run(indptr, indices, data, state, spare, gain, inp, rate, code, k0, n_steps,
+                  samp_rows, samp_cols, samp_every, samp_data,
+                  pair_a0, pair_b0, pair_every, pair_data):  # pragma: no cover - compiled
+    """``n_steps`` fused steps (:func:`csr_relax_step`) in one compiled loop, recording on
+    the way: ``samp_data[k // samp_every] = state[samp_rows][:, samp_cols]`` and
+    ``pair_data[k // pair_every, p] = ||state[:, pair_b0 + p] - state[:, pair_a0 + p]||``
+    for the state *before* step ``k`` (``k = k0 .. k0 + n_steps - 1``), when ``k`` is a
+    multiple of the interval. Empty ``samp_rows`` / a ``pair_data`` with no columns disable
+    a recorder. ``state`` and ``spare`` are used alternately (the input of a step is read
+    whole while its output is written).
+
+    Returns
+    -------
+    (n_done, bad, in_spare)
+        ``n_done`` steps completed (``< n_steps`` if step ``k0 + n_done`` produced a
+        non-finite value, at flat index ``bad``; ``bad = -1`` otherwise); ``in_spare``:
+        whether the latest values (the final state, or the non-finite one) are in ``spare``.
+    """
+    n, batch = state.shape
+    acc = np.empty(batch, dtype=state.dtype)
+    n_pairs = pair_data.shape[1]
+    sq = np.zeros(n_pairs)
+    cur = state
+    nxt = spare
+    for s in range(n_steps):
+        k = k0 + s
+        if samp_rows.size > 0 and k % samp_every == 0:
+            slot = k // samp_every
+            for r in range(samp_rows.size):
+                for c in range(samp_cols.size):
+                    samp_data[slot, r, c] = cur[samp_rows[r], samp_cols[c]]
+        if n_pairs > 0 and k % pair_every == 0:
+            if s == 0:  # the chunk's first state was not produced here: one extra pass
+                for p in range(n_pairs):
+                    sq[p] = 0.0
+                for i in range(n):
+                    _pair_row(i, cur, pair_a0, pair_b0, sq)
+            for p in range(n_pairs):
+                pair_data[k // pair_every, p] = np.sqrt(sq[p])
+        want_pairs = n_pairs > 0 and (k + 1) % pair_every == 0
+        for p in range(n_pairs):
+            sq[p] = 0.0
+        bad = False
+        for i in range(n):
+            _csr_row(indptr, indices, data, cur, i, acc)
+            bad |= _relax_row(i, acc, cur, gain, inp, rate, code, nxt)
+            if want_pairs:
+                _pair_row(i, nxt, pair_a0, pair_b0, sq)
+        if bad:
+            return s, first_nonfinite(nxt), s % 2 == 0
+        cur, nxt = nxt, cur
+    return n_steps, -1, n_steps % 2 == 1

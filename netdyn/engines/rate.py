@@ -235,6 +235,86 @@ class _Stepper:
         return _check_finite(state, self.backend)
 
 
+def _instability(state: np.ndarray, bad: int, step: int, time_ms: float) -> NumericalInstabilityError:
+    unit, col = divmod(bad, state.shape[1])
+    return NumericalInstabilityError(step=step, time_ms=time_ms, trajectory=col, unit=unit, value=float(state.flat[bad]))
+
+
+class _StepLoop:
+    """A Python loop over steps: any observer, input and method."""
+
+    def __init__(self, stepper: _Stepper, observers: Sequence[Observer]):
+        self.stepper = stepper
+        self.pairs = _FusedPairs.pick(observers, stepper)
+        self.due = [(o, o.every) for o in observers if self.pairs is None or o is not self.pairs.observer]
+
+    def run(self, state, n_steps, t0_ms, dt_ms, progress, progress_every):
+        pairs = self.pairs
+        for k in range(n_steps):
+            t = t0_ms + k * dt_ms
+            for obs, every in self.due:
+                if k % every == 0:
+                    obs.observe(k, state)
+            if pairs is not None:
+                if pairs.filled:  # distances of this state, computed by the previous step
+                    pairs.observer.record_distances(k, np.sqrt(pairs.sq))
+                else:
+                    pairs.observer.observe(k, state)
+            state, bad = self.stepper.step(state, t, pairs)
+            if bad >= 0:
+                raise _instability(state, bad, k, t)
+            if progress is not None and ((k + 1) % progress_every == 0 or k + 1 == n_steps):
+                progress((k % progress_every) + 1)
+        return state
+
+
+class _CompiledLoop:
+    """Chunks of steps in one compiled kernel (:func:`kernels.csr_relax_run`): CSR weights,
+    a built-in transfer function, Euler or exponential Euler, constant input, and observers
+    that offer a ``kernel_view`` (at most one sampler and one twin-distance recorder)."""
+
+    def __init__(self, stepper: _Stepper, inp: np.ndarray, sample: tuple, pairs: tuple):
+        self.stepper = stepper
+        self.inp = inp
+        self.sample = sample
+        self.pairs = pairs
+
+    @classmethod
+    def plan(cls, network: RateNetwork, stepper: _Stepper, observers: Sequence[Observer]) -> "_CompiledLoop | None":
+        if stepper.code is None or not network.is_sparse or callable(network.external_input):
+            return None
+        views: dict[str, tuple] = {}
+        for obs in observers:
+            view = getattr(obs, "kernel_view", lambda: None)()
+            if view is None or view[0] in views:
+                return None
+            views[view[0]] = view[1:]
+        empty = np.zeros(0, dtype=np.int64)
+        sample = views.get("sample", (empty, empty, 1, np.zeros((0, 0, 0), dtype=stepper.dtype)))
+        pairs = views.get("pairs", (0, 0, 1, np.zeros((0, 0))))
+        return cls(stepper, stepper.drive.input_vector(0.0), sample, pairs)
+
+    def run(self, state, n_steps, t0_ms, dt_ms, progress, progress_every):
+        st, d = self.stepper, self.stepper.drive
+        spare = st.spare
+        k = 0
+        while k < n_steps:
+            m = min(progress_every, n_steps - k)
+            done, bad, in_spare = kernels.csr_relax_run(
+                d.indptr, d.indices, d.data, state, spare, st.gain, self.inp, st.rate, st.code, k, m,
+                *self.sample, *self.pairs,
+            )
+            if in_spare:
+                state, spare = spare, state
+            if bad >= 0:
+                raise _instability(state, int(bad), k + done, t0_ms + (k + done) * dt_ms)
+            k += m
+            if progress is not None:
+                progress(m)
+        st.spare = spare
+        return state
+
+
 def integrate(
     network: RateNetwork,
     r0: np.ndarray,
@@ -317,34 +397,10 @@ def integrate(
     stepper = _Stepper(network, g, dtype, method, backend, dt_ms, state)
     for obs in observers:
         obs.start(n_steps=n_steps, n_units=n_units, n_batch=batch, dt_ms=dt_ms, t0_ms=t0_ms, dtype=dtype)
-    pairs = _FusedPairs.pick(observers, stepper)
-    due = [(obs, obs.every) for obs in observers if pairs is None or obs is not pairs.observer]
-
-    since_progress = 0
-    # overflow and invalid values are caught below and reported with where and when
+    runner = _CompiledLoop.plan(network, stepper, observers) or _StepLoop(stepper, observers)
+    # overflow and invalid values are caught and reported with where and when
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(n_steps):
-            t = t0_ms + k * dt_ms
-            for obs, every in due:
-                if k % every == 0:
-                    obs.observe(k, state)
-            if pairs is not None:
-                if pairs.filled:  # distances of this state, computed by the previous step
-                    pairs.observer.record_distances(k, np.sqrt(pairs.sq))
-                else:
-                    pairs.observer.observe(k, state)
-            state, bad = stepper.step(state, t, pairs)
-            if bad >= 0:
-                unit, col = divmod(bad, batch)
-                raise NumericalInstabilityError(
-                    step=k, time_ms=t, trajectory=col, unit=unit, value=float(state.flat[bad])
-                )
-            since_progress += 1
-            if progress is not None and since_progress >= progress_every:
-                progress(since_progress)
-                since_progress = 0
-    if progress is not None and since_progress:
-        progress(since_progress)
+        state = runner.run(state, n_steps, t0_ms, dt_ms, progress, max(1, int(progress_every)))
 
     records = {obs.name: obs.result() for obs in observers}
     final = state[:, 0].copy() if single else state

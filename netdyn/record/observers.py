@@ -76,6 +76,11 @@ class SampledUnits(_Sampled):
         self.data = np.empty((self.n_samples, self.units.size, cols.size), dtype=dtype)
         self._index = np.ix_(self.units, cols)
 
+    def kernel_view(self) -> tuple[str, np.ndarray, np.ndarray, int, np.ndarray]:
+        """What a compiled step loop needs to record for this observer (after ``start``):
+        ``("sample", rows, cols, every, data)``."""
+        return "sample", self.units.astype(np.int64), self._cols.astype(np.int64), self.every, self.data
+
     def observe(self, step, state):
         self.data[step // self.every] = state[self._index]
 
@@ -173,6 +178,14 @@ class TwinDivergence(_Sampled):
         if not self._blocks:
             return None
         return int(self.col_a[0]), int(self.col_b[0]), int(self.col_a.size)
+
+    def kernel_view(self) -> tuple[str, int, int, int, np.ndarray] | None:
+        """``("pairs", a0, b0, every, data)`` for a compiled step loop, or None when the
+        pairs are not two contiguous blocks (after ``start``)."""
+        block = self.fused_block()
+        if block is None:
+            return None
+        return "pairs", block[0], block[1], self.every, self.data
 
     def record_distances(self, step: int, distances: np.ndarray) -> None:
         """Store distances computed by the engine for the state of ``step``."""
