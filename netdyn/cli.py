@@ -115,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"netdyn: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NumericalInstabilityError as exc:
-        print(f"netdyn: numerical error: {exc}", file=sys.stderr)
+        where = "; ".join(getattr(exc, "__notes__", ()))  # the sweep names the work unit
+        print(f"netdyn: numerical error: {exc}" + (f" ({where})" if where else ""), file=sys.stderr)
         return 1
     except NetdynError as exc:
         print(f"netdyn: error: {exc}", file=sys.stderr)

@@ -185,3 +185,13 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
     assert main(args) == 0
     assert main(args + ["--trials", "3"]) == 2  # the last flag wins
     assert "different configuration" in capsys.readouterr().err
+
+
+def test_numerical_blow_up_names_session_step_and_time(tmp_path, capsys):
+    """Euler with dt/tau = 5 is unstable: |r| grows ~4x per step until it overflows."""
+    code = main(["chaos", "--out", str(tmp_path / "o"), "--sessions", "2", "--trials", "2", "--gains", "13",
+                 "--dt-ms", "100", "--duration-ms", "70000", "--workers", "0", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "numerical error" in err and "step" in err and "t = " in err and "trajectory" in err
+    assert "session=1" in err  # the note names the work unit
