@@ -46,6 +46,8 @@ def _add_chaos(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="local worker processes (default: one per core; 0: in this process)")
     p.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
     p.add_argument("--mpi", action="store_true", default=None, help="use mpi4py.futures (automatic under mpirun)")
+    p.add_argument("--store-trial-divergence", dest="store_trial_divergence", action="store_true", default=None,
+                   help="also store d(t) of every trial in results.zarr")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
     p.set_defaults(run=_run_chaos)
@@ -56,7 +58,8 @@ def _run_chaos(args: argparse.Namespace) -> int:
     from netdyn.config.chaos import ChaosConfig
     from netdyn.studies.chaos import run_chaos
 
-    keys = ("sessions", "trials", "gains", "n_neurons", "p", "duration_ms", "dt_ms", "method", "seed")
+    keys = ("sessions", "trials", "gains", "n_neurons", "p", "duration_ms", "dt_ms", "method", "seed",
+            "store_trial_divergence")
     overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     config = load_config(ChaosConfig, args.config, **overrides) if args.config else parse_config(ChaosConfig, overrides)
     if args.workers is not None and args.workers < 0:
