@@ -2,9 +2,13 @@
 
 from netdyn.analysis.lyapunov import (
     BenettinEstimate,
+    ODEBenettinEstimate,
+    ODESpectrumEstimate,
     SpectrumEstimate,
     TwinEstimate,
     benettin_largest,
+    ode_benettin,
+    ode_lyapunov_spectrum,
     qr_spectrum,
     rate_benettin,
     rate_lyapunov_spectrum,
@@ -13,9 +17,13 @@ from netdyn.analysis.lyapunov import (
 
 __all__ = [
     "BenettinEstimate",
+    "ODEBenettinEstimate",
+    "ODESpectrumEstimate",
     "SpectrumEstimate",
     "TwinEstimate",
     "benettin_largest",
+    "ode_benettin",
+    "ode_lyapunov_spectrum",
     "qr_spectrum",
     "rate_benettin",
     "rate_lyapunov_spectrum",
