@@ -50,3 +50,16 @@ class NumericalInstabilityError(NetdynError, FloatingPointError):
             f"non-finite state ({value}) at step {step} (t = {time_ms:g} ms) in trajectory "
             f"{trajectory}, unit {unit}; reduce dt_ms or the gain, or check the input"
         )
+
+
+def positive_float(value: Any, field: str) -> float:
+    """``float(value)`` if it is finite and > 0, else :class:`ConfigError` naming ``field``."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(field, value, "must be a finite number > 0") from None
+    if not (math.isfinite(v) and v > 0):
+        raise ConfigError(field, value, "must be a finite number > 0")
+    return v

@@ -46,7 +46,7 @@ import numpy as np
 
 from netdyn.engines.ode import grid_steps, integrate_ode
 from netdyn.engines.rate import INTEGRATORS, integrate, n_steps_for
-from netdyn.errors import ConfigError, NumericalInstabilityError
+from netdyn.errors import ConfigError, NumericalInstabilityError, positive_float
 from netdyn.models.rate import RateNetwork
 from netdyn.seeding import SeedLike, as_generator
 
@@ -82,14 +82,7 @@ def _positive_int(value: Any, field: str, *, allow_zero: bool = False) -> int:
     return int(value)
 
 
-def _positive_float(value: Any, field: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(field, value, "must be a finite number > 0") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ConfigError(field, value, "must be a finite number > 0")
-    return v
+_positive_float = positive_float
 
 
 def _count(total: float, unit: float, field: str, unit_name: str) -> int:

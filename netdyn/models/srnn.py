@@ -66,7 +66,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netdyn.connectivity.dale import default_weight_scale, strongly_connected_dale
-from netdyn.errors import ConfigError
+from netdyn.errors import ConfigError, positive_float
 from netdyn.models import _srnn_kernels as kern
 from netdyn.models.inputs import SampledInput
 from netdyn.models.nonlinearity import NONLINEARITIES, ArrayFn, Nonlinearity, get_nonlinearity
@@ -288,14 +288,7 @@ def _timescales(value: Any, field: str) -> tuple[float, ...]:
     return vals
 
 
-def _positive(value: Any, field: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(field, value, "must be a finite number > 0") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ConfigError(field, value, "must be a finite number > 0")
-    return v
+_positive = positive_float
 
 
 # --------------------------------------------------------------------------------------

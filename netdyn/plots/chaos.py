@@ -31,6 +31,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
+
+from netdyn.plots.style import PNG_DPI, RC, save_figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
@@ -39,26 +41,12 @@ __all__ = ["make_chaos_figure", "plot_chaos_figure"]
 #: Smallest upscaling factor for which the study fits an exponent (spec "Analysis").
 CHAOS_G_MIN = 10.0
 FIGSIZE_IN = (11.0, 8.0)
-PNG_DPI = 200
 #: Number of units of the example network drawn in panel a.
 N_EXAMPLE_NODES = 28
 
 #: Axes labels, set on the four panels so that callers and tests can find them.
 PANEL_LABELS = ("design", "activity", "divergence", "lyapunov")
 
-_RC = {
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.title_fontsize": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "pdf.fonttype": 42,  # embed TrueType, editable text in the PDF
-    "ps.fonttype": 42,
-}
 
 _EXC_COLOUR = "#b2182b"
 _INH_COLOUR = "#2166ac"
@@ -426,7 +414,7 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
     n_units = int(n_cfg) if n_cfg is not None else (int(ds.attrs.get("example_n_units", 0))
                                                      or None)
 
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(RC):
         fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
         FigureCanvasAgg(fig)
         fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
@@ -457,13 +445,4 @@ def plot_chaos_figure(ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
     The suffixes are appended to ``path_stem`` (a stem like ``"out/chaos_v1.2"`` keeps its
     dots); missing parent directories are created. Returns ``[png_path, pdf_path]``.
     """
-    stem = Path(path_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    png = stem.with_name(stem.name + ".png")
-    pdf = stem.with_name(stem.name + ".pdf")
-    fig = make_chaos_figure(ds)
-    software = f"netdyn {ds.attrs.get('netdyn_version', '')}".strip()
-    with mpl.rc_context(_RC):
-        fig.savefig(png, dpi=PNG_DPI, metadata={"Software": software})
-        fig.savefig(pdf, metadata={"Creator": software, "CreationDate": None})
-    return [png, pdf]
+    return save_figure(make_chaos_figure(ds), ds, path_stem)

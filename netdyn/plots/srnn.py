@@ -29,6 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap, SymLogNorm, to_rgb
 from matplotlib.figure import Figure
+
+from netdyn.plots.style import PNG_DPI, RC, save_figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
@@ -42,7 +44,6 @@ __all__ = [
 
 TRAJECTORY_FIGSIZE_IN = (10.0, 11.0)
 SWEEP_FIGSIZE_IN = (13.0, 8.5)
-PNG_DPI = 200
 #: At most this many points per drawn line (min/max decimation keeps the extrema).
 MAX_POINTS = 4000
 #: At most this many neurons drawn per trajectory panel (evenly chosen among E and I).
@@ -62,19 +63,6 @@ _EXTRA_COLOURS = ("#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 #: Preference order for the configuration shown in the sweep heat map.
 _HEATMAP_PREFERENCE = ("sfa_std", "sfa", "std")
 
-_RC = {
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.title_fontsize": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "pdf.fonttype": 42,
-    "ps.fonttype": 42,
-}
 
 _NA_NOTE_COLOUR = "0.35"
 _TRANSIENT_COLOUR = "0.93"
@@ -467,7 +455,7 @@ def make_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any) -> Figure:
     if _has(ds, "lya_time") and ds["lya_time"].size:
         t_min = min(t_min, float(np.nanmin(ds["lya_time"].values)))
 
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(RC):
         fig = Figure(figsize=TRAJECTORY_FIGSIZE_IN, layout="constrained")
         FigureCanvasAgg(fig)
         fig.get_layout_engine().set(w_pad=0.05, h_pad=0.03, hspace=0.02)
@@ -519,19 +507,9 @@ def plot_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any,
 
     Missing parent directories are created; returns ``[png_path, pdf_path]``.
     """
-    return _save(make_srnn_trajectory_figure(ds, configuration), ds, path_stem)
+    return save_figure(make_srnn_trajectory_figure(ds, configuration), ds, path_stem)
 
 
-def _save(fig: Figure, ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
-    stem = Path(path_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    png = stem.with_name(stem.name + ".png")
-    pdf = stem.with_name(stem.name + ".pdf")
-    software = f"netdyn {ds.attrs.get('netdyn_version', '')}".strip()
-    with mpl.rc_context(_RC):
-        fig.savefig(png, dpi=PNG_DPI, metadata={"Software": software})
-        fig.savefig(pdf, metadata={"Creator": software, "CreationDate": None})
-    return [png, pdf]
 
 
 # --------------------------------------------------------------------------- sweep
@@ -880,7 +858,7 @@ def make_srnn_sweep_figure(ds: xr.Dataset) -> Figure:
         pool.append(spectrum.ravel())
     linthresh = _symlog_linthresh(np.concatenate(pool))
 
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(RC):
         fig = Figure(figsize=SWEEP_FIGSIZE_IN, layout="constrained")
         FigureCanvasAgg(fig)
         fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.06)
@@ -917,4 +895,4 @@ def plot_srnn_sweep_figure(ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
 
     Missing parent directories are created; returns ``[png_path, pdf_path]``.
     """
-    return _save(make_srnn_sweep_figure(ds), ds, path_stem)
+    return save_figure(make_srnn_sweep_figure(ds), ds, path_stem)
