@@ -63,3 +63,36 @@ def positive_float(value: Any, field: str) -> float:
     if not (math.isfinite(v) and v > 0):
         raise ConfigError(field, value, "must be a finite number > 0")
     return v
+
+
+class SpikingInstabilityError(NumericalInstabilityError):
+    """A spiking simulation reached a non-finite membrane state: names population, neuron,
+    step and time."""
+
+    def __init__(self, population: str, neuron: int, step: int, time_ms: float):
+        self.population = population
+        self.neuron = neuron
+        self.step = step
+        self.time_ms = time_ms
+        self.trajectory = 0
+        self.unit = neuron
+        self.value = float("nan")
+        FloatingPointError.__init__(
+            self,
+            f"non-finite state in population {population!r}, neuron {neuron}, at step {step} "
+            f"(t = {time_ms:g} ms); reduce dt_ms, or check parameters, weights and inputs",
+        )
+
+
+class MemoryEstimateError(NetdynError, MemoryError):
+    """A model would not fit in memory: raised before building, with the estimate."""
+
+    def __init__(self, needed_bytes: int, available_bytes: int, breakdown: dict[str, int]):
+        self.needed_bytes = needed_bytes
+        self.available_bytes = available_bytes
+        self.breakdown = breakdown
+        parts = ", ".join(f"{k} {v / 2**30:.2f} GiB" for k, v in breakdown.items())
+        super().__init__(
+            f"the network needs about {needed_bytes / 2**30:.2f} GiB ({parts}) but only "
+            f"{available_bytes / 2**30:.2f} GiB are available; scale it down or use a larger machine"
+        )

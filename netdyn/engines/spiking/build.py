@@ -1,0 +1,243 @@
+"""From a :class:`~netdyn.models.spiking.spec.NetworkSpec` to the engine's arrays.
+
+Index spaces:
+
+- *neurons*: all populations' neurons, concatenated in spec order (``pop_first``);
+- *sources*: the neurons followed by the Poisson sources' trains (``src_first``): what a
+  synapse starts from;
+- *channels*: per population, one block of ``n_neurons`` inputs per receptor (``chan_off``):
+  what a synapse ends on, so one int32 encodes target neuron and receptor;
+- *state*: per population one contiguous block of ``n_neurons`` values per state variable.
+
+Building is two passes over the projections: count the synapses of each source, then
+generate each projection again (same named seed, same draws) and counting-sort it into CSR.
+Only one projection's temporaries exist at a time; the finished network costs 10 bytes per
+synapse while building (target, weight, delay) and 8 when running (delays become segments).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netdyn.connectivity.distributions import sample
+from netdyn.connectivity.rules import connect, expected_synapses
+from netdyn.engines.spiking.kernel import scatter_by_source, sort_rows_by_delay
+from netdyn.errors import ConfigError, MemoryEstimateError
+from netdyn.models.spiking.spec import NetworkSpec, Projection
+from netdyn.seeding import named_generator
+
+SYNAPSE_BYTES_RUN = 8  # int32 channel + float32 weight
+SYNAPSE_BYTES_BUILD = 10  # + int16 delay until segments are cut
+TEMP_BYTES_PER_SYNAPSE = 24  # one projection's pre, post, channel, weight and delay draws
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Offsets of every population and source in the engine's index spaces."""
+
+    pop_names: list[str]
+    pop_n: np.ndarray
+    pop_first: np.ndarray
+    pop_state_off: np.ndarray
+    pop_state_len: np.ndarray
+    pop_chan_off: np.ndarray
+    pop_n_rec: np.ndarray
+    receptor_index: list[dict[str, int]]
+    src_names: list[str]
+    src_first: np.ndarray
+    src_n: np.ndarray
+    n_neurons: int
+    n_sources: int
+    n_chan: int
+    n_state: int
+
+    def source_offset(self, name: str) -> tuple[int, int]:
+        """(first source index, size) of a population or Poisson source."""
+        if name in self.pop_names:
+            k = self.pop_names.index(name)
+            return int(self.pop_first[k]), int(self.pop_n[k])
+        k = self.src_names.index(name)
+        return int(self.src_first[k]), int(self.src_n[k])
+
+
+def plan_layout(spec: NetworkSpec) -> Layout:
+    pops = spec.populations
+    pop_n = np.array([p.n_neurons for p in pops], dtype=np.int64)
+    pop_first = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
+    n_vars = np.array([len(p.neuron_model.state_names(p.receptor_list)) for p in pops], dtype=np.int64)
+    state_len = n_vars * pop_n
+    n_rec = np.array([len(p.receptor_list) for p in pops], dtype=np.int64)
+    chan_len = n_rec * pop_n
+    n_neurons = int(pop_n.sum())
+    src_n = np.array([s.n_neurons for s in spec.sources], dtype=np.int64)
+    src_first = (n_neurons + np.concatenate([[0], np.cumsum(src_n)[:-1]])).astype(np.int64) if src_n.size else np.zeros(0, np.int64)
+    n_chan = int(chan_len.sum())
+    if n_chan >= 2**31:
+        raise ConfigError("populations", n_chan, "more than 2**31 synaptic input channels; split the model")
+    return Layout(
+        pop_names=[p.name for p in pops], pop_n=pop_n, pop_first=pop_first,
+        pop_state_off=np.concatenate([[0], np.cumsum(state_len)[:-1]]).astype(np.int64),
+        pop_state_len=state_len, pop_chan_off=np.concatenate([[0], np.cumsum(chan_len)[:-1]]).astype(np.int64),
+        pop_n_rec=n_rec, receptor_index=[{r.name: k for k, r in enumerate(p.receptor_list)} for p in pops],
+        src_names=[s.name for s in spec.sources], src_first=src_first, src_n=src_n,
+        n_neurons=n_neurons, n_sources=n_neurons + int(src_n.sum()), n_chan=n_chan, n_state=int(state_len.sum()),
+    )
+
+
+def delay_steps(value_ms: np.ndarray, dt_ms: float) -> np.ndarray:
+    """Delays rounded to whole steps, at least one step."""
+    return np.maximum(np.rint(np.asarray(value_ms) / dt_ms), 1).astype(np.int64)
+
+
+def max_delay_steps(spec: NetworkSpec) -> int:
+    """Upper bound of the delays in steps (from the distributions' bounds, else drawn)."""
+    return max([1] + [int(_delay_bound(p, spec.dt_ms)) for p in spec.projections])
+
+
+def _delay_bound(proj: Projection, dt_ms: float) -> int:
+    dist = proj.delay_ms
+    if dist is None:
+        return 1
+    kind = getattr(dist, "kind", "")
+    if kind == "constant":
+        return int(delay_steps(dist.value, dt_ms))
+    if kind == "uniform":
+        return int(delay_steps(max(abs(dist.low), abs(dist.high)), dt_ms))
+    return 0  # unbounded distributions: taken from the drawn delays
+
+
+# ----------------------------------------------------------------------------- memory
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a network needs, by part, before it is built."""
+
+    n_synapses: int
+    parts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return int(sum(self.parts.values()))
+
+
+def available_memory_bytes() -> int:
+    """MemAvailable of /proc/meminfo (or total physical memory where that is missing)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
+    """Peak bytes of building and running ``spec`` (synapses, temporaries, ring, state)."""
+    counts = []
+    for proj in spec.projections:
+        _, n_pre = layout.source_offset(proj.source)
+        n_post = spec.population(proj.target).n_neurons
+        counts.append(expected_synapses(proj.rule, n_pre, n_post, same_population=proj.source == proj.target))
+    n_syn = int(sum(counts))
+    slots = max(max_delay_steps(spec), 16) + 1
+    parts = {
+        "synapses": SYNAPSE_BYTES_BUILD * n_syn,
+        "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
+        "segments": 16 * layout.n_sources,
+        "ring buffer": 8 * slots * layout.n_chan,
+        "state": 8 * layout.n_state + 16 * layout.n_neurons,
+    }
+    return MemoryEstimate(n_syn, parts)
+
+
+def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None:
+    """:class:`MemoryEstimateError` if the estimate exceeds 90 % of the available memory."""
+    available = available_memory_bytes() if available is None else available
+    if estimate.total_bytes > 0.9 * available:
+        raise MemoryEstimateError(estimate.total_bytes, available, estimate.parts)
+
+
+# ----------------------------------------------------------------------------- synapses
+@dataclass
+class Synapses:
+    """CSR-by-source synapses cut into equal-delay segments (see :mod:`.kernel`)."""
+
+    seg_ptr: np.ndarray
+    seg_delay: np.ndarray
+    seg_syn: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    n_slots: int
+    per_projection: dict[str, int]
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.target.size)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.seg_ptr.nbytes + self.seg_delay.nbytes + self.seg_syn.nbytes
+                   + self.target.nbytes + self.weight.nbytes)
+
+    @property
+    def bytes_per_synapse(self) -> float:
+        return self.nbytes / max(self.n_synapses, 1)
+
+
+def _draw_projection(spec: NetworkSpec, layout: Layout, k: int, proj: Projection, with_values: bool):
+    rng = named_generator(spec.seed, "projection", proj.key)
+    first, n_pre = layout.source_offset(proj.source)
+    tgt = layout.pop_names.index(proj.target)
+    n_post = int(layout.pop_n[tgt])
+    pre, post = connect(proj.rule, n_pre, n_post, rng, same_population=proj.source == proj.target)
+    pre = pre.astype(np.int64) + first
+    if not with_values:
+        return pre, None, None, None
+    model = spec.populations[tgt].neuron_model
+    weight = sample(proj.weight, pre.size, rng)
+    if model.synapse_kind == "conductance" and weight.size and weight.min() < 0:
+        raise ConfigError(f"projections.{k}.weight", float(weight.min()),
+                          f"conductance weights (nS) onto {proj.target!r} ({model.name}) must be >= 0; "
+                          "inhibition comes from the receptor's reversal potential")
+    if not np.all(np.isfinite(weight)):
+        raise ConfigError(f"projections.{k}.weight", proj.weight, "drew non-finite weights")
+    if proj.delay_ms is None:
+        delay = np.ones(pre.size, dtype=np.int16)
+    else:
+        d = sample(proj.delay_ms, pre.size, rng)
+        if d.size and (not np.all(np.isfinite(d)) or d.min() < 0):
+            raise ConfigError(f"projections.{k}.delay_ms", proj.delay_ms, "delays must be finite and >= 0 ms")
+        steps = delay_steps(d, spec.dt_ms)
+        if steps.size and steps.max() >= 2**15:
+            raise ConfigError(f"projections.{k}.delay_ms", float(d.max()), "delays above 32767 steps are not supported")
+        delay = steps.astype(np.int16)
+    r = layout.receptor_index[tgt][proj.receptor]
+    channel = (layout.pop_chan_off[tgt] + r * n_post + post.astype(np.int64)).astype(np.int32)
+    return pre, channel, weight.astype(np.float32), delay
+
+
+def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
+    """Generate every projection and assemble the CSR segments (two passes, see module doc)."""
+    counts = np.zeros(layout.n_sources, dtype=np.int64)
+    per_projection: dict[str, int] = {}
+    for k, proj in enumerate(spec.projections):
+        pre, *_ = _draw_projection(spec, layout, k, proj, with_values=False)
+        counts += np.bincount(pre, minlength=layout.n_sources)
+        per_projection[proj.key] = int(pre.size)
+    indptr = np.zeros(layout.n_sources + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    n_syn = int(indptr[-1])
+    target = np.empty(n_syn, dtype=np.int32)
+    weight = np.empty(n_syn, dtype=np.float32)
+    delay = np.empty(n_syn, dtype=np.int16)
+    fill = indptr[:-1].copy()
+    for k, proj in enumerate(spec.projections):
+        pre, channel, w, d = _draw_projection(spec, layout, k, proj, with_values=True)
+        scatter_by_source(fill, pre, channel, w, d, target, weight, delay)
+        del pre, channel, w, d
+    seg_ptr, seg_delay, seg_syn = sort_rows_by_delay(indptr, target, weight, delay)
+    n_slots = int(seg_delay.max()) + 1 if seg_delay.size else 2
+    return Synapses(seg_ptr, seg_delay, seg_syn, target, weight, n_slots, per_projection)

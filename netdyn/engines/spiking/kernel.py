@@ -1,0 +1,174 @@
+"""The compiled step loop of the spiking engine.
+
+One call advances the whole network by ``n_steps`` steps of dt. Per step:
+
+1. independent Poisson drives add their events to this step's synaptic input;
+2. each population's model ``step`` (a first-class numba function, see
+   :mod:`netdyn.models.spiking.base`) advances its state and reports its spikes;
+3. each spike is propagated at once into the delay ring buffer (spike-driven: the cost is
+   proportional to the number of synapses of the neurons that spiked);
+4. Poisson source populations emit their spikes the same way;
+5. this step's slot of the ring buffer is cleared for reuse.
+
+Synapses are CSR by presynaptic source: the synapses of source ``i`` are grouped in segments
+of equal delay, ``seg_ptr[i] .. seg_ptr[i+1]``; segment ``g`` has delay ``seg_delay[g]``
+(steps) and synapses ``seg_syn[g] .. seg_syn[g+1]``, each an int32 input-channel index (which
+encodes target neuron and receptor) and a float32 weight: 8 bytes per synapse plus a few
+bytes per (source, delay) segment. The ring buffer holds ``n_slots`` rows of ``n_chan``
+input channels (float64); ``n_slots`` exceeds the largest delay.
+
+Status codes returned: 0 done, 1 spike buffer full (resume after growing it), 2 non-finite
+state (population and neuron given).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _deliver(src, mult, cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight):  # pragma: no cover
+    for g in range(seg_ptr[src], seg_ptr[src + 1]):
+        slot = cur + seg_delay[g]
+        if slot >= n_slots:
+            slot -= n_slots
+        base = slot * n_chan
+        for q in range(seg_syn[g], seg_syn[g + 1]):
+            ring[base + syn_target[q]] += mult * syn_weight[q]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_chan_off, pop_n_rec, consts, const_len,
+              state, refr, i_ext,
+              ring, n_slots, n_chan, step0, n_steps,
+              seg_ptr, seg_delay, seg_syn, syn_target, syn_weight,
+              src_first, src_n, src_lam,
+              drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli,
+              rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
+              pop_counts, probe_idx, probe_every, probe_out,
+              gen, spiked, work):  # pragma: no cover - compiled
+    """Advance ``n_steps`` steps from global step ``step0``; see the module docstring.
+
+    Returns ``(status, steps_done, population, neuron, probe_rows_written)``; ``n_spk[0]`` is
+    updated in place. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
+    """
+    n_pops = kinds.size
+    n_srcpops = src_first.size
+    n_drv = drv_chan.size
+    n_probe = probe_idx.size
+    cap = spk_step.size
+    probe_row = 0
+    for t in range(n_steps):
+        step = step0 + t
+        if n_spk[0] + max_rec_per_step > cap:
+            return SPIKE_BUFFER_FULL, t, -1, -1, probe_row
+        if n_probe > 0 and step % probe_every == 0:
+            for j in range(n_probe):
+                probe_out[probe_row, j] = state[probe_idx[j]]
+            probe_row += 1
+        cur = step % n_slots
+        base = cur * n_chan
+        for d in range(n_drv):
+            lam = drv_lam[d, t]
+            if lam <= 0.0:
+                continue
+            w = drv_weight[d]
+            c0 = base + drv_chan[d]
+            if drv_bernoulli[d]:
+                for i in range(drv_n[d]):
+                    if gen.random() < lam:
+                        ring[c0 + i] += w
+            else:
+                for i in range(drv_n[d]):
+                    k = gen.poisson(lam)
+                    if k > 0:
+                        ring[c0 + i] += w * k
+        for p in range(n_pops):
+            n = pop_n[p]
+            s0 = pop_state_off[p]
+            first = pop_first[p]
+            c0 = base + pop_chan_off[p]
+            k = fns[kinds[p]](state[s0:s0 + pop_state_len[p]],
+                              refr[first:first + n], consts[p][:const_len[p]], ring[c0:c0 + pop_n_rec[p] * n],
+                              i_ext[first:first + n], spiked, work)
+            if k < 0:
+                return NON_FINITE, t, p, -k - 1, probe_row
+            pop_counts[t, p] = k
+            for j in range(k):
+                src = first + spiked[j]
+                _deliver(src, 1.0, cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight)
+                if rec_mask[src]:
+                    spk_step[n_spk[0]] = step
+                    spk_id[n_spk[0]] = src
+                    n_spk[0] += 1
+        for q in range(n_srcpops):
+            lam = src_lam[q, t]
+            if lam <= 0.0:
+                continue
+            for i in range(src_n[q]):
+                k = gen.poisson(lam)
+                if k > 0:
+                    src = src_first[q] + i
+                    _deliver(src, float(k), cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight)
+                    if rec_mask[src]:
+                        for _ in range(k):
+                            spk_step[n_spk[0]] = step
+                            spk_id[n_spk[0]] = src
+                            n_spk[0] += 1
+        ring[base:base + n_chan] = 0.0
+    return DONE, n_steps, -1, -1, probe_row
+
+
+@njit(cache=True, nogil=True)
+def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - compiled
+    """Sort each source's synapses by delay, in place and stably; return the segment arrays.
+
+    ``indptr`` (n_sources + 1) delimits each source's synapses. Returns ``seg_ptr``
+    (n_sources + 1), ``seg_delay`` and ``seg_syn`` (n_segments + 1).
+    """
+    n_sources = indptr.size - 1
+    n_seg = 0
+    for i in range(n_sources):
+        a, b = indptr[i], indptr[i + 1]
+        unsorted = False
+        for q in range(a + 1, b):
+            if delay[q] < delay[q - 1]:
+                unsorted = True
+                break
+        if unsorted:
+            order = np.argsort(delay[a:b], kind="mergesort")
+            target[a:b] = target[a:b][order]
+            weight[a:b] = weight[a:b][order]
+            delay[a:b] = delay[a:b][order]
+        for q in range(a, b):
+            if q == a or delay[q] != delay[q - 1]:
+                n_seg += 1
+    seg_ptr = np.empty(n_sources + 1, np.int64)
+    seg_delay = np.empty(n_seg, np.int32)
+    seg_syn = np.empty(n_seg + 1, np.int64)
+    g = 0
+    for i in range(n_sources):
+        seg_ptr[i] = g
+        for q in range(indptr[i], indptr[i + 1]):
+            if q == indptr[i] or delay[q] != delay[q - 1]:
+                seg_delay[g] = delay[q]
+                seg_syn[g] = q
+                g += 1
+    seg_ptr[n_sources] = g
+    seg_syn[n_seg] = delay.size
+    return seg_ptr, seg_delay, seg_syn
+
+
+@njit(cache=True, nogil=True)
+def scatter_by_source(fill, pre, channel, weight, delay, out_target, out_weight, out_delay):  # pragma: no cover
+    """Counting-sort one projection's synapses into the CSR arrays; ``fill`` holds the next
+    free position of each source and is advanced in place."""
+    for q in range(pre.size):
+        pos = fill[pre[q]]
+        out_target[pos] = channel[q]
+        out_weight[pos] = weight[q]
+        out_delay[pos] = delay[q]
+        fill[pre[q]] = pos + 1

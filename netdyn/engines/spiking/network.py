@@ -1,0 +1,421 @@
+"""The spiking engine's user object: build a :class:`NetworkSpec`, run it, read what it recorded.
+
+>>> net = Network(spec)          # builds synapses and state (memory checked first)
+>>> net.run(500.0)               # ms; can be called again, the state carries over
+>>> net.set_params("E", i_e_pA=50.0)   # change parameters between runs
+>>> net.run(500.0)
+>>> rec = net.recording()        # SpikingRecording: spikes, sampled state, population rates
+
+The step loop runs compiled (:func:`netdyn.engines.spiking.kernel.run_steps`) in chunks of
+``chunk_steps``; between chunks the engine refreshes time-varying input rates and step
+currents, moves recorded data out and updates the progress bar. The whole mutable state —
+membrane state, refractory counters, ring buffer, the random generator of the inputs and the
+clock — lives in this object (:meth:`Network.state_arrays`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
+
+from netdyn.connectivity.distributions import sample
+from netdyn.engines.spiking.build import (
+    Layout,
+    MemoryEstimate,
+    Synapses,
+    build_synapses,
+    check_memory,
+    estimate_memory,
+    plan_layout,
+)
+from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, run_steps
+from netdyn.errors import ConfigError, SpikingInstabilityError
+from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
+from netdyn.record.spiking import SpikeTrains, SpikingRecording
+from netdyn.seeding import named_generator
+
+
+def _netdyn_version() -> str:
+    from netdyn import __version__
+
+    return __version__
+
+
+class Network:
+    """A built spiking network.
+
+    Parameters
+    ----------
+    spec
+        The network (a :class:`NetworkSpec` or a mapping validated into one).
+    chunk_steps
+        Steps per compiled call (memory of input-rate arrays and per-step counts scales with it).
+    check_memory
+        Estimate the memory before building and raise :class:`~netdyn.errors.MemoryEstimateError`
+        if it will not fit.
+    """
+
+    def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int = 1000, check_memory: bool = True):
+        t0 = time.perf_counter()
+        self.spec = spec_from_any(spec)
+        if chunk_steps < 1:
+            raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
+        self.chunk_steps = int(chunk_steps)
+        self.layout: Layout = plan_layout(self.spec)
+        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
+        if check_memory:
+            _check_memory(self.memory_estimate)
+        self.synapses: Synapses = build_synapses(self.spec, self.layout)
+        self._init_populations()
+        self._init_inputs()
+        self._init_recorders()
+        self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float64)
+        self.step_count = 0
+        self.build_time_s = time.perf_counter() - t0
+        self.run_time_s = 0.0
+
+    # ------------------------------------------------------------------ construction
+    def _init_populations(self) -> None:
+        spec, lay = self.spec, self.layout
+        models = []
+        for p in spec.populations:
+            if p.neuron_model not in models:
+                models.append(p.neuron_model)
+        self._models = models
+        self._fns = tuple(m.step for m in models)
+        self._kinds = np.array([models.index(p.neuron_model) for p in spec.populations], dtype=np.int64)
+        self._params = [p.neuron_model.parse_params(p.params, f"populations.{k}.params")
+                        for k, p in enumerate(spec.populations)]
+        rows = [p.neuron_model.constants(self._params[k], p.receptor_list, spec.dt_ms)
+                for k, p in enumerate(spec.populations)]
+        self._consts = np.zeros((len(rows), max(r.size for r in rows)), dtype=np.float64)
+        self._const_len = np.array([r.size for r in rows], dtype=np.int64)
+        for k, r in enumerate(rows):
+            self._consts[k, : r.size] = r
+        self.state = np.empty(lay.n_state, dtype=np.float64)
+        for k, p in enumerate(spec.populations):
+            model = p.neuron_model
+            rest = model.resting_state(self._params[k], p.receptor_list)
+            rng = named_generator(spec.seed, "initial", p.name)
+            for j, var in enumerate(model.state_names(p.receptor_list)):
+                block = self._block(k, j)
+                if var in p.initial:
+                    block[:] = sample(p.initial[var], p.n_neurons, rng)
+                else:
+                    block[:] = rest.get(var, 0.0)
+        self.refractory = np.zeros(lay.n_neurons, dtype=np.int32)
+        self._spiked = np.zeros(max(int(lay.pop_n.max()), 1), dtype=np.int32)
+        self._work = np.zeros(4 * self._spiked.size, dtype=np.float64)
+
+    def _block(self, pop: int, var: int) -> np.ndarray:
+        n = int(self.layout.pop_n[pop])
+        a = int(self.layout.pop_state_off[pop]) + var * n
+        return self.state[a:a + n]
+
+    def _init_inputs(self) -> None:
+        spec, lay = self.spec, self.layout
+        self.rng = named_generator(spec.seed, "inputs")
+        drives = spec.drives
+        self._drv_chan = np.array([lay.pop_chan_off[lay.pop_names.index(d.target)]
+                                   + lay.receptor_index[lay.pop_names.index(d.target)][d.receptor]
+                                   * lay.pop_n[lay.pop_names.index(d.target)] for d in drives], dtype=np.int64)
+        self._drv_n = np.array([spec.population(d.target).n_neurons for d in drives], dtype=np.int64)
+        self._drv_weight = np.array([d.weight for d in drives], dtype=np.float64)
+        self._drv_bernoulli = np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_)
+        for k, d in enumerate(drives):
+            model = spec.population(d.target).neuron_model
+            if model.synapse_kind == "conductance" and d.weight < 0:
+                raise ConfigError(f"drives.{k}.weight", d.weight, "conductance weights (nS) must be >= 0")
+        self.i_ext = np.zeros(lay.n_neurons, dtype=np.float64)
+        self._current_changes = sorted({int(round(c.start_ms / spec.dt_ms)) for c in spec.currents}
+                                       | {int(round(c.stop_ms / spec.dt_ms)) for c in spec.currents if c.stop_ms is not None})
+
+    def _init_recorders(self) -> None:
+        spec, lay = self.spec, self.layout
+        rec = spec.record
+        names = list(rec.spikes) if rec.spikes is not None else list(lay.pop_names)
+        self._rec_mask = np.zeros(lay.n_sources, dtype=np.bool_)
+        self._recorded: dict[str, np.ndarray | None] = {}
+        for name in names:
+            first, n = lay.source_offset(name)
+            idx = rec.spike_neurons.get(name)
+            if idx is None:
+                self._rec_mask[first:first + n] = True
+            else:
+                self._rec_mask[first + np.asarray(idx, dtype=np.int64)] = True
+            self._recorded[name] = None if idx is None else np.asarray(idx, dtype=np.int64)
+        self._max_rec_per_step = int(self._rec_mask[: lay.n_neurons].sum())
+        src_mask = self._rec_mask[lay.n_neurons:]
+        if src_mask.any():  # a source neuron can emit several spikes in one step
+            self._max_rec_per_step += int(src_mask.sum()) * 8
+        self._spk_step = np.empty(max(4 * self._max_rec_per_step, 1 << 16), dtype=np.int64)
+        self._spk_id = np.empty(self._spk_step.size, dtype=np.int32)
+        self._spikes_steps: list[np.ndarray] = []
+        self._spikes_ids: list[np.ndarray] = []
+        # state probes
+        idx, self._probe_cols = [], []
+        for probe in rec.state:
+            k = lay.pop_names.index(probe.population)
+            p = spec.populations[k]
+            j = p.neuron_model.state_names(p.receptor_list).index(probe.variable)
+            base = int(lay.pop_state_off[k]) + j * p.n_neurons
+            idx += [base + i for i in probe.neurons]
+            self._probe_cols.append((probe.population, probe.variable, np.asarray(probe.neurons)))
+        self._probe_idx = np.asarray(idx, dtype=np.int64)
+        self._probe_every = max(1, int(round((rec.state_every_ms or spec.dt_ms) / spec.dt_ms)))
+        self._probe_rows: list[np.ndarray] = []
+        self._probe_steps: list[np.ndarray] = []
+        # population rates
+        self._bin_steps = None if rec.rate_bin_ms is None else max(1, int(round(rec.rate_bin_ms / spec.dt_ms)))
+        self._bin_counts = np.zeros((0, len(lay.pop_names)), dtype=np.int64)
+        self._input_rate_samples: dict[str, list[np.ndarray]] = {d.name: [] for d in spec.drives}
+        self._input_rate_samples.update({s.name: [] for s in spec.sources})
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def dt_ms(self) -> float:
+        return self.spec.dt_ms
+
+    @property
+    def t_ms(self) -> float:
+        """Current time of the network clock (ms)."""
+        return self.step_count * self.spec.dt_ms
+
+    @property
+    def n_synapses(self) -> int:
+        return self.synapses.n_synapses
+
+    @property
+    def bytes_per_synapse(self) -> float:
+        """Bytes of the synapse structure (CSR + delay segments) per synapse."""
+        return self.synapses.bytes_per_synapse
+
+    # ------------------------------------------------------------------ state access
+    def get_state(self, population: str) -> dict[str, np.ndarray]:
+        """Copies of the state variables of ``population`` (name -> (n_neurons,) array)."""
+        k = self._pop_index(population)
+        p = self.spec.populations[k]
+        names = p.neuron_model.state_names(p.receptor_list)
+        out = {name: self._block(k, j).copy() for j, name in enumerate(names)}
+        first = int(self.layout.pop_first[k])
+        out["refractory_steps"] = self.refractory[first:first + p.n_neurons].copy()
+        return out
+
+    def set_state(self, population: str, variable: str, values: Any) -> None:
+        """Set a state variable of ``population`` (scalar or one value per neuron)."""
+        k = self._pop_index(population)
+        p = self.spec.populations[k]
+        names = p.neuron_model.state_names(p.receptor_list)
+        if variable not in names:
+            raise ConfigError("variable", variable, f"one of {names}")
+        block = self._block(k, names.index(variable))
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), block.shape)
+        if not np.all(np.isfinite(values)):
+            raise ConfigError(variable, values, "must be finite")
+        block[:] = values
+
+    def set_params(self, population: str, **params: Any) -> None:
+        """Change model parameters of ``population`` between runs (validated; e.g. ``i_e_pA``)."""
+        k = self._pop_index(population)
+        p = self.spec.populations[k]
+        merged = {**self._params[k].to_dict(), **params}
+        new = p.neuron_model.parse_params(merged, f"populations.{population}.params")
+        row = p.neuron_model.constants(new, p.receptor_list, self.spec.dt_ms)
+        self._params[k] = new
+        self._consts[k, : row.size] = row
+
+    def params(self, population: str) -> dict[str, Any]:
+        """Current model parameters of ``population``."""
+        return self._params[self._pop_index(population)].to_dict()
+
+    def _pop_index(self, population: str) -> int:
+        try:
+            return self.layout.pop_names.index(population)
+        except ValueError:
+            raise ConfigError("population", population, f"no such population; known: {self.layout.pop_names}") from None
+
+    def state_arrays(self) -> dict[str, Any]:
+        """Everything that changes during a run (what a checkpoint needs)."""
+        return {"state": self.state, "refractory": self.refractory, "ring": self.ring,
+                "step_count": self.step_count, "rng_state": self.rng.bit_generator.state,
+                "params": {name: self._params[k].to_dict() for k, name in enumerate(self.layout.pop_names)}}
+
+    # ------------------------------------------------------------------ running
+    def run(self, duration_ms: float, *, progress: bool | None = None) -> "Network":
+        """Advance the network by ``duration_ms`` (rounded to whole steps).
+
+        Parameters
+        ----------
+        duration_ms
+            Biological time to simulate, ms.
+        progress
+            Show a progress bar (default: when stderr is a terminal and the run is long).
+        """
+        try:
+            duration = float(duration_ms)
+        except (TypeError, ValueError):
+            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
+        if not (np.isfinite(duration) and duration >= 0):
+            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+        n_total = int(round(duration / self.spec.dt_ms))
+        if progress is None:
+            progress = sys.stderr.isatty() and n_total * self.layout.n_neurons > 5e8
+        t0 = time.perf_counter()
+        end = self.step_count + n_total
+        with tqdm(total=n_total, unit="step", desc="simulate", disable=not progress, leave=False) as bar:
+            while self.step_count < end:
+                n = min(self.chunk_steps, end - self.step_count)
+                later = [c for c in self._current_changes if c > self.step_count]
+                if later:
+                    n = min(n, later[0] - self.step_count)
+                self._run_chunk(n)
+                bar.update(n)
+        self.run_time_s += time.perf_counter() - t0
+        return self
+
+    def _refresh_currents(self) -> None:
+        step = self.step_count
+        self.i_ext[:] = 0.0
+        for c in self.spec.currents:
+            start = int(round(c.start_ms / self.spec.dt_ms))
+            stop = None if c.stop_ms is None else int(round(c.stop_ms / self.spec.dt_ms))
+            if start <= step and (stop is None or step < stop):
+                first, n = self.layout.source_offset(c.target)
+                if c.neurons is None:
+                    self.i_ext[first:first + n] += c.amplitude_pA
+                else:
+                    self.i_ext[first + np.asarray(c.neurons, dtype=np.int64)] += c.amplitude_pA
+
+    def _rates(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        dt = self.spec.dt_ms
+        t_ms = (self.step_count + np.arange(n)) * dt
+        drv = np.zeros((len(self.spec.drives), n))
+        for k, d in enumerate(self.spec.drives):
+            rate = d.rate(t_ms)
+            self._input_rate_samples[d.name].append(rate)
+            drv[k] = d.n_inputs * rate * dt * 1e-3
+            if d.statistics == "bernoulli":
+                np.minimum(drv[k], 1.0, out=drv[k])
+        src = np.zeros((len(self.spec.sources), n))
+        for k, s in enumerate(self.spec.sources):
+            rate = s.rate(t_ms)
+            self._input_rate_samples[s.name].append(rate)
+            src[k] = rate * dt * 1e-3
+        return drv, src
+
+    def _run_chunk(self, n: int) -> None:
+        lay, syn = self.layout, self.synapses
+        self._refresh_currents()
+        drv_lam, src_lam = self._rates(n)
+        first_probe = -(-self.step_count // self._probe_every) * self._probe_every
+        n_rows = max(0, -(-(self.step_count + n - first_probe) // self._probe_every)) if self._probe_idx.size else 0
+        probe_out = np.empty((n_rows, self._probe_idx.size), dtype=np.float64)
+        pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
+        done = 0
+        row_done = 0
+        while done < n:
+            n_spk = np.zeros(1, dtype=np.int64)
+            step0 = self.step_count
+            status, steps, pop, neuron, rows = run_steps(
+                self._fns, self._kinds, lay.pop_state_off, lay.pop_state_len, lay.pop_n, lay.pop_first,
+                lay.pop_chan_off, lay.pop_n_rec, self._consts, self._const_len,
+                self.state, self.refractory, self.i_ext,
+                self.ring, syn.n_slots, lay.n_chan, step0, n - done,
+                syn.seg_ptr, syn.seg_delay, syn.seg_syn, syn.target, syn.weight,
+                lay.src_first, lay.src_n, np.ascontiguousarray(src_lam[:, done:]),
+                self._drv_chan, self._drv_n, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
+                self._drv_bernoulli,
+                self._rec_mask, self._max_rec_per_step, self._spk_step, self._spk_id, n_spk,
+                pop_counts[done:], self._probe_idx, self._probe_every, probe_out[row_done:],
+                self.rng, self._spiked, self._work,
+            )
+            k = int(n_spk[0])
+            if k:
+                self._spikes_steps.append(self._spk_step[:k].copy())
+                self._spikes_ids.append(self._spk_id[:k].copy())
+            row_done += int(rows)
+            self.step_count += int(steps)
+            done += int(steps)
+            if status == NON_FINITE:
+                self._store_counts(pop_counts[:done], self.step_count - done)
+                name = lay.pop_names[pop]
+                bad_step = self.step_count  # the step that produced it, ending at (step + 1) dt
+                raise SpikingInstabilityError(name, int(neuron), bad_step, (bad_step + 1) * self.spec.dt_ms)
+            if status == SPIKE_BUFFER_FULL:
+                size = 2 * self._spk_step.size
+                self._spk_step = np.empty(size, dtype=np.int64)
+                self._spk_id = np.empty(size, dtype=np.int32)
+        if self._probe_idx.size:
+            self._probe_rows.append(probe_out[:row_done])
+            self._probe_steps.append(np.arange(first_probe, first_probe + row_done * self._probe_every, self._probe_every))
+        self._store_counts(pop_counts, self.step_count - n)
+
+    def _store_counts(self, counts: np.ndarray, step0: int) -> None:
+        if self._bin_steps is None or counts.shape[0] == 0:
+            return
+        bins = (step0 + np.arange(counts.shape[0])) // self._bin_steps
+        need = int(bins[-1]) + 1
+        if need > self._bin_counts.shape[0]:
+            grown = np.zeros((max(need, 2 * self._bin_counts.shape[0]), counts.shape[1]), dtype=np.int64)
+            grown[: self._bin_counts.shape[0]] = self._bin_counts
+            self._bin_counts = grown
+        for p in range(counts.shape[1]):
+            self._bin_counts[:, p] += np.bincount(bins, weights=counts[:, p], minlength=self._bin_counts.shape[0]).astype(np.int64)[: self._bin_counts.shape[0]]
+
+    # ------------------------------------------------------------------ results
+    def recording(self) -> SpikingRecording:
+        """What was recorded since the network was built, as a :class:`SpikingRecording`."""
+        spec, lay = self.spec, self.layout
+        dt = spec.dt_ms
+        t_stop = self.t_ms
+        steps = np.concatenate(self._spikes_steps) if self._spikes_steps else np.zeros(0, np.int64)
+        ids = np.concatenate(self._spikes_ids) if self._spikes_ids else np.zeros(0, np.int32)
+        order = np.argsort(steps, kind="stable")
+        steps, ids = steps[order], ids[order]
+        spikes = {}
+        for name, recorded in self._recorded.items():
+            first, n = lay.source_offset(name)
+            sel = (ids >= first) & (ids < first + n)
+            spikes[name] = SpikeTrains(name, n, (steps[sel] + 1) * dt, ids[sel] - first, 0.0, t_stop, recorded)
+        state: dict[str, dict[str, xr.DataArray]] = {}
+        if self._probe_idx.size and self._probe_rows:
+            rows = np.concatenate(self._probe_rows)
+            t = np.concatenate(self._probe_steps) * dt
+            col = 0
+            for pop, var, neurons in self._probe_cols:
+                k = lay.pop_names.index(pop)
+                p = spec.populations[k]
+                unit = p.neuron_model.state_units(p.receptor_list)[var]
+                data = rows[:, col:col + neurons.size]
+                col += neurons.size
+                da = xr.DataArray(data, dims=("time_ms", "neuron"), coords={"time_ms": t, "neuron": neurons},
+                                  name=var, attrs={"units": unit, "population": pop})
+                state.setdefault(pop, {})[var] = da
+        rates = {}
+        if self._bin_steps is not None:
+            n_bins = self.step_count // self._bin_steps
+            bin_ms = self._bin_steps * dt
+            for k, name in enumerate(lay.pop_names):
+                hz = self._bin_counts[:n_bins, k] / (lay.pop_n[k] * bin_ms * 1e-3)
+                rates[name] = xr.DataArray(hz, dims=("time_ms",), coords={"time_ms": np.arange(n_bins) * bin_ms},
+                                           name="rate_hz", attrs={"units": "Hz", "bin_ms": bin_ms, "population": name})
+        inputs = {}
+        for name, chunks in self._input_rate_samples.items():
+            if chunks:
+                r = np.concatenate(chunks)
+                inputs[name] = xr.DataArray(r, dims=("time_ms",), coords={"time_ms": np.arange(r.size) * dt},
+                                            name="rate_hz", attrs={"units": "Hz"})
+        attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": _netdyn_version(), "seed": spec.seed,
+                 "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
+        return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
+                                population_rates=rates, input_rates=inputs, attrs=attrs)
+
+
+def _check_memory(estimate: MemoryEstimate) -> None:
+    check_memory(estimate)

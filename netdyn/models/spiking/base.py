@@ -1,0 +1,213 @@
+"""What a spiking neuron model declares, and the registry of models.
+
+A model is one file in :mod:`netdyn.models.spiking.neurons`: a subclass of
+:class:`NeuronModel` that states its parameters (a :class:`~netdyn.config.base.Spec` with units
+in the field names), its state variables, its synapse kind and a numba ``step`` function with
+the signature :data:`STEP_SIGNATURE`. The spiking engine calls ``step`` once per population
+and time step; it knows nothing else about the model. Dropping a new file into ``neurons/``
+registers the model (the package imports every module there).
+
+The step contract (all arrays are views of the engine's buffers)::
+
+    n_spikes = step(state, refractory, constants, syn_input, i_ext_pA, spiked, work)
+
+``state``
+    float64 ``(n_vars * n,)``: the population's state, one contiguous block of ``n`` values
+    per variable in the order of :meth:`NeuronModel.state_names` (struct of arrays).
+``refractory``
+    int32 ``(n,)``: steps of refractoriness left.
+``constants``
+    float64: :meth:`NeuronModel.constants` (parameters and propagators for this dt).
+``syn_input``
+    float64 ``(n_receptors * n,)``: the sum of the weights that arrive in this step, one block
+    per receptor (nS for conductance synapses, pA for current synapses). A model adds it to its
+    synaptic state *after* the membrane update of the step (NEST's order: an input that arrives
+    in step k acts on V from step k+1 on).
+``i_ext_pA``
+    float64 ``(n,)``: external current in pA (DC and step currents), constant within a step.
+``spiked``
+    int32 ``(n,)``: the model writes the indices of the neurons that spiked here.
+``work``
+    float64 scratch of at least ``4 n`` values (contents undefined on entry).
+
+Write the update as loops over neurons without branches that depend on earlier neurons
+(then LLVM vectorises them), followed by one loop that detects and resets the spikes; use
+:func:`netdyn.engines.fastmath.exp` rather than ``math.exp`` (a scalar library call).
+
+It returns the number of spikes, or ``-(i + 1)`` if neuron ``i`` reached a non-finite state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from numba import types
+from numba.core.errors import NumbaExperimentalFeatureWarning
+
+from netdyn.config.base import Spec, parse_config
+from netdyn.errors import ConfigError
+
+warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
+
+STEP_SIGNATURE = types.int64(
+    types.float64[::1],  # state
+    types.int32[::1],  # refractory counters
+    types.float64[::1],  # constants
+    types.float64[::1],  # synaptic input of this step
+    types.float64[::1],  # external current, pA
+    types.int32[::1],  # out: indices of the neurons that spiked
+    types.float64[::1],  # scratch, at least 4 * n values
+)
+"""numba signature of every model's ``step`` (explicit, so the engine calls it as a
+first-class function and is compiled once for every combination of models)."""
+
+SynapseKind = Literal["conductance", "current"]
+
+
+class Receptor(Spec):
+    """One synaptic receptor (input channel) of a population.
+
+    Attributes
+    ----------
+    name
+        Name used by projections (``"exc"``, ``"inh"``, ``"AffExc"`` ...).
+    tau_ms
+        Decay time constant of the synaptic conductance or current, in ms.
+    e_rev_mV
+        Reversal potential in mV; required for conductance-based models, absent for
+        current-based ones.
+    """
+
+    name: str
+    tau_ms: float
+    e_rev_mV: float | None = None
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """A state variable: its name (with unit suffix) and its unit."""
+
+    name: str
+    unit: str
+
+
+class NeuronModel:
+    """Base of all neuron models (a namespace of class attributes and class methods).
+
+    Subclasses set :attr:`name`, :attr:`Params`, :attr:`state_vars`, :attr:`synapse_kind`,
+    :attr:`default_receptors` and :attr:`step`, and implement :meth:`constants` and
+    :meth:`resting_state`.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[Spec]]
+    state_vars: ClassVar[tuple[StateVar, ...]]
+    synapse_kind: ClassVar[SynapseKind]
+    default_receptors: ClassVar[tuple[Receptor, ...]]
+    step: ClassVar[Any]
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def parse_params(cls, params: dict[str, Any], field: str) -> Spec:
+        """Validate ``params`` (defaults filled in); errors name ``field.<key>``."""
+        try:
+            return parse_config(cls.Params, params)
+        except ConfigError as exc:
+            raise ConfigError(f"{field}.{exc.field}", exc.value, exc.reason) from None
+
+    @classmethod
+    def check_receptors(cls, receptors: tuple[Receptor, ...], field: str) -> tuple[Receptor, ...]:
+        """Default receptors if none are given; check names and reversal potentials."""
+        receptors = tuple(receptors) or cls.default_receptors
+        names = [r.name for r in receptors]
+        if len(set(names)) != len(names):
+            raise ConfigError(field, names, "receptor names must be unique")
+        for k, r in enumerate(receptors):
+            if not (np.isfinite(r.tau_ms) and r.tau_ms > 0):
+                raise ConfigError(f"{field}.{k}.tau_ms", r.tau_ms, "must be a finite number > 0")
+            if cls.synapse_kind == "conductance" and r.e_rev_mV is None:
+                raise ConfigError(f"{field}.{k}.e_rev_mV", None,
+                                  f"model {cls.name!r} has conductance synapses: give a reversal potential")
+            if cls.synapse_kind == "current" and r.e_rev_mV is not None:
+                raise ConfigError(f"{field}.{k}.e_rev_mV", r.e_rev_mV,
+                                  f"model {cls.name!r} has current synapses: no reversal potential")
+        return receptors
+
+    @classmethod
+    def synaptic_state_name(cls, receptor: Receptor) -> str:
+        """``g_<receptor>_nS`` (conductance) or ``i_<receptor>_pA`` (current)."""
+        return f"g_{receptor.name}_nS" if cls.synapse_kind == "conductance" else f"i_{receptor.name}_pA"
+
+    @classmethod
+    def state_names(cls, receptors: tuple[Receptor, ...]) -> list[str]:
+        """Names of the state blocks, in memory order: the model's, then one per receptor."""
+        return [v.name for v in cls.state_vars] + [cls.synaptic_state_name(r) for r in receptors]
+
+    @classmethod
+    def state_units(cls, receptors: tuple[Receptor, ...]) -> dict[str, str]:
+        syn_unit = "nS" if cls.synapse_kind == "conductance" else "pA"
+        units = {v.name: v.unit for v in cls.state_vars}
+        units.update({cls.synaptic_state_name(r): syn_unit for r in receptors})
+        return units
+
+    @classmethod
+    def weight_unit(cls) -> str:
+        return "nS" if cls.synapse_kind == "conductance" else "pA"
+
+    @classmethod
+    def constants(cls, params: Spec, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
+        """float64 vector read by :attr:`step`: parameters and propagators for ``dt_ms``."""
+        raise NotImplementedError
+
+    @classmethod
+    def resting_state(cls, params: Spec, receptors: tuple[Receptor, ...]) -> dict[str, float]:
+        """Initial value of every state variable (synaptic states default to 0)."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[NeuronModel]] = {}
+_LOADED = False
+
+
+def register_model(cls: type[NeuronModel]) -> type[NeuronModel]:
+    """Class decorator: make ``cls`` available under ``cls.name``."""
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"a neuron model named {cls.name!r} is already registered")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_models() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    from netdyn.models.spiking import neurons
+
+    for info in pkgutil.iter_modules(neurons.__path__):
+        importlib.import_module(f"{neurons.__name__}.{info.name}")
+    _LOADED = True
+
+
+def get_model(name: str, field: str = "model") -> type[NeuronModel]:
+    """The registered model ``name``; :class:`ConfigError` listing the known ones otherwise."""
+    _load_models()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(field, name, f"unknown neuron model; known: {sorted(_REGISTRY)}") from None
+
+
+def available_models() -> list[str]:
+    """Names of all registered neuron models."""
+    _load_models()
+    return sorted(_REGISTRY)
+
+
+def refractory_steps(t_ref_ms: float, dt_ms: float) -> int:
+    """Number of steps V stays clamped after a spike: ``round(t_ref / dt)`` (NEST's rule)."""
+    return int(round(t_ref_ms / dt_ms))

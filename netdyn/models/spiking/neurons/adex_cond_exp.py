@@ -1,0 +1,143 @@
+"""Adaptive exponential integrate-and-fire neuron with exponential conductance synapses.
+
+The cell of the AdEx seed (spec spiking.md section 1.3; Brette & Gerstner 2005)::
+
+    C_m dV/dt   = g_L (E_L - V) + g_L Delta_T exp((V - V_T) / Delta_T) - w + I_syn + I_e + I_ext
+    tau_w dw/dt = a (V - E_L) - w
+    dg_r/dt     = -g_r / tau_r,   I_syn = sum_r g_r (E_r - V)
+
+A spike is emitted when V > V_peak (default V_T + 5 Delta_T, the seed's cut; V_T itself for
+Delta_T = 0, which is then a LIF), then V = V_reset, w += b, and V is clamped at V_reset for
+t_ref while w keeps evolving. V and w advance by forward Euler (as the seed's Brian2 code
+does); the conductances decay exactly, ``g_r <- g_r exp(-dt / tau_r) + input``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from pydantic import Field, model_validator
+
+from netdyn.config.base import Spec
+from netdyn.errors import ConfigError
+from netdyn.engines.fastmath import exp
+from netdyn.models.spiking.base import (
+    STEP_SIGNATURE,
+    NeuronModel,
+    Receptor,
+    StateVar,
+    refractory_steps,
+    register_model,
+)
+
+_HEADER = 13  # constants before the per-receptor pairs (decay, E_rev)
+
+
+class AdExParams(Spec):
+    """AdEx parameters (defaults: the seed's RS cell)."""
+
+    c_m_pF: float = Field(200.0, gt=0, description="membrane capacitance")
+    g_l_nS: float = Field(10.0, gt=0, description="leak conductance")
+    e_l_mV: float = Field(-70.0, description="leak reversal potential")
+    v_thre_mV: float = Field(-50.0, description="exponential threshold V_T (spike threshold if Delta_T = 0)")
+    delta_t_mV: float = Field(2.0, ge=0, description="slope factor; 0 gives a LIF")
+    v_reset_mV: float = Field(-70.0, description="reset potential")
+    v_peak_mV: float | None = Field(None, description="spike cut; default V_T + 5 Delta_T")
+    t_ref_ms: float = Field(5.0, ge=0, description="refractory period (V clamped)")
+    a_nS: float = Field(0.0, description="subthreshold adaptation")
+    b_pA: float = Field(0.0, description="spike-triggered adaptation increment")
+    tau_w_ms: float = Field(500.0, gt=0, description="adaptation time constant")
+    i_e_pA: float = Field(0.0, description="constant input current")
+
+    @model_validator(mode="after")
+    def _reset_below_peak(self) -> "AdExParams":
+        peak = self.v_peak_mV if self.v_peak_mV is not None else self.v_thre_mV + 5.0 * self.delta_t_mV
+        if self.v_reset_mV >= peak:
+            raise ConfigError("v_reset_mV", self.v_reset_mV, f"must lie below the spike cut {peak} mV")
+        return self
+
+
+@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy")
+def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
+    n = refr.size
+    dt, c_m, g_l, e_l, v_t, d_t = c[0], c[1], c[2], c[3], c[4], c[5]
+    v_reset, v_peak, a, b, tau_w = c[6], c[7], c[8], c[9], c[10]
+    ref_steps = np.int32(c[11])
+    i_e = c[12]
+    n_rec = (c.size - _HEADER) // 2
+    v = s[0:n]
+    w = s[n:2 * n]
+    drive = work[0:n]  # I_e + I_ext + I_syn - w, pA
+    for i in range(n):
+        drive[i] = i_e + i_ext[i] - w[i]
+    for r in range(n_rec):
+        g = s[(2 + r) * n:(3 + r) * n]
+        e_rev = c[_HEADER + 2 * r + 1]
+        for i in range(n):
+            drive[i] += g[i] * (e_rev - v[i])
+    dt_c = dt / c_m
+    dt_w = dt / tau_w
+    if d_t > 0.0:
+        inv_dt = 1.0 / d_t
+        gd = g_l * d_t
+        for i in range(n):
+            vi = v[i]
+            dv = g_l * (e_l - vi) + gd * exp((vi - v_t) * inv_dt) + drive[i]
+            w[i] += dt_w * (a * (vi - e_l) - w[i])
+            ri = refr[i]
+            v[i] = v_reset if ri > 0 else vi + dt_c * dv
+            refr[i] = ri - 1 if ri > 0 else 0
+    else:
+        for i in range(n):
+            vi = v[i]
+            dv = g_l * (e_l - vi) + drive[i]
+            w[i] += dt_w * (a * (vi - e_l) - w[i])
+            ri = refr[i]
+            v[i] = v_reset if ri > 0 else vi + dt_c * dv
+            refr[i] = ri - 1 if ri > 0 else 0
+    for r in range(n_rec):
+        g = s[(2 + r) * n:(3 + r) * n]
+        x = syn[r * n:(r + 1) * n]
+        decay = c[_HEADER + 2 * r]
+        for i in range(n):
+            g[i] = g[i] * decay + x[i]
+    k = 0
+    for i in range(n):
+        vi = v[i]
+        if vi > v_peak:
+            v[i] = v_reset
+            w[i] += b
+            refr[i] = ref_steps
+            spiked[k] = i
+            k += 1
+        elif not math.isfinite(vi) or not math.isfinite(w[i]):
+            return -(i + 1)
+    return k
+
+
+@register_model
+class AdExCondExp(NeuronModel):
+    name = "adex_cond_exp"
+    description = "AdEx with exponential conductance synapses (forward Euler, spike cut at V_T + 5 Delta_T)"
+    Params = AdExParams
+    state_vars = (StateVar("v_mV", "mV"), StateVar("w_pA", "pA"))
+    synapse_kind = "conductance"
+    default_receptors = (Receptor(name="exc", tau_ms=5.0, e_rev_mV=0.0),
+                         Receptor(name="inh", tau_ms=5.0, e_rev_mV=-80.0))
+    step = _step
+
+    @classmethod
+    def constants(cls, params: AdExParams, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
+        v_peak = params.v_peak_mV if params.v_peak_mV is not None else params.v_thre_mV + 5.0 * params.delta_t_mV
+        head = [dt_ms, params.c_m_pF, params.g_l_nS, params.e_l_mV, params.v_thre_mV, params.delta_t_mV,
+                params.v_reset_mV, v_peak, params.a_nS, params.b_pA, params.tau_w_ms,
+                refractory_steps(params.t_ref_ms, dt_ms), params.i_e_pA]
+        assert len(head) == _HEADER
+        pairs = [x for r in receptors for x in (math.exp(-dt_ms / r.tau_ms), r.e_rev_mV)]
+        return np.array(head + pairs, dtype=np.float64)
+
+    @classmethod
+    def resting_state(cls, params: AdExParams, receptors: tuple[Receptor, ...]) -> dict[str, float]:
+        return {"v_mV": params.e_l_mV, "w_pA": 0.0}

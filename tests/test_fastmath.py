@@ -1,0 +1,36 @@
+"""The vectorisable exp of the compiled step loops against numpy's."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from netdyn.engines.fastmath import exp
+
+
+@njit(cache=True)
+def _exp_array(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = exp(x[i])
+    return out
+
+
+def test_exp_within_3_ulp_over_the_whole_range():
+    x = np.concatenate([np.linspace(-708.0, 709.0, 400_001), np.random.default_rng(0).normal(0, 5, 100_000)])
+    ref = np.exp(x)
+    ulp = np.abs(_exp_array(x) - ref) / np.spacing(ref)
+    assert ulp.max() <= 3
+
+
+@given(st.floats(-700, 700))
+@settings(max_examples=300, deadline=None)
+def test_exp_relative_error(x):
+    y = _exp_array(np.array([x]))[0]
+    assert abs(y - np.exp(x)) <= 4 * np.spacing(np.exp(x))
+
+
+def test_exp_special_values():
+    y = _exp_array(np.array([np.nan, 0.0, -1e4, 1e4]))
+    assert np.isnan(y[0]) and y[1] == 1.0
+    assert 0.0 <= y[2] < 1e-300 and np.isfinite(y[3])

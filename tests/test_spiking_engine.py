@@ -1,0 +1,319 @@
+"""The spiking engine against closed forms, NEST's update order and its own bookkeeping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from netdyn.engines.spiking import Network
+from netdyn.engines.spiking.build import check_memory, estimate_memory, plan_layout
+from netdyn.errors import ConfigError, MemoryEstimateError, SpikingInstabilityError
+from netdyn.models.spiking.neurons.lif_psc_exp import propagator_21
+from netdyn.models.spiking.spec import NetworkSpec
+
+DT = 0.1
+
+
+def lif_spec(n=1, *, i_e_pA=0.0, model="lif_psc_exp", params=None, **extra):
+    pop = {"name": "A", "n_neurons": n, "model": model, "params": {"i_e_pA": i_e_pA, **(params or {})}}
+    return {"dt_ms": DT, "populations": [pop], **extra}
+
+
+# ------------------------------------------------------------------ single neurons
+def lif_rate_closed_form(i_pA, c_m=250.0, tau_m=10.0, theta=15.0, t_ref=2.0, dt=DT):
+    """Rate (Hz) of iaf_psc_exp under DC in discrete time: V_k - E_L = R I (1 - P22^k) from
+    reset, spike at the first step with V >= theta, then t_ref/dt clamped steps."""
+    r_i = tau_m / c_m * i_pA
+    if r_i <= theta:
+        return 0.0
+    k = math.ceil(math.log(1 - theta / r_i) / (-dt / tau_m) - 1e-12)
+    return 1000.0 / ((k + round(t_ref / dt)) * dt)
+
+
+@pytest.mark.parametrize("i_pA", [380.0, 400.0, 500.0, 800.0])
+def test_lif_psc_exp_fi_curve_matches_closed_form(i_pA):
+    net = Network(lif_spec(i_e_pA=i_pA)).run(2000.0)
+    t = net.recording().spikes["A"].times_ms
+    isi = np.diff(t)
+    assert isi.size > 10
+    # after the first spike the train is exactly periodic
+    assert np.ptp(isi) < 1e-9
+    assert 1000.0 / isi.mean() == pytest.approx(lif_rate_closed_form(i_pA), rel=1e-9)
+    # continuous-time closed form within 1 %
+    t_cont = 2.0 + 10.0 * math.log(1 / (1 - 15.0 / (10.0 / 250.0 * i_pA)))
+    assert 1000.0 / isi.mean() == pytest.approx(1000.0 / t_cont, rel=0.01 if t_cont > 10 else 0.02)
+
+
+def test_lif_psc_exp_below_rheobase_is_silent():
+    net = Network(lif_spec(i_e_pA=370.0)).run(500.0)  # R I = 14.8 mV < 15 mV
+    assert net.recording().spikes["A"].n_spikes == 0
+    v = net.get_state("A")["v_mV"]
+    assert v[0] == pytest.approx(-65.0 + 14.8 * (1 - math.exp(-50.0)), abs=1e-9)
+
+
+def test_psc_exp_psp_matches_exact_solution_and_nest_delay():
+    """One spike from a driven neuron onto a silent one: the target current jumps at the end
+    of step k + d and V follows the exact solution of the linear ODE on the grid."""
+    w_pA, delay_ms, tau_s = 100.0, 1.5, 0.5
+    spec = {
+        "dt_ms": DT,
+        "populations": [
+            {"name": "src", "n_neurons": 1, "model": "lif_psc_exp", "params": {"i_e_pA": 1000.0, "t_ref_ms": 200.0}},
+            {"name": "tgt", "n_neurons": 1, "model": "lif_psc_exp"},
+        ],
+        "projections": [{"source": "src", "target": "tgt", "receptor": "exc", "rule": {"rule": "one_to_one"},
+                         "weight": w_pA, "delay_ms": delay_ms}],
+        "record": {"state": [{"population": "tgt", "variable": "v_mV", "neurons": [0]},
+                             {"population": "tgt", "variable": "i_exc_pA", "neurons": [0]}]},
+    }
+    net = Network(spec).run(30.0)
+    rec = net.recording()
+    t_spike = rec.spikes["src"].times_ms[0]  # end of the spike step k: (k + 1) dt
+    k = int(round(t_spike / DT)) - 1
+    d = int(round(delay_ms / DT))
+    i_syn = rec.state["tgt"]["i_exc_pA"].values[:, 0]
+    v = rec.state["tgt"]["v_mV"].values[:, 0]
+    # samples are taken at the start of each step: index m holds the state at time m dt
+    first = np.flatnonzero(i_syn > 0)[0]
+    assert first == k + d + 1
+    assert i_syn[first] == pytest.approx(w_pA)
+    tau_m, c_m = 10.0, 250.0
+    s = (np.arange(v.size) - first) * DT
+    after = s >= 0
+    exact = w_pA * tau_s * tau_m / (c_m * (tau_m - tau_s)) * (np.exp(-s[after] / tau_m) - np.exp(-s[after] / tau_s))
+    np.testing.assert_allclose(v[after] + 65.0, exact, atol=1e-10)
+    assert np.all(v[~after] == -65.0)
+
+
+def test_propagator_limit_equal_time_constants():
+    a = propagator_21(10.0, 10.0, 250.0, 0.1)
+    b = propagator_21(10.0 * (1 + 1e-7), 10.0, 250.0, 0.1)
+    assert a == pytest.approx(b, rel=1e-6)
+
+
+def test_adex_refractory_clamps_v_while_w_evolves():
+    spec = lif_spec(model="adex_cond_exp", i_e_pA=600.0, params={"a_nS": 4.0, "b_pA": 80.0, "tau_w_ms": 100.0, "t_ref_ms": 5.0},
+                    record={"state": [{"population": "A", "variable": "v_mV", "neurons": [0]},
+                                      {"population": "A", "variable": "w_pA", "neurons": [0]}]})
+    net = Network(spec).run(300.0)
+    rec = net.recording()
+    spikes = rec.spikes["A"].times_ms
+    assert spikes.size >= 3
+    isi = np.diff(spikes)
+    assert np.all(np.diff(isi) > -1e-9)  # spike-frequency adaptation: intervals lengthen
+    v = rec.state["A"]["v_mV"].values[:, 0]
+    w = rec.state["A"]["w_pA"].values[:, 0]
+    k = int(round(spikes[0] / DT))  # first sample after the spike step
+    assert np.all(v[k:k + 50] == -70.0)
+    assert v[k + 51] > -70.0
+    assert w[k] == pytest.approx(w[k - 1] + 80.0, abs=2.0)
+    assert np.ptp(w[k:k + 50]) > 0  # w keeps evolving while V is clamped
+
+
+# ------------------------------------------------------------------ bookkeeping
+def small_network(seed=3, **kw):
+    n_e, n_i = 160, 40
+    spec = {
+        "dt_ms": DT, "seed": seed,
+        "populations": [
+            {"name": "E", "n_neurons": n_e, "model": "adex_cond_exp", "params": {"b_pA": 20.0},
+             "initial": {"v_mV": {"kind": "uniform", "low": -70, "high": -55}}},
+            {"name": "I", "n_neurons": n_i, "model": "adex_cond_exp", "params": {"delta_t_mV": 0.5}},
+        ],
+        "projections": [
+            {"source": s, "target": t, "receptor": "exc" if s == "E" else "inh",
+             "rule": {"rule": "fixed_indegree", "indegree": 20 if s == "E" else 5},
+             "weight": 1.0 if s == "E" else 5.0,
+             "delay_ms": {"kind": "uniform", "low": 0.1, "high": 2.0}}
+            for s in ("E", "I") for t in ("E", "I")
+        ],
+        "drives": [{"name": "aff", "target": t, "receptor": "exc", "n_inputs": 200, "weight": 1.0, "rate": 8.0}
+                   for t in ("E", "I")],
+        "record": {"state": [{"population": "E", "variable": "v_mV", "neurons": [0, 5]}], "state_every_ms": 0.5,
+                   "rate_bin_ms": 5.0},
+    }
+    spec.update(kw)
+    return spec
+
+
+def spikes_of(rec):
+    return {p: (s.times_ms.copy(), s.senders.copy()) for p, s in rec.spikes.items()}
+
+
+def test_same_seed_same_spikes_whatever_the_chunking():
+    a = Network(small_network()).run(300.0).recording()
+    b = Network(small_network(), chunk_steps=137).run(120.0).run(180.0).recording()
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(a.spikes[pop].times_ms, b.spikes[pop].times_ms)
+        np.testing.assert_array_equal(a.spikes[pop].senders, b.spikes[pop].senders)
+        np.testing.assert_array_equal(a.population_rates[pop].values, b.population_rates[pop].values)
+    np.testing.assert_array_equal(a.state["E"]["v_mV"].values, b.state["E"]["v_mV"].values)
+    np.testing.assert_array_equal(a.state["E"]["v_mV"].time_ms.values, b.state["E"]["v_mV"].time_ms.values)
+    assert a.spikes["E"].n_spikes > 100
+
+
+def test_other_seed_other_spikes():
+    a = Network(small_network(seed=3)).run(200.0).recording()
+    b = Network(small_network(seed=4)).run(200.0).recording()
+    assert not np.array_equal(a.spikes["E"].times_ms, b.spikes["E"].times_ms)
+
+
+def test_spike_buffer_growth_keeps_every_spike():
+    net = Network(small_network())
+    net._spk_step = np.empty(net._max_rec_per_step + 1, dtype=np.int64)
+    net._spk_id = np.empty(net._spk_step.size, dtype=np.int32)
+    grown = net.run(300.0).recording()
+    ref = Network(small_network()).run(300.0).recording()
+    np.testing.assert_array_equal(grown.spikes["E"].times_ms, ref.spikes["E"].times_ms)
+
+
+def test_population_rate_bins_count_every_spike():
+    rec = Network(small_network()).run(300.0).recording()
+    for pop in ("E", "I"):
+        r = rec.population_rates[pop]
+        n = rec.spikes[pop].n_neurons
+        counts = r.values * n * r.attrs["bin_ms"] * 1e-3
+        # a spike at the end of step k is counted in the bin of step k
+        steps = np.rint(rec.spikes[pop].times_ms / DT).astype(int) - 1
+        expect = np.bincount(steps // 50, minlength=counts.size)[: counts.size]
+        np.testing.assert_allclose(counts, expect, atol=1e-9)
+
+
+def test_state_probe_sampling_times_and_first_value():
+    spec = small_network()
+    net = Network(spec)
+    v0 = net.get_state("E")["v_mV"][[0, 5]]
+    rec = net.run(10.0).recording()
+    v = rec.state["E"]["v_mV"]
+    np.testing.assert_allclose(v.time_ms.values, np.arange(20) * 0.5)
+    np.testing.assert_array_equal(v.values[0], v0)
+    assert v.attrs["units"] == "mV"
+
+
+def test_poisson_drive_event_count_matches_rate():
+    """With a synaptic time constant of 1e12 ms the current is a counter of the drive's events."""
+    n = 2000
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": n, "model": "lif_psc_exp",
+                                          "params": {"v_th_mV": 1e9}, "receptors": [{"name": "exc", "tau_ms": 1e12}]}],
+            "drives": [{"name": "d", "target": "A", "receptor": "exc", "n_inputs": 50, "weight": 1.0, "rate": 20.0}]}
+    counts = Network(spec).run(1000.0).get_state("A")["i_exc_pA"]
+    mean = 50 * 20.0 * 1.0  # events per neuron in 1 s
+    assert counts.mean() == pytest.approx(mean, abs=5 * math.sqrt(mean / n))
+    assert counts.var() == pytest.approx(mean, rel=0.15)  # Poisson: variance = mean
+
+
+def test_bernoulli_drive_is_sub_poisson():
+    n = 2000
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": n, "model": "lif_psc_exp",
+                                          "params": {"v_th_mV": 1e9}, "receptors": [{"name": "exc", "tau_ms": 1e12}]}],
+            "drives": [{"name": "d", "target": "A", "receptor": "exc", "n_inputs": 2000, "weight": 1.0, "rate": 1.0,
+                        "statistics": "bernoulli"}]}
+    counts = Network(spec).run(1000.0).get_state("A")["i_exc_pA"]
+    p = 2000 * 1.0 * DT * 1e-3  # 0.2 per step
+    assert counts.mean() == pytest.approx(10000 * p, abs=5 * math.sqrt(10000 * p * (1 - p) / n))
+    assert counts.var() == pytest.approx(10000 * p * (1 - p), rel=0.15)
+
+
+def test_poisson_source_population_through_projection():
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": 100, "model": "lif_psc_exp",
+                                          "params": {"v_th_mV": 1e9}, "receptors": [{"name": "exc", "tau_ms": 1e12}]}],
+            "sources": [{"name": "P", "n_neurons": 50, "rate": 10.0}],
+            "projections": [{"source": "P", "target": "A", "receptor": "exc", "rule": {"rule": "all_to_all"}, "weight": 1.0}],
+            "record": {"spikes": ["A", "P"]}}
+    net = Network(spec).run(2000.0)
+    rec = net.recording()
+    n_src = rec.spikes["P"].n_spikes
+    assert n_src == pytest.approx(50 * 10 * 2, abs=5 * math.sqrt(1000))
+    # every target received every source spike (all-to-all, weight 1), up to those still in flight
+    received = net.get_state("A")["i_exc_pA"]
+    assert np.all(received == received[0])
+    assert n_src - 50 <= received[0] <= n_src
+
+
+def test_step_current_window():
+    spec = lif_spec(n=2, currents=[{"name": "pulse", "target": "A", "amplitude_pA": 600.0, "start_ms": 100.0,
+                                    "stop_ms": 200.0, "neurons": [1]}])
+    rec = Network(spec).run(300.0).recording()
+    s = rec.spikes["A"]
+    assert np.all(s.senders == 1)
+    assert s.times_ms.min() > 100.0 and s.times_ms.max() <= 200.0 + DT
+
+
+def test_set_params_between_runs():
+    net = Network(lif_spec(i_e_pA=0.0)).run(100.0)
+    assert net.recording().spikes["A"].n_spikes == 0
+    net.set_params("A", i_e_pA=500.0)
+    net.run(100.0)
+    t = net.recording().spikes["A"].times_ms
+    assert t.size > 3 and t.min() > 100.0
+    with pytest.raises(ConfigError, match="c_m_pF"):
+        net.set_params("A", c_m_pF=-1.0)
+
+
+def test_non_finite_state_names_population_neuron_and_time():
+    net = Network(lif_spec(n=3, model="adex_cond_exp", params={"a_nS": 1e307, "tau_w_ms": 0.01, "delta_t_mV": 0.0}))
+    net.run(0.5)  # at rest: V = E_L, so a (V - E_L) = 0
+    net.set_state("A", "v_mV", [-70.0, -60.0, -70.0])
+    with pytest.raises(SpikingInstabilityError, match=r"population 'A', neuron 1, at step 5 \(t = 0.6 ms\)") as err:
+        net.run(10.0)
+    assert err.value.population == "A" and err.value.neuron == 1
+
+
+def test_memory_estimate_refuses_a_network_that_does_not_fit():
+    spec = NetworkSpec.model_validate(small_network())
+    est = estimate_memory(spec, plan_layout(spec))
+    assert est.n_synapses == 200 * 20 + 200 * 5
+    with pytest.raises(MemoryEstimateError, match="GiB"):
+        check_memory(est, available=est.total_bytes // 2)
+    check_memory(est, available=10 * est.total_bytes)
+
+
+def test_bytes_per_synapse_at_most_eight_and_a_bit():
+    net = Network(small_network())
+    assert net.n_synapses == 200 * 25
+    assert net.bytes_per_synapse < 8 + 16 * 20 / 25  # 8 bytes + segments (<= 20 delays per source)
+    big = Network(small_network(projections=[{"source": "E", "target": "E", "receptor": "exc",
+                                              "rule": {"rule": "fixed_indegree", "indegree": 100}, "weight": 1.0}]))
+    syn = big.synapses
+    n_sources, n_segments = syn.seg_ptr.size - 1, syn.seg_delay.size
+    expected = 8 + (8 * (n_sources + 1) + 4 * n_segments + 8 * (n_segments + 1)) / big.n_synapses
+    assert big.bytes_per_synapse == pytest.approx(expected)
+    assert big.bytes_per_synapse < 8.25  # 100 synapses per source, one delay
+
+
+def test_conductance_weights_must_be_non_negative():
+    spec = small_network()
+    spec["projections"][0]["weight"] = -1.0
+    with pytest.raises(ConfigError, match=r"projections\.0\.weight"):
+        Network(spec)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"populations": [{"name": "bad_name", "n_neurons": 3}]}, "name"),
+    ({"populations": [{"name": "A", "n_neurons": 0}]}, "n_neurons"),
+    ({"populations": [{"name": "A", "n_neurons": 3, "model": "hh"}]}, "model"),
+    ({"populations": [{"name": "A", "n_neurons": 3, "params": {"c_m": 3}}]}, "params.c_m"),
+    ({"populations": [{"name": "A", "n_neurons": 3, "initial": {"u_mV": 1.0}}]}, "initial.u_mV"),
+    ({"drives": [{"name": "d", "target": "B", "receptor": "exc", "n_inputs": 1, "weight": 1.0, "rate": 1.0}]}, "drives.0.target"),
+    ({"drives": [{"name": "d", "target": "A", "receptor": "nmda", "n_inputs": 1, "weight": 1.0, "rate": 1.0}]}, "drives.0.receptor"),
+])
+def test_bad_specs_name_the_field(change, field):
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": 3}], **change}
+    with pytest.raises(ConfigError) as err:
+        Network(spec)
+    assert field in err.value.field
+
+
+def test_coba_rate_in_published_range():
+    """Vogels-Abbott COBA (spec spiking.md section 5), 4000 neurons: all implementations give
+    21-22 Hz; allow the seed spread (+-1.5 Hz) over two seeds."""
+    from netdyn.studies.coba import coba_spec
+
+    rates = []
+    for seed in (1, 2):
+        rec = Network(coba_spec(4000, seed=seed)).run(500.0).recording()
+        rates.append(np.mean([rec.spikes[p].window(100.0, 500.0).n_spikes / (rec.spikes[p].n_neurons * 0.4)
+                              for p in ("E", "I")]))
+    assert 19.5 < np.mean(rates) < 24.0
