@@ -75,14 +75,84 @@ def _run_chaos(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_rsfs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rsfs",
+        help="RS-FS AdEx network driven by an afferent bump (seed 001)",
+        description="Run the rsfs study: 4000 RS + 1000 FS AdEx neurons, fixed-indegree wiring, afferent "
+        "drive 4 + 4 exp(-(t-1000)^2/(2 100^2)) Hz; writes recording.h5, summary.json and "
+        "figure.png/pdf into --out.",
+    )
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--config", type=Path, help="TOML or JSON file with the keys of RsfsConfig (flags win)")
+    p.add_argument("--seed", type=int, help="root seed (default 5)")
+    p.add_argument("--tstop-ms", dest="tstop_ms", type=float, help="simulated time (default 1500)")
+    p.add_argument("--dt-ms", dest="dt_ms", type=float, help="integration step (default 0.1)")
+    p.add_argument("--n-exc", dest="n_exc", type=int, help="excitatory neurons (default 4000)")
+    p.add_argument("--n-inh", dest="n_inh", type=int, help="inhibitory neurons (default 1000)")
+    p.add_argument("--afferent-statistics", dest="afferent_statistics", choices=["bernoulli", "poisson"],
+                   help="afferent events per step: at most one (the seed, default) or Poisson")
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+    p.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
+    p.set_defaults(run=_run_rsfs)
+
+
+def _run_rsfs(args: argparse.Namespace) -> int:
+    from netdyn.config import load_config, parse_config
+    from netdyn.studies.rsfs import RsfsConfig, run_rsfs
+
+    keys = ("seed", "tstop_ms", "dt_ms", "n_exc", "n_inh", "afferent_statistics")
+    overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    config = load_config(RsfsConfig, args.config, **overrides) if args.config else parse_config(RsfsConfig, overrides)
+    outputs = run_rsfs(config, args.out, figure=args.figure, progress=args.progress)
+    print(f"recording: {outputs.recording}")
+    print(f"summary:   {outputs.summary}")
+    for path in outputs.figures:
+        print(f"figure:    {path}")
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="time the benchmark models (one JSON line per run with --json)",
+                       description="Build and run a benchmark model with netdyn's engine; benchmarks/spiking.py "
+                       "runs the same models in Brian2 and NEST and prints the ratios.")
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    coba = models.add_parser("coba", help="Vogels-Abbott COBA network (spec spiking.md section 5)")
+    coba.add_argument("--n-neurons", dest="n_neurons", type=int, default=4000)
+    coba.add_argument("--connectivity", choices=["bernoulli", "fixed_indegree"], default="bernoulli")
+    micro = models.add_parser("microcircuit", help="Potjans-Diesmann microcircuit (spec microcircuit.md)")
+    micro.add_argument("--scale", type=float, default=0.1)
+    micro.add_argument("--threads", type=int, default=1)
+    for q in (coba, micro):
+        q.add_argument("--duration-ms", dest="duration_ms", type=float, default=1000.0)
+        q.add_argument("--seed", type=int, default=1)
+        q.add_argument("--json", action="store_true", help="print one JSON line")
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from netdyn.studies.bench import bench_coba, bench_microcircuit, print_record
+
+    if args.model == "coba":
+        record = bench_coba(args.n_neurons, args.duration_ms, seed=args.seed, connectivity=args.connectivity)
+    else:
+        if not args.scale > 0 or args.scale > 1:
+            raise ConfigError("scale", args.scale, "must lie in (0, 1]")
+        record = bench_microcircuit(args.scale, args.duration_ms, threads=args.threads, seed=args.seed)
+    print_record(record, args.json)
+    return 0
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plot", help="redraw a study's figure from its results")
-    p.add_argument("study", choices=["chaos"])
+    p.add_argument("study", choices=["chaos", "rsfs"])
     p.add_argument("--out", required=True, type=Path, help="the study's output directory")
     p.set_defaults(run=_run_plot)
 
 
 def _run_plot(args: argparse.Namespace) -> int:
+    if args.study == "rsfs":
+        return _plot_rsfs(args.out)
     import xarray as xr
 
     from netdyn.plots.chaos import plot_chaos_figure
@@ -97,6 +167,19 @@ def _run_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot_rsfs(out: Path) -> int:
+    from netdyn.io.hdf5 import read_recording
+    from netdyn.plots.activity import plot_activity_figure
+    from netdyn.studies.rsfs import FIGURE_STEM, RECORDING_NAME
+
+    path = out / RECORDING_NAME
+    if not path.exists():
+        raise ConfigError("out", str(out), f"holds no {RECORDING_NAME}")
+    for fig in plot_activity_figure(read_recording(path), out / FIGURE_STEM):
+        print(f"figure:  {fig}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from netdyn import __version__
 
@@ -104,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netdyn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_chaos(sub)
+    _add_rsfs(sub)
+    _add_bench(sub)
     _add_plot(sub)
     return parser
 

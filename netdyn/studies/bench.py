@@ -1,0 +1,102 @@
+"""``netdyn bench``: the benchmark models run by netdyn's engine, measured the way the peers'
+scripts (``benchmarks/peers/``) measure Brian2 and NEST, one JSON line per run.
+
+Fields: ``build_s`` (wall time from spec to a runnable network: wiring, state, compiled
+kernels loaded), ``run_s`` / ``cpu_s`` (wall and process CPU time of the simulation loop),
+``cpu_s_per_bio_s``, ``real_time_factor`` (run_s / biological time), ``peak_rss_mb`` (peak
+resident memory of the process), ``n_synapses``, ``bytes_per_synapse`` (synapse structure
+only), ``mean_rate_hz`` (all neurons) and the rate per population.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from netdyn.errors import ConfigError
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _warm_up(spec: Any) -> None:
+    """Load the compiled step loop for this combination of models (numba's disk cache) on a
+    tiny copy of the network, so that build_s and run_s measure the model, not the loader."""
+    from netdyn.engines.spiking import Network
+
+    tiny = spec.model_copy(update={"populations": tuple(p.model_copy(update={"n_neurons": 2}) for p in spec.populations),
+                                   "projections": (), "record": spec.record.model_copy(update={"state": ()})})
+    Network(tiny, check_memory=False).run(1.0)
+
+
+def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build and run ``spec`` for ``duration_ms``; the benchmark record (see module doc)."""
+    from netdyn import __version__
+    from netdyn.engines.spiking import Network
+
+    if not (duration_ms > 0):
+        raise ConfigError("duration_ms", duration_ms, "must be > 0")
+    _warm_up(spec)
+    t0 = time.perf_counter()
+    net = Network(spec)
+    build_s = time.perf_counter() - t0
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    net.run(duration_ms, progress=False)
+    run_s = time.perf_counter() - wall0
+    cpu_s = time.process_time() - cpu0
+    rec = net.recording()
+    bio_s = duration_ms * 1e-3
+    counts = {name: float(r.values.sum() * r.attrs["bin_ms"] * 1e-3 * net.spec.population(name).n_neurons)
+              for name, r in rec.population_rates.items()}
+    n = int(net.layout.n_neurons)
+    out = {
+        "simulator": "netdyn", "model": model, "version": __version__,
+        "n_neurons": n, "duration_ms": float(duration_ms), "dt_ms": net.spec.dt_ms, "seed": net.spec.seed, "threads": 1,
+        "build_s": build_s, "run_s": run_s, "cpu_s": cpu_s, "cpu_s_per_bio_s": cpu_s / bio_s,
+        "cpu_s_measured_as": "time.process_time() around Network.run(duration)",
+        "real_time_factor": run_s / bio_s, "peak_rss_mb": peak_rss_mb(),
+        "n_synapses": net.n_synapses, "bytes_per_synapse": net.bytes_per_synapse,
+        "mean_rate_hz": sum(counts.values()) / n / bio_s,
+        "rates_hz": {name: c / net.spec.population(name).n_neurons / bio_s for name, c in counts.items()},
+    }
+    out.update(extra or {})
+    return out
+
+
+def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, connectivity: str = "bernoulli") -> dict[str, Any]:
+    """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``."""
+    from netdyn.studies.coba import coba_spec
+
+    if n_neurons < 10:
+        raise ConfigError("n_neurons", n_neurons, "must be >= 10")
+    return measure(coba_spec(n_neurons, seed=seed, connectivity=connectivity), duration_ms, model="coba",
+                   extra={"connectivity": connectivity})
+
+
+def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1) -> dict[str, Any]:
+    """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``."""
+    from netdyn.studies.microcircuit import microcircuit_spec
+
+    if threads != 1:
+        raise ConfigError("threads", threads, "netdyn runs one simulation per process (parallelism is across "
+                                              "sweep points); use --threads 1")
+    return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit", extra={"scale": scale})
+
+
+def print_record(record: dict[str, Any], as_json: bool) -> None:
+    """One JSON line (``as_json``) or a short human-readable table."""
+    import json
+
+    if as_json:
+        print(json.dumps({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}))
+        return
+    for key in ("model", "n_neurons", "n_synapses", "bytes_per_synapse", "build_s", "run_s", "cpu_s",
+                "real_time_factor", "peak_rss_mb", "mean_rate_hz"):
+        value = record.get(key)
+        print(f"{key:>18}: {value:.4g}" if isinstance(value, float) else f"{key:>18}: {value}", file=sys.stdout)

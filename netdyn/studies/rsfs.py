@@ -1,0 +1,170 @@
+"""Study ``rsfs``: the AdEx seed's README network (spec spiking.md section 2.1).
+
+4000 excitatory regular-spiking (RS, adapting) and 1000 inhibitory fast-spiking (FS) AdEx
+neurons with conductance synapses, fixed-indegree recurrent wiring (K = 200 from Exc, 50 from
+Inh, drawn with replacement), and an afferent drive of rate
+``4 + 4 exp(-(t - 1000)^2 / (2 100^2))`` Hz through K_aff = 200 independent inputs per neuron.
+The study builds it from the seed's own model dictionary (:data:`RSFS_MODEL`), runs it, and
+writes::
+
+    recording.h5   spikes, Vm of 4 neurons per population, population rates, the afferent
+                   rate (layout: netdyn.io.hdf5)
+    summary.json   rates per window and population, CV of ISIs, active fraction, asynchrony,
+                   build/run times and the network's size
+    figure.png/pdf afferent rate, raster, Vm and population rates (netdyn.plots.activity)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from netdyn.config.base import Spec
+from netdyn.models.spiking.model_dict import spec_from_model_dict
+from netdyn.models.spiking.spec import NetworkSpec
+from netdyn.studies.outputs import check_out_dir, write_json
+
+RSFS_MODEL: dict[str, Any] = {
+    "N_Exc": 4000, "N_Inh": 1000, "N_AffExc": 400,
+    "Q_Exc_Exc": 1.0, "Q_Exc_Inh": 1.0, "Q_AffExc_Exc": 1.0, "Q_AffExc_Inh": 1.0,
+    "Q_Inh_Exc": 4.0, "Q_Inh_Inh": 4.0,
+    "Tsyn_Exc": 5.0, "Tsyn_Inh": 5.0, "Erev_Exc": 0.0, "Erev_Inh": -80.0,
+    "p_Exc_Exc": 0.05, "p_Exc_Inh": 0.05, "p_Inh_Exc": 0.05, "p_Inh_Inh": 0.05,
+    "p_AffExc_Exc": 0.5, "p_AffExc_Inh": 0.5,
+    "dt": 0.1, "tstop": 1500.0, "SEED": 3,
+    "Exc_Gl": 10.0, "Exc_Cm": 200.0, "Exc_Trefrac": 5.0, "Exc_El": -70.0, "Exc_Vthre": -50.0,
+    "Exc_Vreset": -70.0, "Exc_deltaV": 2.0, "Exc_a": 0.0, "Exc_b": 40.0, "Exc_tauw": 500.0,
+    "Inh_Gl": 10.0, "Inh_Cm": 200.0, "Inh_Trefrac": 5.0, "Inh_El": -70.0, "Inh_Vthre": -50.0,
+    "Inh_Vreset": -70.0, "Inh_deltaV": 0.5, "Inh_a": 0.0, "Inh_b": 0.0, "Inh_tauw": 1e9,
+}
+"""The seed README's Model dict, with the current key names (Tsyn_*, Erev_*)."""
+
+RATE_WINDOWS_MS = ((350.0, 900.0), (950.0, 1050.0), (1000.0, 1500.0), (1300.0, 1500.0))
+"""Windows of the summary's rates (before, at and after the afferent bump)."""
+
+POPULATIONS = ("Exc", "Inh")
+RECORDING_NAME = "recording.h5"
+SUMMARY_NAME = "summary.json"
+FIGURE_STEM = "figure"
+
+
+class RsfsConfig(Spec):
+    """Parameters of the rsfs study (the README's values by default)."""
+
+    seed: int = Field(5, ge=0, description="root seed of wiring, initial state and afferent events")
+    tstop_ms: float = Field(1500.0, gt=0, description="simulated time")
+    dt_ms: float = Field(0.1, gt=0, description="integration step")
+    n_exc: int = Field(4000, ge=1)
+    n_inh: int = Field(1000, ge=1)
+    n_aff: int = Field(400, ge=1, description="afferent population size (K_aff = p N_aff = N_aff / 2)")
+    baseline_hz: float = Field(4.0, ge=0, description="afferent baseline rate")
+    bump_hz: float = Field(4.0, description="amplitude of the afferent Gaussian bump")
+    bump_center_ms: float = 1000.0
+    bump_sigma_ms: float = Field(100.0, gt=0)
+    afferent_statistics: Literal["bernoulli", "poisson"] = Field(
+        "bernoulli", description="at most one afferent event per step (the seed) or Poisson counts")
+    record_vm: int = Field(4, ge=0, description="neurons per population whose V is recorded")
+
+    def model_dict(self) -> dict[str, Any]:
+        """The seed's Model dict with this configuration's sizes and times."""
+        return {**RSFS_MODEL, "N_Exc": self.n_exc, "N_Inh": self.n_inh, "N_AffExc": self.n_aff,
+                "dt": self.dt_ms, "tstop": self.tstop_ms, "SEED": self.seed}
+
+    def afferent_rate(self) -> dict[str, Any]:
+        return {"kind": "gaussian", "baseline_hz": self.baseline_hz, "amplitude_hz": self.bump_hz,
+                "center_ms": self.bump_center_ms, "sigma_ms": self.bump_sigma_ms}
+
+
+def rsfs_spec(config: RsfsConfig) -> NetworkSpec:
+    """The network of the study as a :class:`NetworkSpec` (through the seed's dictionary)."""
+    return spec_from_model_dict(config.model_dict(), list(POPULATIONS), ["AffExc"],
+                                afferent_rates={"AffExc": config.afferent_rate()}, seed=config.seed,
+                                statistics=config.afferent_statistics, record_vm=config.record_vm,
+                                rate_bin_ms=1.0)
+
+
+def summarise(recording: Any, tstop_ms: float) -> dict[str, Any]:
+    """The summary's statistics (spec spiking.md section 2.1) of a recording."""
+    from netdyn.analysis.spikes import active_fraction, mean_isi_cv, mean_rate, population_synchrony
+
+    def clean(x: float) -> float | None:
+        return None if x != x else float(x)
+
+    out: dict[str, Any] = {"rates_hz": {}, "cv_isi": {}, "active_fraction": {}, "asynchrony": {}}
+    for pop in POPULATIONS:
+        s = recording.spikes[pop]
+        out["rates_hz"][pop] = {f"{a:g}-{b:g}": clean(mean_rate(s, t_start_ms=a, t_stop_ms=b))
+                                for a, b in RATE_WINDOWS_MS if b <= tstop_ms}
+        late = min(350.0, tstop_ms / 2)
+        out["cv_isi"][pop] = clean(mean_isi_cv(s, t_start_ms=late, t_stop_ms=tstop_ms, min_isis=3))
+        out["active_fraction"][pop] = clean(active_fraction(s, t_start_ms=late, t_stop_ms=tstop_ms))
+        stop = min(900.0, tstop_ms)
+        out["asynchrony"][pop] = clean(population_synchrony(s, t_start_ms=late, t_stop_ms=stop, bin_ms=5.0).count_cv) \
+            if stop - late >= 50.0 else None
+    out["windows_ms"] = [list(w) for w in RATE_WINDOWS_MS if w[1] <= tstop_ms]
+    out["notes"] = {"cv_isi": "mean CV of ISIs over neurons with >= 3 ISIs in [350 ms, tstop)",
+                    "asynchrony": "CV of the 5-ms-binned population spike count in [350, 900) ms"}
+    return out
+
+
+@dataclass(frozen=True)
+class RsfsOutputs:
+    """What :func:`run_rsfs` wrote and measured."""
+
+    recording: Path
+    summary: Path
+    figures: tuple[Path, ...]
+    stats: dict[str, Any]
+
+
+def run_rsfs(config: RsfsConfig, out: str | Path, *, figure: bool = True, progress: bool | None = None) -> RsfsOutputs:
+    """Build, run and write the rsfs study into directory ``out``.
+
+    Parameters
+    ----------
+    config
+        The study's parameters.
+    out
+        Output directory (created): ``recording.h5``, ``summary.json``, ``figure.png``/``.pdf``.
+    figure
+        Write the activity figure.
+    progress
+        Progress bar of the simulation (default: on a terminal, for long runs).
+    """
+    from netdyn.engines.spiking import Network
+    from netdyn.io.hdf5 import write_recording
+
+    out = Path(out)
+    check_out_dir(out)
+    spec = rsfs_spec(config)
+    t0 = time.perf_counter()
+    net = Network(spec)
+    build_s = time.perf_counter() - t0
+    net.run(config.tstop_ms, progress=progress)
+    run_s = net.run_time_s
+    recording = net.recording()
+    recording.attrs["study"] = "rsfs"
+    recording.attrs["study_config"] = config.model_dump_json()
+    out.mkdir(parents=True, exist_ok=True)
+    t1 = time.perf_counter()
+    rec_path = write_recording(recording, out / RECORDING_NAME)
+    stats = summarise(recording, config.tstop_ms)
+    stats.update({
+        "config": config.to_dict(),
+        "n_neurons": int(net.layout.n_neurons),
+        "n_synapses": net.n_synapses,
+        "bytes_per_synapse": round(net.bytes_per_synapse, 3),
+        "timing_s": {"build": round(build_s, 3), "run": round(run_s, 3), "write": round(time.perf_counter() - t1, 3)},
+        "netdyn_version": recording.attrs["netdyn_version"],
+    })
+    summary_path = write_json(out / SUMMARY_NAME, stats)
+    figures: tuple[Path, ...] = ()
+    if figure:
+        from netdyn.plots.activity import plot_activity_figure
+
+        figures = tuple(plot_activity_figure(recording, out / FIGURE_STEM))
+    return RsfsOutputs(rec_path, summary_path, figures, stats)
