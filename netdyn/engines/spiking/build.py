@@ -12,7 +12,8 @@ Index spaces:
 Building is two passes over the projections: count the synapses of each source, then
 generate each projection again (same named seed, same draws) and counting-sort it into CSR.
 Only one projection's temporaries exist at a time; the finished network costs 10 bytes per
-synapse while building (target, weight, delay) and 8 when running (delays become segments).
+synapse while building (target, weight, delay) and 8 when running (delays become segments of
+4 bytes per source and delay).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
     parts = {
         "synapses": SYNAPSE_BYTES_BUILD * n_syn,
         "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
-        "segments": 16 * layout.n_sources,
+        "segments": 16 * layout.n_sources + 4 * min(n_syn, 64 * layout.n_sources),
         "ring buffer": 8 * slots * layout.n_chan,
         "state": 8 * layout.n_state + 16 * layout.n_neurons,
     }
@@ -165,9 +166,10 @@ def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None
 class Synapses:
     """CSR-by-source synapses cut into equal-delay segments (see :mod:`.kernel`)."""
 
+    syn_ptr: np.ndarray
     seg_ptr: np.ndarray
     seg_delay: np.ndarray
-    seg_syn: np.ndarray
+    seg_len: np.ndarray
     target: np.ndarray
     weight: np.ndarray
     n_slots: int
@@ -179,7 +181,7 @@ class Synapses:
 
     @property
     def nbytes(self) -> int:
-        return int(self.seg_ptr.nbytes + self.seg_delay.nbytes + self.seg_syn.nbytes
+        return int(self.syn_ptr.nbytes + self.seg_ptr.nbytes + self.seg_delay.nbytes + self.seg_len.nbytes
                    + self.target.nbytes + self.weight.nbytes)
 
     @property
@@ -238,6 +240,7 @@ def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
         pre, channel, w, d = _draw_projection(spec, layout, k, proj, with_values=True)
         scatter_by_source(fill, pre, channel, w, d, target, weight, delay)
         del pre, channel, w, d
-    seg_ptr, seg_delay, seg_syn = sort_rows_by_delay(indptr, target, weight, delay)
+    seg_ptr, seg_delay, seg_len = sort_rows_by_delay(indptr, target, weight, delay)
+    del delay
     n_slots = int(seg_delay.max()) + 1 if seg_delay.size else 2
-    return Synapses(seg_ptr, seg_delay, seg_syn, target, weight, n_slots, per_projection)
+    return Synapses(indptr, seg_ptr, seg_delay, seg_len, target, weight, n_slots, per_projection)

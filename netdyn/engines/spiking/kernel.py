@@ -10,11 +10,11 @@ One call advances the whole network by ``n_steps`` steps of dt. Per step:
 4. Poisson source populations emit their spikes the same way;
 5. this step's slot of the ring buffer is cleared for reuse.
 
-Synapses are CSR by presynaptic source: the synapses of source ``i`` are grouped in segments
-of equal delay, ``seg_ptr[i] .. seg_ptr[i+1]``; segment ``g`` has delay ``seg_delay[g]``
-(steps) and synapses ``seg_syn[g] .. seg_syn[g+1]``, each an int32 input-channel index (which
-encodes target neuron and receptor) and a float32 weight: 8 bytes per synapse plus a few
-bytes per (source, delay) segment. The ring buffer holds ``n_slots`` rows of ``n_chan``
+Synapses are CSR by presynaptic source: source ``i`` owns synapses ``syn_ptr[i] ..
+syn_ptr[i+1]``, each an int32 input-channel index (which encodes target neuron and receptor)
+and a float32 weight, sorted by delay and cut into segments ``seg_ptr[i] .. seg_ptr[i+1]`` of
+equal delay (``seg_delay``, int16 steps; ``seg_len``, uint16 synapses): 8 bytes per synapse,
+4 per (source, delay) segment and 16 per source. The ring buffer holds ``n_slots`` rows of ``n_chan``
 input channels (float64); ``n_slots`` exceeds the largest delay.
 
 Status codes returned: 0 done, 1 spike buffer full (resume after growing it), 2 non-finite
@@ -30,21 +30,24 @@ DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _deliver(src, mult, cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight):  # pragma: no cover
+def _deliver(src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight):  # pragma: no cover
+    q = syn_ptr[src]
     for g in range(seg_ptr[src], seg_ptr[src + 1]):
         slot = cur + seg_delay[g]
         if slot >= n_slots:
             slot -= n_slots
         base = slot * n_chan
-        for q in range(seg_syn[g], seg_syn[g + 1]):
-            ring[base + syn_target[q]] += mult * syn_weight[q]
+        end = q + seg_len[g]
+        for k in range(q, end):
+            ring[base + syn_target[k]] += mult * syn_weight[k]
+        q = end
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_chan_off, pop_n_rec, consts, const_len,
               state, refr, i_ext,
               ring, n_slots, n_chan, step0, n_steps,
-              seg_ptr, seg_delay, seg_syn, syn_target, syn_weight,
+              syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight,
               src_first, src_n, src_lam,
               drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli,
               rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
@@ -99,7 +102,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
             pop_counts[t, p] = k
             for j in range(k):
                 src = first + spiked[j]
-                _deliver(src, 1.0, cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight)
+                _deliver(src, 1.0, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight)
                 if rec_mask[src]:
                     spk_step[n_spk[0]] = step
                     spk_id[n_spk[0]] = src
@@ -112,7 +115,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
                 k = gen.poisson(lam)
                 if k > 0:
                     src = src_first[q] + i
-                    _deliver(src, float(k), cur, ring, n_slots, n_chan, seg_ptr, seg_delay, seg_syn, syn_target, syn_weight)
+                    _deliver(src, float(k), cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight)
                     if rec_mask[src]:
                         for _ in range(k):
                             spk_step[n_spk[0]] = step
@@ -122,12 +125,16 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     return DONE, n_steps, -1, -1, probe_row
 
 
+MAX_SEGMENT = 65535  # synapses per segment (uint16 length); longer runs are split
+
+
 @njit(cache=True, nogil=True)
 def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - compiled
-    """Sort each source's synapses by delay, in place and stably; return the segment arrays.
+    """Sort each source's synapses by delay, in place and stably; return the segments.
 
     ``indptr`` (n_sources + 1) delimits each source's synapses. Returns ``seg_ptr``
-    (n_sources + 1), ``seg_delay`` and ``seg_syn`` (n_segments + 1).
+    (n_sources + 1, int64), ``seg_delay`` (int16) and ``seg_len`` (uint16): source ``i`` has
+    segments ``seg_ptr[i] .. seg_ptr[i+1]``, laid out one after the other from ``indptr[i]``.
     """
     n_sources = indptr.size - 1
     n_seg = 0
@@ -143,23 +150,26 @@ def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - com
             target[a:b] = target[a:b][order]
             weight[a:b] = weight[a:b][order]
             delay[a:b] = delay[a:b][order]
+        run = 0
         for q in range(a, b):
-            if q == a or delay[q] != delay[q - 1]:
+            if q == a or delay[q] != delay[q - 1] or run == MAX_SEGMENT:
                 n_seg += 1
+                run = 0
+            run += 1
     seg_ptr = np.empty(n_sources + 1, np.int64)
-    seg_delay = np.empty(n_seg, np.int32)
-    seg_syn = np.empty(n_seg + 1, np.int64)
-    g = 0
+    seg_delay = np.empty(n_seg, np.int16)
+    seg_len = np.zeros(n_seg, np.uint16)
+    g = -1
     for i in range(n_sources):
-        seg_ptr[i] = g
-        for q in range(indptr[i], indptr[i + 1]):
-            if q == indptr[i] or delay[q] != delay[q - 1]:
-                seg_delay[g] = delay[q]
-                seg_syn[g] = q
+        seg_ptr[i] = g + 1
+        a = indptr[i]
+        for q in range(a, indptr[i + 1]):
+            if q == a or delay[q] != delay[q - 1] or seg_len[g] == MAX_SEGMENT:
                 g += 1
-    seg_ptr[n_sources] = g
-    seg_syn[n_seg] = delay.size
-    return seg_ptr, seg_delay, seg_syn
+                seg_delay[g] = delay[q]
+            seg_len[g] += 1
+    seg_ptr[n_sources] = g + 1
+    return seg_ptr, seg_delay, seg_len
 
 
 @njit(cache=True, nogil=True)

@@ -327,7 +327,7 @@ class Network:
                 lay.pop_chan_off, lay.pop_n_rec, self._consts, self._const_len,
                 self.state, self.refractory, self.i_ext,
                 self.ring, syn.n_slots, lay.n_chan, step0, n - done,
-                syn.seg_ptr, syn.seg_delay, syn.seg_syn, syn.target, syn.weight,
+                syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight,
                 lay.src_first, lay.src_n, np.ascontiguousarray(src_lam[:, done:]),
                 self._drv_chan, self._drv_n, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
                 self._drv_bernoulli,
