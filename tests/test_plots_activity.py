@@ -176,3 +176,15 @@ def test_files_written(rec, tmp_path):
     pdf = paths[1].read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) < 2_000_000
     assert b"CreationDate" not in pdf
+
+
+def test_many_populations_alternate_raster_names():
+    rng = np.random.default_rng(3)
+    names = ["L23E", "L23I", "L4E", "L4I", "L5E"]
+    spikes = {p: SpikeTrains(p, 20, np.sort(rng.uniform(0, 100, 30)), rng.integers(0, 20, 30),
+                             0.0, 100.0) for p in names}
+    fig = make_activity_figure(SpikingRecording(0.1, 0.0, 100.0, spikes=spikes))
+    raster = _axes(fig)["raster"]
+    assert [t.get_text() for t in raster.get_yticklabels()] == ["L23E", "L4E", "L5E"]
+    right = {t.get_text(): t.get_position()[1] for t in raster.texts}
+    assert right == {"L23I": 30.0, "L4I": 70.0}  # centres of rows 20-40 and 60-80

@@ -35,6 +35,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 from scipy.ndimage import gaussian_filter1d
 
 from netdyn.errors import ConfigError
@@ -192,10 +193,20 @@ def _panel_raster(ax: Axes, rec: SpikingRecording, pops: list[str], colours: dic
             ax.axhline(offset + n_rows, color="0.85", lw=0.5, zorder=0)
         offset += n_rows
     ax.set_ylim(max(offset, 1), 0)
-    ax.set_yticks(ticks, labels)
-    for tick, p in zip(ax.get_yticklabels(), with_spikes):
-        tick.set_color(colours[p])
+    # with many populations, every second name goes to the right edge so thin bands' names
+    # do not collide (E/I pairs: E left, I right)
+    split = len(with_spikes) > 3
+    left = [k for k in range(len(with_spikes)) if not split or k % 2 == 0]
+    ax.set_yticks([ticks[k] for k in left], [labels[k] for k in left])
+    for tick, k in zip(ax.get_yticklabels(), left):
+        tick.set_color(colours[with_spikes[k]])
         tick.set_fontweight("bold")
+    if split:
+        side = blended_transform_factory(ax.transAxes, ax.transData)
+        for k in range(1, len(with_spikes), 2):
+            ax.text(1.006, ticks[k], labels[k], transform=side, ha="left", va="center",
+                    fontsize=mpl.rcParams["ytick.labelsize"], fontweight="bold",
+                    color=colours[with_spikes[k]])
     ax.tick_params(axis="y", length=0)
     ax.set_ylabel("neurons")
     if step > 1:
