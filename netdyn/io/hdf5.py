@@ -219,7 +219,7 @@ def _write_population(root: h5py.Group, rec: SpikingRecording, name: str,
             if values.dtype.kind not in "biuf":
                 raise ConfigError(field, values.dtype, "state values must be numeric")
             ds = _dataset(vg, "values", values, None, compression)
-            _put_json_free_attrs(ds, da.attrs, field)
+            _put_dataset_attrs(ds, da.attrs, field)
             _dataset(vg, "time_ms", np.asarray(da["time_ms"].values, dtype=np.float64), "ms",
                      compression)
             _dataset(vg, "neuron", np.asarray(da["neuron"].values, dtype=np.int64), None,
@@ -232,11 +232,11 @@ def _write_population(root: h5py.Group, rec: SpikingRecording, name: str,
         _check_hz(rate, field)
         rg = grp.create_group("rate")
         ds = _dataset(rg, "hz", hz, "Hz", compression)
-        _put_json_free_attrs(ds, {k: v for k, v in rate.attrs.items() if k != "units"}, field)
+        _put_dataset_attrs(ds, {k: v for k, v in rate.attrs.items() if k != "units"}, field)
         _dataset(rg, "time_ms", t, "ms", compression)
 
 
-def _put_json_free_attrs(ds: h5py.Dataset, attrs: Mapping[str, Any], field: str) -> None:
+def _put_dataset_attrs(ds: h5py.Dataset, attrs: Mapping[str, Any], field: str) -> None:
     """DataArray attributes: stored as they are; non-plain values go in as JSON and their
     keys are listed in the dataset attribute ``json_attrs``."""
     as_json = _put_attrs(ds, attrs, field)
@@ -267,7 +267,7 @@ def _write(f: h5py.File, rec: SpikingRecording, compression: str | None) -> None
         _check_hz(rec.input_rates[name], field)
         g = ins.create_group(name)
         ds = _dataset(g, "rate_hz", hz, "Hz", compression)
-        _put_json_free_attrs(
+        _put_dataset_attrs(
             ds, {k: v for k, v in rec.input_rates[name].attrs.items() if k != "units"}, field)
         _dataset(g, "time_ms", t, "ms", compression)
 
