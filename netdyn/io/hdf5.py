@@ -1,7 +1,9 @@
 """A :class:`~netdyn.record.spiking.SpikingRecording` in one HDF5 file, and back.
 
-Layout, format ``netdyn-spiking-recording`` version 1 (every time in ms, every rate in Hz; each
-dataset carries a ``units`` attribute)::
+Layout, format ``netdyn-spiking-recording`` version 1 (every time in ms, every rate in Hz;
+datasets of physical quantities carry a ``units`` attribute, index datasets none; a DataArray's
+attributes go onto its values dataset, those that are not plain numbers, strings or numeric
+arrays as JSON text listed in that dataset's ``json_attrs``)::
 
     /                                   attrs:
         format          = "netdyn-spiking-recording"
@@ -22,15 +24,16 @@ dataset carries a ``units`` attribute)::
             senders       (n_spikes,)   int32 (int64 if n_neurons >= 2**31), index in population
             recorded      (n_recorded,) int64; absent means every neuron was recorded
         state/<var>/                    one group per sampled state variable
-            values        (time, neuron) float32 or float64 as recorded; attrs: units and the
-                                        DataArray's other scalar attributes
+            values        (time, neuron) float32 or float64 as recorded; attrs: the
+                                        DataArray's (units, e.g. "mV", among them)
             time_ms       (time,)       float64, ms
             neuron        (neuron,)     int64, index within the population
         rate/                           present iff the population has a population rate
-            hz            (time,)       float64, Hz; attrs: bin_ms and the DataArray's attributes
+            hz            (time,)       float64; attrs: units = "Hz", bin_ms and the
+                                        DataArray's other attributes
             time_ms       (time,)       float64, ms, start of each bin
     /inputs/<name>/
-        rate_hz           (time,)       float64, Hz; attrs: the DataArray's attributes
+        rate_hz           (time,)       float64; attrs: units = "Hz" and the DataArray's
         time_ms           (time,)       float64, ms
 
 Unlike the reference (spec ``spiking.md`` section 1.8) nothing is flattened into string keys,
