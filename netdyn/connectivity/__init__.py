@@ -1,7 +1,8 @@
 """Seeded connectivity generators.
 
-Rate networks: scipy.sparse CSR (or dense) weight matrices. Convention: ``W[i, j]`` is the weight from presynaptic unit ``j`` onto postsynaptic unit
-``i`` (rows are targets), so the recurrent input is ``W @ r``.
+Rate networks: scipy.sparse CSR (or dense) weight matrices. Convention: ``W[i, j]`` is the
+weight from presynaptic unit ``j`` onto postsynaptic unit ``i`` (rows are targets), so the
+recurrent input is ``W @ r``.
 
 Spiking networks: connection rules (:mod:`netdyn.connectivity.rules`, ``connect`` returns int32
 ``(pre, post)`` index arrays) and weight/delay distributions
