@@ -24,6 +24,8 @@ MIN_ADMISSIBLE_MASS = 1e-9
 _MAX_REDRAW_ROUNDS = 64
 # Below this admissible mass, redrawing wastes draws: invert the truncated CDF directly.
 _REDRAW_MIN_MASS = 0.25
+# Beyond this coefficient of variation a lognormal's draws overflow or vanish in float64.
+_MAX_LOGNORMAL_CV = 1e6
 
 
 def _norm_cdf(z: float) -> float:
@@ -171,6 +173,8 @@ class LogNormal(Spec):
     def _nonzero(self) -> "LogNormal":
         if self.mean == 0.0:
             raise ConfigError("mean", self.mean, "a lognormal's mean must be nonzero (its sign is the sign of every value)")
+        if not self.std / abs(self.mean) <= _MAX_LOGNORMAL_CV:
+            raise ConfigError("std", self.std, f"std/|mean| must be <= {_MAX_LOGNORMAL_CV:g} (got mean={self.mean})")
         return self
 
     @property
