@@ -262,7 +262,7 @@ def population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: A
     s = _spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
     b = positive_float(bin_ms, "bin_ms")
     n_bins, idx = _bin_index(s, b)
-    counts = np.bincount(idx, minlength=n_bins)
+    counts = np.bincount(idx[idx < n_bins], minlength=n_bins)
     rate = counts / (s.n_recorded * b * 1e-3) if s.n_recorded else np.full(n_bins, np.nan)
     return xr.DataArray(rate, dims="time_ms",
                         coords={"time_ms": s.t_start_ms + b * np.arange(n_bins)},
