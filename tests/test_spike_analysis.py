@@ -24,6 +24,7 @@ from netdyn.analysis import (
     pairwise_correlation,
     population_rate,
     population_synchrony,
+    sttc,
 )
 from netdyn.errors import ConfigError
 from netdyn.record.spiking import SpikeTrains
@@ -148,6 +149,8 @@ def test_correlation_of_identical_trains_is_one():
     assert isinstance(res, PairCorrelations) and res.n_eligible == 3
     np.testing.assert_array_equal(res.pairs, [[0, 1], [0, 2], [1, 2]])
     assert res.coefficients[0] == pytest.approx(1.0, abs=1e-12)
+    tiled = sttc(times[order], senders[order], 3, 0.0, 1000.0, dt_ms=1.0)
+    assert tiled.coefficients[0] == pytest.approx(1.0, abs=1e-12)
     sync = population_synchrony(times[:600], senders[:600], 2, 0.0, 1000.0, bin_ms=5.0)
     assert sync.chi == pytest.approx(1.0, abs=1e-12)
 
@@ -170,6 +173,23 @@ def test_independent_poisson_correlation_and_synchrony(seed):
     rel = 0.5 * np.sqrt((2 + 1 / mu) / L)
     assert abs(sync.count_cv * np.sqrt(mu) - 1) < 5 * rel + 5 / np.sqrt(mu * L)
     assert abs(sync.chi**2 * n_neur - 1) < 5 * (2 * rel + np.sqrt(2 / (L * n_neur)))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_independent_poisson_sttc_near_zero(seed):
+    # Given train B, the spikes of an independent Poisson train A are i.i.d. uniform, so
+    # E[P_A | B, n_A] = T_B exactly and Var = T_B (1 - T_B) / n_A; each term is
+    # (P_A - T_B) / (1 - P_A T_B): mean zero to first order, bias <= T Var(P) / (1 - T^2)^2.
+    # As for the Pearson coefficient, pairs sharing a neuron are uncorrelated to first order.
+    n_neur, rate, T_ms, dt = 30, 10.0, 10_000.0, 5.0
+    s = poisson_window(np.random.default_rng(300 + seed), n_neur, rate, T_ms)
+    res = sttc(s, dt_ms=dt, n_pairs=10_000)
+    P = res.coefficients.size
+    assert P == n_neur * (n_neur - 1) // 2
+    tile = 1 - np.exp(-2 * dt * rate * 1e-3)
+    var_p = tile * (1 - tile) / (rate * T_ms * 1e-3)
+    bias = tile * var_p / (1 - tile**2) ** 2
+    assert abs(res.mean) < 5 * res.coefficients.std() / np.sqrt(P) + 2 * bias
 
 
 def test_sampled_pairs_are_distinct_reproducible_and_match_all_pairs():
@@ -280,6 +300,8 @@ def test_bad_input_names_the_field():
         (lambda: binned_counts(s, bin_ms=20.0), "bin_ms"),
         (lambda: population_rate(s, bin_ms=float("nan")), "bin_ms"),
         (lambda: pairwise_correlation(s, n_pairs=0), "n_pairs"),
+        (lambda: sttc(s, n_pairs=1.5), "n_pairs"),
+        (lambda: sttc(s, dt_ms=0.0), "dt_ms"),
         (lambda: population_synchrony(s, bin_ms=-5.0), "bin_ms"),
     ]
     for call, field in cases:
@@ -360,6 +382,9 @@ def test_label_permutation_and_spike_order(data, rnd):
     ca = np.sort(pairwise_correlation(*moved, bin_ms=10.0, n_pairs=100).coefficients)
     cb = np.sort(pairwise_correlation(*base, bin_ms=10.0, n_pairs=100).coefficients)
     np.testing.assert_allclose(ca, cb, rtol=1e-9, atol=1e-12)
+    ta = np.sort(sttc(*moved, dt_ms=3.0, n_pairs=100).coefficients)
+    tb = np.sort(sttc(*base, dt_ms=3.0, n_pairs=100).coefficients)
+    np.testing.assert_allclose(ta, tb, rtol=1e-9, atol=1e-12)
 
 
 # -------------------------------------------------------------------------------- Elephant
@@ -456,3 +481,32 @@ def test_binning_and_correlation_agree_with_elephant(eleph, bin_ms):
     np.testing.assert_allclose(res.coefficients, ref[i, j], rtol=1e-9, atol=1e-12)
     if bin_ms == 5.0:
         assert res.mean > 0.1  # the shared source shows
+
+
+@pytest.mark.parametrize("dt_ms", [5.0, 5.25, 0.5])
+def test_sttc_agrees_with_elephant(eleph, dt_ms):
+    neo, pq, _, corr, _ = eleph
+    rng = np.random.default_rng(8)
+    # spike times on a 0.5-ms grid: distances are exact multiples of 0.5 ms, so the rule
+    # |t_A - t_B| <= dt is decided exactly, including the ties at dt = 5 ms, and Elephant's
+    # extra relative tolerance (np.isclose) never matters at dt = 5.25 ms
+    shared = rng.uniform(0, 2000, 60)
+    times, senders = [], []
+    for i in range(10):
+        n_own = int(rng.integers(0, 40)) if i else 0  # neuron 0: only shared spikes
+        take = shared[rng.random(60) < 0.4]
+        t = np.concatenate([take + rng.normal(0, 3, take.size), rng.uniform(0, 2000, n_own)])
+        t = np.unique(np.clip(np.round(t * 2) / 2, 0.0, 1999.5))
+        times.append(t)
+        senders.append(np.full(t.size, i))
+    times, senders = np.concatenate(times), np.concatenate(senders)
+    order = np.argsort(times, kind="stable")
+    s = SpikeTrains("C", 11, times[order], senders[order], 0.0, 2000.0)  # neuron 10 silent
+    res = sttc(s, dt_ms=dt_ms, n_pairs=1000)
+    assert res.n_eligible == 10 and res.coefficients.size == 45
+    trains = _neo_trains(neo, pq, s)
+    ref = [corr.spike_time_tiling_coefficient(trains[i], trains[j], dt=dt_ms * pq.ms)
+           for i, j in res.pairs]
+    np.testing.assert_allclose(res.coefficients, ref, rtol=1e-10, atol=1e-12)
+    if dt_ms >= 5.0:
+        assert res.mean > 0.05  # the shared source (jittered by 3 ms) shows

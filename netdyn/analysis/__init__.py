@@ -30,6 +30,7 @@ from netdyn.analysis.spikes import (
     pairwise_correlation,
     population_rate,
     population_synchrony,
+    sttc,
 )
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "pairwise_correlation",
     "population_rate",
     "population_synchrony",
+    "sttc",
 ]
