@@ -288,6 +288,8 @@ def test_bad_input_names_the_field():
         (lambda: firing_rates(t, snd[:1], 2, 0.0, 10.0), "senders"),
         (lambda: firing_rates(np.array([np.nan, 1.0]), snd, 2, 0.0, 10.0), "times_ms"),
         (lambda: firing_rates(np.ones((2, 1)), snd, 2, 0.0, 10.0), "times_ms"),
+        (lambda: firing_rates(["a", "b"], snd, 2, 0.0, 10.0), "times_ms"),
+        (lambda: firing_rates(None, snd, 2, 0.0, 10.0), "times_ms"),
         (lambda: firing_rates(t, snd, 2, "a", 10.0), "t_start_ms"),
         (lambda: firing_rates(s, snd), "senders"),
         (lambda: firing_rates(s, t_stop_ms=11.0), "t_stop_ms"),

@@ -155,10 +155,13 @@ def _spikes(
         if isinstance(n_neurons, bool) or not isinstance(n_neurons, numbers.Integral) or n_neurons < 1:
             raise ConfigError("n_neurons", n_neurons, "must be an integer >= 1")
         n = int(n_neurons)
-        times = np.asarray(spikes, dtype=np.float64) if spikes is not None else None
-        if times is None or times.ndim != 1:
-            raise ConfigError("times_ms", None if times is None else times.shape,
-                              "must be a 1-D array of spike times in ms")
+        try:
+            times = np.asarray(spikes, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("times_ms", type(spikes).__name__,
+                              "must be a SpikeTrains or a 1-D array of spike times in ms") from None
+        if times.ndim != 1:
+            raise ConfigError("times_ms", times.shape, "must be a 1-D array of spike times in ms")
         if not np.all(np.isfinite(times)):
             raise ConfigError("times_ms", "non-finite", "spike times must be finite")
         send = np.asarray(senders)
