@@ -1,4 +1,5 @@
-"""Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR)."""
+"""Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR) and
+spike-train statistics (rates, ISI irregularity, correlations, synchrony)."""
 
 from netdyn.analysis.lyapunov import (
     BenettinEstimate,
@@ -14,6 +15,23 @@ from netdyn.analysis.lyapunov import (
     rate_lyapunov_spectrum,
     twin_trajectory_exponent,
 )
+from netdyn.analysis.spikes import (
+    PairCorrelations,
+    PopulationSynchrony,
+    active_fraction,
+    binned_counts,
+    firing_rates,
+    golomb_chi,
+    isi_cv,
+    lv,
+    lvr,
+    mean_isi_cv,
+    mean_rate,
+    pairwise_correlation,
+    population_rate,
+    population_synchrony,
+    sttc,
+)
 
 __all__ = [
     "BenettinEstimate",
@@ -28,4 +46,19 @@ __all__ = [
     "rate_benettin",
     "rate_lyapunov_spectrum",
     "twin_trajectory_exponent",
+    "PairCorrelations",
+    "PopulationSynchrony",
+    "active_fraction",
+    "binned_counts",
+    "firing_rates",
+    "golomb_chi",
+    "isi_cv",
+    "lv",
+    "lvr",
+    "mean_isi_cv",
+    "mean_rate",
+    "pairwise_correlation",
+    "population_rate",
+    "population_synchrony",
+    "sttc",
 ]
