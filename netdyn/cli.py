@@ -175,7 +175,7 @@ def _plot_rsfs(out: Path) -> int:
     path = out / RECORDING_NAME
     if not path.exists():
         raise ConfigError("out", str(out), f"holds no {RECORDING_NAME}")
-    for fig in plot_activity_figure(read_recording(path), out / FIGURE_STEM):
+    for fig in plot_activity_figure(read_recording(path), out / FIGURE_STEM, rate_smoothing_ms=5.0):
         print(f"figure:  {fig}")
     return 0
 

@@ -166,5 +166,5 @@ def run_rsfs(config: RsfsConfig, out: str | Path, *, figure: bool = True, progre
     if figure:
         from netdyn.plots.activity import plot_activity_figure
 
-        figures = tuple(plot_activity_figure(recording, out / FIGURE_STEM))
+        figures = tuple(plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0))
     return RsfsOutputs(rec_path, summary_path, figures, stats)

@@ -1,0 +1,86 @@
+"""The rsfs study and the spiking CLI end to end (small networks)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from netdyn.cli import main
+from netdyn.io.hdf5 import read_recording
+from netdyn.studies.rsfs import RsfsConfig, run_rsfs
+
+SMALL = RsfsConfig(n_exc=400, n_inh=100, n_aff=400, tstop_ms=400.0, seed=2)
+
+
+def test_run_rsfs_writes_recording_summary_and_figure(tmp_path):
+    out = run_rsfs(SMALL, tmp_path / "rsfs")
+    assert out.recording.exists() and out.summary.exists()
+    assert sorted(p.suffix for p in out.figures) == [".pdf", ".png"]
+    summary = json.loads(out.summary.read_text())
+    assert set(summary["rates_hz"]) == {"Exc", "Inh"}
+    assert summary["rates_hz"]["Exc"] == {}  # tstop 400 ms: no window fits
+    assert summary["n_synapses"] == 400 * 20 + 400 * 5 + 100 * 20 + 100 * 5
+    assert 0 < summary["cv_isi"]["Inh"] < 2
+    rec = read_recording(out.recording)
+    assert rec.spikes["Exc"].n_neurons == 400 and rec.t_stop_ms == pytest.approx(400.0)
+    assert rec.state["Exc"]["v_mV"].shape == (4000, 4)
+    assert json.loads(rec.attrs["config"])["seed"] == 2
+    assert rec.attrs["study"] == "rsfs"
+    assert rec.input_rates["AffExc->Exc"].values[0] == pytest.approx(4.0, abs=1e-6)
+
+
+def test_rsfs_is_deterministic(tmp_path):
+    a = run_rsfs(SMALL, tmp_path / "a", figure=False)
+    b = run_rsfs(SMALL, tmp_path / "b", figure=False)
+    ra, rb = read_recording(a.recording), read_recording(b.recording)
+    np.testing.assert_array_equal(ra.spikes["Exc"].times_ms, rb.spikes["Exc"].times_ms)
+    np.testing.assert_array_equal(ra.spikes["Inh"].senders, rb.spikes["Inh"].senders)
+
+
+def test_cli_rsfs_and_plot(tmp_path, capsys):
+    out = tmp_path / "cli"
+    code = main(["rsfs", "--out", str(out), "--n-exc", "200", "--n-inh", "50", "--tstop-ms", "1000", "--seed", "3",
+                 "--no-figure"])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["rates_hz"]["Exc"]) == ["350-900"]  # the windows that end by tstop
+    assert not (out / "figure.png").exists()
+    assert main(["plot", "rsfs", "--out", str(out)]) == 0
+    assert (out / "figure.png").exists() and (out / "figure.pdf").exists()
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["rsfs", "--tstop-ms", "-5"], "tstop_ms"),
+    (["rsfs", "--n-exc", "0"], "n_exc"),
+    (["bench", "coba", "--n-neurons", "3"], "n_neurons"),
+    (["bench", "microcircuit", "--scale", "2"], "scale"),
+    (["bench", "microcircuit", "--threads", "4", "--scale", "0.01"], "threads"),
+])
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, field):
+    out = tmp_path / "nothing"
+    if argv[0] == "rsfs":
+        argv = argv + ["--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"invalid {field}=" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_cli_bench_coba_prints_one_json_line(capsys):
+    assert main(["bench", "coba", "--n-neurons", "400", "--duration-ms", "100", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    for key in ("build_s", "run_s", "cpu_s", "peak_rss_mb", "n_synapses", "bytes_per_synapse", "mean_rate_hz"):
+        assert key in record
+    assert record["simulator"] == "netdyn" and record["n_neurons"] == 400
+    assert 7.9 < record["bytes_per_synapse"] < 9.0
+
+
+def test_cli_bench_microcircuit_small_scale(capsys):
+    assert main(["bench", "microcircuit", "--scale", "0.02", "--duration-ms", "100", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.strip())
+    assert record["model"] == "microcircuit" and record["n_neurons"] == 1544
+    assert record["n_synapses"] > 0 and record["real_time_factor"] > 0
