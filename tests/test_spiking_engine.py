@@ -255,8 +255,8 @@ def test_set_params_between_runs():
 def test_non_finite_state_names_population_neuron_and_time():
     net = Network(lif_spec(n=3, model="adex_cond_exp", params={"a_nS": 1e307, "tau_w_ms": 0.01, "delta_t_mV": 0.0}))
     net.run(0.5)  # at rest: V = E_L, so a (V - E_L) = 0
-    net.set_state("A", "v_mV", [-70.0, -60.0, -70.0])
-    with pytest.raises(SpikingInstabilityError, match=r"population 'A', neuron 1, at step 5 \(t = 0.6 ms\)") as err:
+    net.set_state("A", "v_mV", [-70.0, -60.0, -70.0])  # w of neuron 1 overflows in step 5, V in step 6
+    with pytest.raises(SpikingInstabilityError, match=r"population 'A', neuron 1, at step 6 \(t = 0.7 ms\)") as err:
         net.run(10.0)
     assert err.value.population == "A" and err.value.neuron == 1
 

@@ -16,8 +16,6 @@ the bump by about 5 %, away from the seed's figures.)
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
@@ -74,11 +72,15 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     drive = work[0:n]  # I_e + I_ext + I_syn - w, pA
     for i in range(n):
         drive[i] = i_e + i_ext[i] - w[i]
-    for r in range(n_rec):
-        g = s[(2 + r) * n:(3 + r) * n]
+    for r in range(n_rec):  # the synaptic current from the conductances at the step's start,
+        g = s[(2 + r) * n:(3 + r) * n]  # which then decay and take this step's input
+        x = syn[r * n:(r + 1) * n]
         e_rev = c[_HEADER + 2 * r + 1]
+        decay = c[_HEADER + 2 * r]
         for i in range(n):
-            drive[i] += g[i] * (e_rev - v[i])
+            gi = g[i]
+            drive[i] += gi * (e_rev - v[i])
+            g[i] = gi * decay + x[i]
     dt_c = dt / c_m
     dt_w = dt / tau_w
     if d_t > 0.0:
@@ -99,12 +101,6 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             ri = refr[i]
             v[i] = v_reset if ri > 0 else vi + dt_c * dv
             refr[i] = ri - 1 if ri > 0 else 0
-    for r in range(n_rec):
-        g = s[(2 + r) * n:(3 + r) * n]
-        x = syn[r * n:(r + 1) * n]
-        decay = c[_HEADER + 2 * r]
-        for i in range(n):
-            g[i] = g[i] * decay + x[i]
     k = 0
     for i in range(n):
         vi = v[i]
@@ -114,7 +110,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             refr[i] = ref_steps
             spiked[k] = i
             k += 1
-        elif not math.isfinite(vi) or not math.isfinite(w[i]):
+        elif not abs(vi) < 1e300:  # NaN or inf (w blowing up reaches V one step later)
             return -(i + 1)
     return k
 

@@ -64,24 +64,22 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     for i in range(n):
         g_tot[i] = g_l
         num[i] = g_l * e_l + i_e + i_ext[i]
-    for r in range(n_rec):
-        g = s[(1 + r) * n:(2 + r) * n]
+    for r in range(n_rec):  # the conductances at the step's start, which then decay and
+        g = s[(1 + r) * n:(2 + r) * n]  # take this step's input
+        x = syn[r * n:(r + 1) * n]
         e_rev = c[_HEADER + 2 * r + 1]
+        decay = c[_HEADER + 2 * r]
         for i in range(n):
-            g_tot[i] += g[i]
-            num[i] += g[i] * e_rev
+            gi = g[i]
+            g_tot[i] += gi
+            num[i] += gi * e_rev
+            g[i] = gi * decay + x[i]
     for i in range(n):
         v_inf = num[i] / g_tot[i]
         v_new = v_inf + (v[i] - v_inf) * exp(-dt_over_c * g_tot[i])
         ri = refr[i]
         v[i] = v_reset if ri > 0 else v_new
         refr[i] = ri - 1 if ri > 0 else 0
-    for r in range(n_rec):
-        g = s[(1 + r) * n:(2 + r) * n]
-        x = syn[r * n:(r + 1) * n]
-        decay = c[_HEADER + 2 * r]
-        for i in range(n):
-            g[i] = g[i] * decay + x[i]
     k = 0
     for i in range(n):
         vi = v[i]
@@ -90,7 +88,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             refr[i] = ref_steps
             spiked[k] = i
             k += 1
-        elif not math.isfinite(vi):
+        elif not abs(vi) < 1e300:  # NaN or inf
             return -(i + 1)
     return k
 

@@ -72,21 +72,19 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     u = work[0:n]  # V - E_L after the step, if not refractory
     for i in range(n):
         u[i] = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i])
-    for r in range(n_rec):
-        cur = s[(1 + r) * n:(2 + r) * n]
+    for r in range(n_rec):  # the currents at the step's start act on V, then decay and
+        cur = s[(1 + r) * n:(2 + r) * n]  # take this step's input (NEST's order)
+        x = syn[r * n:(r + 1) * n]
         p21 = c[_HEADER + 2 * r + 1]
+        p11 = c[_HEADER + 2 * r]
         for i in range(n):
-            u[i] += p21 * cur[i]
+            ci = cur[i]
+            u[i] += p21 * ci
+            cur[i] = ci * p11 + x[i]
     for i in range(n):
         ri = refr[i]
         v[i] = v[i] if ri > 0 else u[i] + e_l
         refr[i] = ri - 1 if ri > 0 else 0
-    for r in range(n_rec):
-        cur = s[(1 + r) * n:(2 + r) * n]
-        x = syn[r * n:(r + 1) * n]
-        p11 = c[_HEADER + 2 * r]
-        for i in range(n):
-            cur[i] = cur[i] * p11 + x[i]
     k = 0
     for i in range(n):
         vi = v[i]
@@ -95,7 +93,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             refr[i] = ref_steps
             spiked[k] = i
             k += 1
-        elif not math.isfinite(vi):
+        elif not abs(vi) < 1e300:  # NaN or inf
             return -(i + 1)
     return k
 
