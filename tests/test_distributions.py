@@ -191,3 +191,13 @@ def test_seeds_differ_and_generators_advance():
     assert not np.array_equal(sample(d, 10, 1), sample(d, 10, 2))
     rng = np.random.default_rng(0)
     assert not np.array_equal(sample(d, 10, rng), sample(d, 10, rng))
+
+
+def test_tiny_std_is_a_point_mass_without_overflow_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for bound in ("redraw", "clip"):
+            d = Normal(mean=1.0, std=1e-200, min=0.0, max=2.0, bound=bound)
+            assert d.expected_value == 1.0 and np.all(sample(d, 5, 0) == 1.0)

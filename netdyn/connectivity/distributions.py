@@ -26,6 +26,7 @@ _MAX_REDRAW_ROUNDS = 64
 _REDRAW_MIN_MASS = 0.25
 # Beyond this coefficient of variation a lognormal's draws overflow or vanish in float64.
 _MAX_LOGNORMAL_CV = 1e6
+_Z_MAX = 1e3
 
 
 def _norm_cdf(z: float) -> float:
@@ -101,7 +102,9 @@ class Normal(Spec):
             a = -math.inf if lo <= self.mean else math.inf
             b = math.inf if hi >= self.mean else -math.inf
             return a, b
-        return (lo - self.mean) / self.std, (hi - self.mean) / self.std
+        # beyond 1e3 standard deviations the mass is 0 in float64; clamping keeps scipy's
+        # truncnorm away from overflowing squares for a tiny std
+        return tuple(min(max((v - self.mean) / self.std, -_Z_MAX), _Z_MAX) for v in (lo, hi))
 
     @property
     def admissible_mass(self) -> float:
