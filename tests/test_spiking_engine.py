@@ -317,3 +317,29 @@ def test_coba_rate_in_published_range():
         rates.append(np.mean([rec.spikes[p].window(100.0, 500.0).n_spikes / (rec.spikes[p].n_neurons * 0.4)
                               for p in ("E", "I")]))
     assert 19.5 < np.mean(rates) < 24.0
+
+
+def test_large_poisson_means_are_exact_sums():
+    """Means above 30 per step are drawn as sums of smaller Poisson counts."""
+    n = 2000
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": n, "model": "lif_psc_exp",
+                                          "params": {"v_th_mV": 1e9}, "receptors": [{"name": "exc", "tau_ms": 1e12}]}],
+            "drives": [{"name": "d", "target": "A", "receptor": "exc", "n_inputs": 1000, "weight": 1.0, "rate": 400.0}]}
+    counts = Network(spec).run(10.0).get_state("A")["i_exc_pA"]  # mean 40 per step, 100 steps
+    assert counts.mean() == pytest.approx(4000, abs=5 * math.sqrt(4000 / n))
+    assert counts.var() == pytest.approx(4000, rel=0.15)
+
+
+def test_input_generator_is_uniform_and_carried_between_runs():
+    from scipy import stats
+
+    from netdyn.engines.spiking.kernel import uniform
+
+    state = np.array([1, 2, 3, 4], dtype=np.uint64)
+    draws = np.array([uniform(state) for _ in range(20000)])
+    assert stats.kstest(draws, "uniform").pvalue > 1e-4
+    assert draws.min() >= 0.0 and draws.max() < 1.0
+    net = Network(small_network())
+    before = net.rng_state.copy()
+    net.run(1.0)
+    assert not np.array_equal(before, net.rng_state)

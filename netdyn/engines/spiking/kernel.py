@@ -43,6 +43,57 @@ def _deliver(src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay,
         q = end
 
 
+POISSON_CHUNK = 30.0  # larger means are drawn as sums of Poisson(<= 30) variables
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotl(x, k):  # pragma: no cover - compiled
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniform(state):  # pragma: no cover - compiled
+    """xoshiro256+ (Blackman & Vigna 2018): a uniform double in [0, 1) from the top 53 bits;
+    ``state`` is the uint64[4] generator state, advanced in place."""
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    result = s0 + s3
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return np.float64(result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def poisson(state, lam, exp_minus_lam):  # pragma: no cover - compiled
+    """A Poisson count of mean ``lam`` <= POISSON_CHUNK by inversion of the CDF (one uniform;
+    ``exp_minus_lam`` = exp(-lam), computed once per step by the caller)."""
+    u = uniform(state)
+    k = 0
+    p = exp_minus_lam
+    f = p
+    while u > f and k < 1000:
+        k += 1
+        p *= lam / k
+        f += p
+    return k
+
+
+@njit(cache=True, nogil=True)
+def poisson_large(state, lam):  # pragma: no cover - compiled
+    """A Poisson count of any mean: a sum of counts of mean <= POISSON_CHUNK."""
+    k = 0
+    while lam > 0.0:
+        part = lam if lam < POISSON_CHUNK else POISSON_CHUNK
+        k += poisson(state, part, np.exp(-part))
+        lam -= part
+    return k
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_chan_off, pop_n_rec, consts, const_len,
               state, refr, i_ext,
@@ -52,7 +103,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
               drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli,
               rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
               pop_counts, probe_idx, probe_every, probe_out,
-              gen, spiked, work):  # pragma: no cover - compiled
+              rng, spiked, work):  # pragma: no cover - compiled
     """Advance ``n_steps`` steps from global step ``step0``; see the module docstring.
 
     Returns ``(status, steps_done, population, neuron, probe_rows_written)``; ``n_spk[0]`` is
@@ -82,13 +133,17 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
             c0 = base + drv_chan[d]
             if drv_bernoulli[d]:
                 for i in range(drv_n[d]):
-                    if gen.random() < lam:
+                    if uniform(rng) < lam:
                         ring[c0 + i] += w
-            else:
+            elif lam <= POISSON_CHUNK:
+                e = np.exp(-lam)
                 for i in range(drv_n[d]):
-                    k = gen.poisson(lam)
+                    k = poisson(rng, lam, e)
                     if k > 0:
                         ring[c0 + i] += w * k
+            else:
+                for i in range(drv_n[d]):
+                    ring[c0 + i] += w * poisson_large(rng, lam)
         for p in range(n_pops):
             n = pop_n[p]
             s0 = pop_state_off[p]
@@ -111,8 +166,9 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
             lam = src_lam[q, t]
             if lam <= 0.0:
                 continue
+            e = np.exp(-lam)
             for i in range(src_n[q]):
-                k = gen.poisson(lam)
+                k = poisson(rng, lam, e) if lam <= POISSON_CHUNK else poisson_large(rng, lam)
                 if k > 0:
                     src = src_first[q] + i
                     _deliver(src, float(k), cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight)

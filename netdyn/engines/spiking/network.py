@@ -9,8 +9,8 @@
 The step loop runs compiled (:func:`netdyn.engines.spiking.kernel.run_steps`) in chunks of
 ``chunk_steps``; between chunks the engine refreshes time-varying input rates and step
 currents, moves recorded data out and updates the progress bar. The whole mutable state —
-membrane state, refractory counters, ring buffer, the random generator of the inputs and the
-clock — lives in this object (:meth:`Network.state_arrays`).
+membrane state, refractory counters, ring buffer, the state of the inputs' random generator
+(xoshiro256+) and the clock — lives in this object (:meth:`Network.state_arrays`).
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class Network:
 
     def _init_inputs(self) -> None:
         spec, lay = self.spec, self.layout
-        self.rng = named_generator(spec.seed, "inputs")
+        # xoshiro256+ state of the Poisson inputs (kernel.uniform), seeded from the root seed
+        self.rng_state = named_generator(spec.seed, "inputs").integers(1, 2**63, size=4, dtype=np.uint64)
         drives = spec.drives
         self._drv_chan = np.array([lay.pop_chan_off[lay.pop_names.index(d.target)]
                                    + lay.receptor_index[lay.pop_names.index(d.target)][d.receptor]
@@ -243,7 +244,7 @@ class Network:
     def state_arrays(self) -> dict[str, Any]:
         """Everything that changes during a run (what a checkpoint needs)."""
         return {"state": self.state, "refractory": self.refractory, "ring": self.ring,
-                "step_count": self.step_count, "rng_state": self.rng.bit_generator.state,
+                "step_count": self.step_count, "rng_state": self.rng_state,
                 "params": {name: self._params[k].to_dict() for k, name in enumerate(self.layout.pop_names)}}
 
     # ------------------------------------------------------------------ running
@@ -333,7 +334,7 @@ class Network:
                 self._drv_bernoulli,
                 self._rec_mask, self._max_rec_per_step, self._spk_step, self._spk_id, n_spk,
                 pop_counts[done:], self._probe_idx, self._probe_every, probe_out[row_done:],
-                self.rng, self._spiked, self._work,
+                self.rng_state, self._spiked, self._work,
             )
             k = int(n_spk[0])
             if k:
