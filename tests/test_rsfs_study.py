@@ -56,7 +56,7 @@ def test_cli_rsfs_and_plot(tmp_path, capsys):
     (["rsfs", "--n-exc", "0"], "n_exc"),
     (["bench", "coba", "--n-neurons", "3"], "n_neurons"),
     (["bench", "microcircuit", "--scale", "2"], "scale"),
-    (["bench", "microcircuit", "--threads", "4", "--scale", "0.01"], "threads"),
+    (["bench", "microcircuit", "--threads", "0", "--scale", "0.01"], "threads"),
 ])
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, field):
     out = tmp_path / "nothing"

@@ -83,10 +83,12 @@ def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, se
     """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``."""
     from netdyn.studies.microcircuit import microcircuit_spec
 
-    if threads != 1:
-        raise ConfigError("threads", threads, "netdyn runs one simulation per process (parallelism is across "
-                                              "sweep points); use --threads 1")
-    return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit", extra={"scale": scale})
+    if threads < 1:
+        raise ConfigError("threads", threads, "must be >= 1")
+    # netdyn runs one simulation on one thread (parallelism is across sweep points), so a
+    # comparison at M threads gives the peer M threads and netdyn one
+    return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit",
+                   extra={"scale": scale, "threads_requested": threads})
 
 
 def print_record(record: dict[str, Any], as_json: bool) -> None:
