@@ -160,3 +160,27 @@ def test_fi_curves_schema_and_lif_closed_form():
         # step plus Euler's relative decay-rate error dt / (2 tau) of the whole period
         period = 1000.0 / closed
         assert abs(row["mean_isi_last_1s_ms"] - period) <= dt + period * dt / (2 * tau_ms)
+
+
+def _peer_python(name: str) -> Path | None:
+    import os
+
+    root = Path(os.environ.get("NETDYN_PEERS_DIR", Path.home() / ".cache" / "netdyn-peers")).expanduser()
+    exe = root / name / "bin" / "python"
+    return exe if exe.exists() else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_peer_python("brian2") is None, reason="Brian2 peer not installed (shared/peers/setup.sh)")
+def test_stored_brian2_coba_run_is_reproduced_exactly():
+    """Brian2's COBA run is deterministic per seed: a fresh run gives the stored spikes."""
+    import subprocess
+
+    stored = next(r for r in load("coba_reference.json")["section5_model"]["runs"]["brian2-runtime"] if r["seed"] == 1)
+    out = subprocess.run([str(_peer_python("brian2")), str(PEERS / "brian2_coba.py"), "--device", "runtime",
+                          "--n-neurons", str(stored["n_neurons"]), "--duration-ms", "1000", "--seed", "1", "--json"],
+                         capture_output=True, text=True, timeout=900, check=True).stdout
+    fresh = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    assert fresh["n_synapses"] == stored["n_synapses"]
+    assert fresh["n_spikes"] == stored["n_spikes"]
+    assert fresh["rate_exc_hz"] == pytest.approx(stored["rate_exc_hz"], rel=1e-12)
