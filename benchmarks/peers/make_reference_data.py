@@ -1,0 +1,219 @@
+"""Regenerate the peer reference data in tests/data/ (Brian2 and NEST runs, spec transcriptions).
+
+Runs under any Python 3 (it only starts the peer scripts with the peers' interpreters,
+found under ``$NETDYN_PEERS_DIR``, default ``~/.cache/netdyn-peers``, as built by
+``/work/shared/peers/setup.sh``). A peer that is absent is skipped with a message.
+
+Writes (into ``--out``, default ``tests/data``):
+
+* ``rsfs_brian2_reference.json``: spiking.md section 2.1, transcribed (``spec_figures.py``).
+* ``coba_reference.json``: spiking.md section 2.2 table (transcribed) plus Brian2 (runtime
+  device; cpp_standalone gives identical spikes for the same seed) and NEST runs of the
+  section-5 COBA model at N = 4000, 1 s, seeds 1, 2, 3.
+* ``microcircuit_nest_k<scale>.json``: NEST microcircuit at scale k (default 0.1), 1200 ms
+  with the first 200 ms discarded, seeds 1..5, one thread: per-population rate, CV of ISI
+  and pairwise correlation, mean and SD over seeds, every seed's values, the parameters.
+* ``fi_curves_brian2.json``: ``brian2_fi_curves.py`` output.
+
+Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+from spec_figures import COBA_SPEC_TABLE, RSFS_BRIAN2  # noqa: E402
+
+
+def peers_dir() -> Path:
+    """Folder holding the peers' virtual environments (``$NETDYN_PEERS_DIR``)."""
+    return Path(os.environ.get("NETDYN_PEERS_DIR", Path.home() / ".cache" / "netdyn-peers")).expanduser()
+
+
+def peer_python(name: str) -> Path | None:
+    """The interpreter of peer ``name`` ('brian2' or 'nest'), or None when it is not installed."""
+    exe = peers_dir() / name / "bin" / "python"
+    return exe if exe.exists() else None
+
+
+def run_json(cmd: list[str], timeout_s: float = 1800.0) -> dict:
+    """Run a peer script and parse the last JSON line it printed."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYNEST_QUIET="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"{' '.join(cmd)} printed no JSON line:\n{proc.stdout[-2000:]}")
+
+
+def mean_sd(values: list) -> dict:
+    """Mean and sample SD (ddof 1) of the finite values, with their count."""
+    xs = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not xs:
+        return {"mean": None, "sd": None, "n": 0}
+    m = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else None
+    return {"mean": m, "sd": sd, "n": len(xs)}
+
+
+def provenance(extra: dict | None = None) -> dict:
+    info = {"generated_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "script": "benchmarks/peers/make_reference_data.py", "host": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "timing_note": "timings measured on a shared 2-core machine under load; noisy"}
+    info.update(extra or {})
+    return info
+
+
+def write(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def make_rsfs(out: Path) -> None:
+    write(out / "rsfs_brian2_reference.json", {"provenance": provenance({"kind": "transcription"}), **RSFS_BRIAN2})
+
+
+def make_coba(out: Path, seeds: list[int], n_neurons: int) -> None:
+    runs: dict[str, list[dict]] = {}
+    peers = [("brian2", "brian2_coba.py", ["--device", "runtime"]), ("nest", "nest_coba.py", ["--threads", "1"])]
+    for peer, script, extra in peers:
+        exe = peer_python(peer)
+        if exe is None:
+            print(f"{peer}: not installed under {peers_dir()}, skipped")
+            continue
+        for seed in seeds:
+            cmd = [str(exe), str(HERE / script), "--n-neurons", str(n_neurons), "--duration-ms", "1000",
+                   "--seed", str(seed), "--json", *extra]
+            rec = run_json(cmd)
+            rec["command"] = " ".join(["python", f"benchmarks/peers/{script}", *cmd[2:]])
+            runs.setdefault(rec["simulator"], []).append(rec)
+            print(f"{rec['simulator']} seed {seed}: E {rec['rate_exc_hz']:.2f} Hz, I {rec['rate_inh_hz']:.2f} Hz, "
+                  f"cpu {rec['cpu_s']:.2f} s")
+    keys = ["rate_exc_hz", "rate_inh_hz", "mean_rate_hz", "cv_isi_exc", "cv_isi_inh", "cpu_s", "build_s", "run_s",
+            "peak_rss_mb", "n_synapses"]
+    summary = {sim: {k: mean_sd([r[k] for r in rows]) for k in keys} for sim, rows in runs.items()}
+    data = {
+        "provenance": provenance(),
+        "spec_table": COBA_SPEC_TABLE,
+        "section5_model": {
+            "description": ("spiking.md section 5 benchmark COBA: N LIF, 80 % E, Bernoulli p = 80/N (autapses "
+                            "allowed), tau_m 20 ms, E_L = V_reset = -60 mV, V_th -50 mV, E_e 0, E_i -80 mV, "
+                            "I = 20 mV (200 pA), ge/gi in units of g_L decaying 5/10 ms, jumps 0.6/6.7 "
+                            "(6/67 nS), t_ref 5 ms, V0 ~ N(-55, 5) mV, ge = gi = 0 at t = 0, dt 0.1 ms, 1 s"),
+            "n_neurons": n_neurons, "duration_ms": 1000.0, "seeds": seeds,
+            "rate_window_ms": [100.0, 1000.0],
+            "peers": {"brian2-runtime": "brian2_coba.py, Cython runtime, method euler, zero synaptic delay "
+                                        "(effect on V from the next step)",
+                      "nest": "nest_coba.py, iaf_cond_exp (GSL RKF45), delay 0.1 ms, 1 thread"},
+            "summary": summary,
+            "runs": runs,
+        },
+    }
+    write(out / "coba_reference.json", data)
+
+
+def make_microcircuit(out: Path, scale: float, seeds: list[int], duration_ms: float, discard_ms: float) -> None:
+    exe = peer_python("nest")
+    if exe is None:
+        print(f"nest: not installed under {peers_dir()}, microcircuit skipped")
+        return
+    import tempfile
+
+    per_seed, runs, params = [], [], None
+    for seed in seeds:
+        with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
+            cmd = [str(exe), str(HERE / "nest_microcircuit.py"), "--scale", str(scale), "--duration-ms",
+                   str(duration_ms), "--discard-ms", str(discard_ms), "--threads", "1", "--seed", str(seed),
+                   "--json", "--stats-out", tmp.name]
+            rec = run_json(cmd)
+            stats = json.loads(Path(tmp.name).read_text())
+        rec["command"] = " ".join(["python", "benchmarks/peers/nest_microcircuit.py", *cmd[2:-2]])
+        runs.append(rec)
+        per_seed.append(stats["populations"])
+        params = stats["parameters"]
+        print(f"nest microcircuit k={scale} seed {seed}: RTF {rec['real_time_factor']:.2f}, "
+              f"rates {', '.join(f'{v:.2f}' for v in rec['rates_hz'].values())}")
+    pops = params["populations"]
+    quantities = ["rate_hz", "cv_isi", "correlation", "active_fraction"]
+    populations = {
+        pop: {q: {**mean_sd([s[pop][q] for s in per_seed]), "per_seed": [s[pop][q] for s in per_seed]}
+              for q in quantities} | {"n_neurons": per_seed[0][pop]["n_neurons"]}
+        for pop in pops
+    }
+    data = {
+        "provenance": provenance({"nest_version": runs[0]["version"]}),
+        "description": "NEST 3.10 microcircuit (microcircuit.md) at scale k: per-population statistics over seeds",
+        "scale": scale, "seeds": seeds, "duration_ms": duration_ms, "discard_ms": discard_ms,
+        "analysis_window_ms": [discard_ms, duration_ms],
+        "statistics": {
+            "rate_hz": "spikes in the window / n_neurons / window length",
+            "cv_isi": "mean over neurons with >= 3 ISIs in the window of std(ISI)/mean(ISI)",
+            "correlation": ("mean Pearson correlation of 5-ms binned spike counts over 200 random distinct "
+                            "pairs of neurons that fire in the window"),
+            "active_fraction": "fraction of neurons with >= 1 spike in the window",
+            "across_seeds": "mean and sample SD (ddof 1) over seeds",
+        },
+        "populations": populations,
+        "timing": {k: mean_sd([r[k] for r in runs]) for k in ("build_s", "run_s", "cpu_s", "real_time_factor",
+                                                                  "peak_rss_mb")},
+        "runs": runs,
+        "parameters": params,
+    }
+    label = f"{scale:g}".replace(".", "")
+    write(out / f"microcircuit_nest_k{label}.json", data)
+
+
+def make_fi(out: Path) -> None:
+    exe = peer_python("brian2")
+    if exe is None:
+        print(f"brian2: not installed under {peers_dir()}, f-I curves skipped")
+        return
+    target = out / "fi_curves_brian2.json"
+    subprocess.run([str(exe), str(HERE / "brian2_fi_curves.py"), "--out", str(target)], check=True)
+    data = json.loads(target.read_text())
+    write(target, {"provenance": provenance({"command": "python benchmarks/peers/brian2_fi_curves.py"}), **data})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "tests" / "data"))
+    parser.add_argument("--only", default="rsfs,coba,microcircuit,fi", help="comma-separated subset")
+    parser.add_argument("--coba-seeds", default="1,2,3")
+    parser.add_argument("--coba-n-neurons", type=int, default=4000)
+    parser.add_argument("--microcircuit-scale", type=float, default=0.1)
+    parser.add_argument("--microcircuit-seeds", default="1,2,3,4,5")
+    parser.add_argument("--microcircuit-duration-ms", type=float, default=1200.0)
+    parser.add_argument("--microcircuit-discard-ms", type=float, default=200.0)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    only = set(args.only.split(","))
+    if "rsfs" in only:
+        make_rsfs(out)
+    if "fi" in only:
+        make_fi(out)
+    if "coba" in only:
+        make_coba(out, [int(s) for s in args.coba_seeds.split(",")], args.coba_n_neurons)
+    if "microcircuit" in only:
+        make_microcircuit(out, args.microcircuit_scale, [int(s) for s in args.microcircuit_seeds.split(",")],
+                          args.microcircuit_duration_ms, args.microcircuit_discard_ms)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
