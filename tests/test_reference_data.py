@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -123,12 +122,9 @@ def test_microcircuit_reference(path):
 
 @pytest.mark.parametrize("path", microcircuit_files(), ids=lambda p: p.name)
 def test_microcircuit_parameters_match_their_generator(path):
-    """The stored parameters are what microcircuit_params computes now (else: regenerate)."""
-    sys.path.insert(0, str(PEERS))
-    try:
-        from microcircuit_params import microcircuit_parameters
-    finally:
-        sys.path.remove(str(PEERS))
+    """The stored parameters are what netdyn's microcircuit module computes now (else: regenerate)."""
+    from netdyn.models.microcircuit import microcircuit_parameters
+
     stored = load(path.name)["parameters"]
     fresh = json.loads(json.dumps(microcircuit_parameters(stored["scale"])))
     assert stored["n_synapses"] == fresh["n_synapses"]
