@@ -31,8 +31,9 @@ The step contract (all arrays are views of the engine's buffers)::
     float64 scratch of at least ``4 n`` values (contents undefined on entry).
 
 Write the update as loops over neurons without branches that depend on earlier neurons
-(then LLVM vectorises them), followed by one loop that detects and resets the spikes; use
-:func:`netdyn.engines.fastmath.exp` rather than ``math.exp`` (a scalar library call).
+(then LLVM vectorises them), find the spikes with :func:`collect_spikes` and reset them; use
+:func:`netdyn.engines.fastmath.exp` rather than ``math.exp`` (a scalar library call), and
+explicit selects rather than numba's ``min``/``max`` (calls, which stop vectorisation).
 
 It returns the number of spikes, or ``-(i + 1)`` if neuron ``i`` reached a non-finite state.
 """
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from netdyn.config.base import Spec, parse_config
@@ -206,6 +207,40 @@ def available_models() -> list[str]:
     """Names of all registered neuron models."""
     _load_models()
     return sorted(_REGISTRY)
+
+
+SCAN_BLOCK = 64
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def collect_spikes(v, threshold, strict, spiked):  # pragma: no cover - compiled
+    """Indices of the neurons at or above threshold (``> threshold`` when ``strict``).
+
+    Writes them to ``spiked`` and returns their number, or ``-(i + 1)`` if neuron ``i`` holds a
+    NaN or infinite V. Each block of 64 neurons is first checked by a vectorised count, and
+    only blocks with a candidate are scanned one by one: a step's few spikes cost little.
+    """
+    n = v.size
+    k = 0
+    for start in range(0, n, SCAN_BLOCK):
+        stop = start + SCAN_BLOCK if start + SCAN_BLOCK < n else n
+        flagged = 0
+        if strict:
+            for i in range(start, stop):
+                flagged += 0 if (v[i] <= threshold and v[i] > -1e300) else 1
+        else:
+            for i in range(start, stop):
+                flagged += 0 if (v[i] < threshold and v[i] > -1e300) else 1
+        if flagged == 0:
+            continue
+        for i in range(start, stop):
+            vi = v[i]
+            if vi > threshold or (vi == threshold and not strict):
+                spiked[k] = i
+                k += 1
+            elif not abs(vi) < 1e300:
+                return -(i + 1)
+    return k
 
 
 def refractory_steps(t_ref_ms: float, dt_ms: float) -> int:

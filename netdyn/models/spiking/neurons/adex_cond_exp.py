@@ -28,6 +28,7 @@ from netdyn.models.spiking.base import (
     NeuronModel,
     Receptor,
     StateVar,
+    collect_spikes,
     refractory_steps,
     register_model,
 )
@@ -59,7 +60,7 @@ class AdExParams(Spec):
         return self
 
 
-@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy")
+@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n = refr.size
     dt, c_m, g_l, e_l, v_t, d_t = c[0], c[1], c[2], c[3], c[4], c[5]
@@ -83,35 +84,23 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             g[i] = gi * decay + x[i]
     dt_c = dt / c_m
     dt_w = dt / tau_w
-    if d_t > 0.0:
-        inv_dt = 1.0 / d_t
-        gd = g_l * d_t
-        for i in range(n):
-            vi = v[i]
-            dv = g_l * (e_l - vi) + gd * exp((vi - v_t) * inv_dt) + drive[i]
-            w[i] += dt_w * (a * (vi - e_l) - w[i])
-            ri = refr[i]
-            v[i] = v_reset if ri > 0 else vi + dt_c * dv
-            refr[i] = ri - 1 if ri > 0 else 0
-    else:
-        for i in range(n):
-            vi = v[i]
-            dv = g_l * (e_l - vi) + drive[i]
-            w[i] += dt_w * (a * (vi - e_l) - w[i])
-            ri = refr[i]
-            v[i] = v_reset if ri > 0 else vi + dt_c * dv
-            refr[i] = ri - 1 if ri > 0 else 0
-    k = 0
+    inv_dt = 1.0 / d_t if d_t > 0.0 else 0.0
+    gd = g_l * d_t
     for i in range(n):
         vi = v[i]
-        if vi > v_peak:
-            v[i] = v_reset
-            w[i] += b
-            refr[i] = ref_steps
-            spiked[k] = i
-            k += 1
-        elif not abs(vi) < 1e300:  # NaN or inf (w blowing up reaches V one step later)
-            return -(i + 1)
+        dv = g_l * (e_l - vi) + drive[i]
+        if d_t > 0.0:
+            dv += gd * exp((vi - v_t) * inv_dt)
+        w[i] += dt_w * (a * (vi - e_l) - w[i])
+        ri = refr[i]
+        v[i] = v_reset if ri > 0 else vi + dt_c * dv
+        refr[i] = ri - 1 if ri > 0 else 0
+    k = collect_spikes(v, v_peak, True, spiked)
+    for j in range(k):
+        i = spiked[j]
+        v[i] = v_reset
+        w[i] += b
+        refr[i] = ref_steps
     return k
 
 

@@ -26,6 +26,7 @@ from netdyn.models.spiking.base import (
     NeuronModel,
     Receptor,
     StateVar,
+    collect_spikes,
     refractory_steps,
     register_model,
 )
@@ -51,7 +52,13 @@ class LIFCondParams(Spec):
         return self
 
 
-@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _membrane(v_i, g_tot, num, dt_over_c):  # pragma: no cover - compiled
+    v_inf = num / g_tot
+    return v_inf + (v_i - v_inf) * exp(-dt_over_c * g_tot)
+
+
+@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n = refr.size
     dt_over_c, g_l, e_l, v_th, v_reset = c[0], c[1], c[2], c[3], c[4]
@@ -59,37 +66,46 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     i_e = c[6]
     n_rec = (c.size - _HEADER) // 2
     v = s[0:n]
-    g_tot = work[0:n]  # nS
-    num = work[n:2 * n]  # g_L E_L + sum g_r E_r + I, pA
-    for i in range(n):
-        g_tot[i] = g_l
-        num[i] = g_l * e_l + i_e + i_ext[i]
-    for r in range(n_rec):  # the conductances at the step's start, which then decay and
-        g = s[(1 + r) * n:(2 + r) * n]  # take this step's input
-        x = syn[r * n:(r + 1) * n]
-        e_rev = c[_HEADER + 2 * r + 1]
-        decay = c[_HEADER + 2 * r]
+    base = g_l * e_l + i_e
+    if n_rec == 2:  # the common case in one vectorised pass
+        g0, g1 = s[n:2 * n], s[2 * n:3 * n]
+        x0, x1 = syn[0:n], syn[n:2 * n]
+        d0, e0, d1, e1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
         for i in range(n):
-            gi = g[i]
-            g_tot[i] += gi
-            num[i] += gi * e_rev
-            g[i] = gi * decay + x[i]
-    for i in range(n):
-        v_inf = num[i] / g_tot[i]
-        v_new = v_inf + (v[i] - v_inf) * exp(-dt_over_c * g_tot[i])
-        ri = refr[i]
-        v[i] = v_reset if ri > 0 else v_new
-        refr[i] = ri - 1 if ri > 0 else 0
-    k = 0
-    for i in range(n):
-        vi = v[i]
-        if vi >= v_th:
-            v[i] = v_reset
-            refr[i] = ref_steps
-            spiked[k] = i
-            k += 1
-        elif not abs(vi) < 1e300:  # NaN or inf
-            return -(i + 1)
+            a = g0[i]
+            b = g1[i]
+            v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c)
+            g0[i] = a * d0 + x0[i]
+            g1[i] = b * d1 + x1[i]
+            ri = refr[i]
+            v[i] = v_reset if ri > 0 else v_new
+            refr[i] = ri - 1 if ri > 0 else 0
+    else:
+        g_tot = work[0:n]  # nS
+        num = work[n:2 * n]  # g_L E_L + sum g_r E_r + I, pA
+        for i in range(n):
+            g_tot[i] = g_l
+            num[i] = base + i_ext[i]
+        for r in range(n_rec):  # the conductances at the step's start, which then decay and
+            g = s[(1 + r) * n:(2 + r) * n]  # take this step's input
+            x = syn[r * n:(r + 1) * n]
+            e_rev = c[_HEADER + 2 * r + 1]
+            decay = c[_HEADER + 2 * r]
+            for i in range(n):
+                gi = g[i]
+                g_tot[i] += gi
+                num[i] += gi * e_rev
+                g[i] = gi * decay + x[i]
+        for i in range(n):
+            v_new = _membrane(v[i], g_tot[i], num[i], dt_over_c)
+            ri = refr[i]
+            v[i] = v_reset if ri > 0 else v_new
+            refr[i] = ri - 1 if ri > 0 else 0
+    k = collect_spikes(v, v_th, False, spiked)
+    for j in range(k):
+        i = spiked[j]
+        v[i] = v_reset
+        refr[i] = ref_steps
     return k
 
 

@@ -29,6 +29,7 @@ from netdyn.models.spiking.base import (
     NeuronModel,
     Receptor,
     StateVar,
+    collect_spikes,
     refractory_steps,
     register_model,
 )
@@ -62,39 +63,48 @@ def propagator_21(tau_syn_ms: float, tau_m_ms: float, c_m_pF: float, dt_ms: floa
             * math.expm1(dt_ms * (1.0 / tau_syn_ms - 1.0 / tau_m_ms)))
 
 
-@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy")
+@njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n = refr.size
     p22, p20, e_l, v_th, v_reset, i_e = c[0], c[1], c[2], c[3], c[4], c[5]
     ref_steps = np.int32(c[6])
     n_rec = (c.size - _HEADER) // 2
     v = s[0:n]
-    u = work[0:n]  # V - E_L after the step, if not refractory
-    for i in range(n):
-        u[i] = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i])
-    for r in range(n_rec):  # the currents at the step's start act on V, then decay and
-        cur = s[(1 + r) * n:(2 + r) * n]  # take this step's input (NEST's order)
-        x = syn[r * n:(r + 1) * n]
-        p21 = c[_HEADER + 2 * r + 1]
-        p11 = c[_HEADER + 2 * r]
+    if n_rec == 2:  # the common case in one vectorised pass
+        c0, c1 = s[n:2 * n], s[2 * n:3 * n]
+        x0, x1 = syn[0:n], syn[n:2 * n]
+        p11_0, p21_0, p11_1, p21_1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
         for i in range(n):
-            ci = cur[i]
-            u[i] += p21 * ci
-            cur[i] = ci * p11 + x[i]
-    for i in range(n):
-        ri = refr[i]
-        v[i] = v[i] if ri > 0 else u[i] + e_l
-        refr[i] = ri - 1 if ri > 0 else 0
-    k = 0
-    for i in range(n):
-        vi = v[i]
-        if vi >= v_th:
-            v[i] = v_reset
-            refr[i] = ref_steps
-            spiked[k] = i
-            k += 1
-        elif not abs(vi) < 1e300:  # NaN or inf
-            return -(i + 1)
+            a = c0[i]
+            b = c1[i]
+            u = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i]) + p21_0 * a + p21_1 * b
+            c0[i] = a * p11_0 + x0[i]
+            c1[i] = b * p11_1 + x1[i]
+            ri = refr[i]
+            v[i] = v[i] if ri > 0 else u + e_l
+            refr[i] = ri - 1 if ri > 0 else 0
+    else:
+        u = work[0:n]  # V - E_L after the step, if not refractory
+        for i in range(n):
+            u[i] = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i])
+        for r in range(n_rec):  # the currents at the step's start act on V, then decay and
+            cur = s[(1 + r) * n:(2 + r) * n]  # take this step's input (NEST's order)
+            x = syn[r * n:(r + 1) * n]
+            p21 = c[_HEADER + 2 * r + 1]
+            p11 = c[_HEADER + 2 * r]
+            for i in range(n):
+                ci = cur[i]
+                u[i] += p21 * ci
+                cur[i] = ci * p11 + x[i]
+        for i in range(n):
+            ri = refr[i]
+            v[i] = v[i] if ri > 0 else u[i] + e_l
+            refr[i] = ri - 1 if ri > 0 else 0
+    k = collect_spikes(v, v_th, False, spiked)
+    for j in range(k):
+        i = spiked[j]
+        v[i] = v_reset
+        refr[i] = ref_steps
     return k
 
 
