@@ -26,10 +26,10 @@ from netdyn.analysis.lyapunov import twin_trajectory_exponent
 from netdyn.config.chaos import ChaosConfig
 from netdyn.connectivity import bernoulli_gaussian
 from netdyn.engines import integrate
-from netdyn.errors import ConfigError
 from netdyn.models import RateNetwork
 from netdyn.record import SampledUnits, TwinDivergence
 from netdyn.seeding import child_generator
+from netdyn.studies.outputs import atomic_write_text, check_out_dir
 
 RESULTS_NAME = "results.zarr"
 SUMMARY_NAME = "summary.json"
@@ -197,23 +197,6 @@ def example_edges(config: ChaosConfig) -> xr.Dataset:
     )
 
 
-def _check_out_dir(out: Path) -> None:
-    """Fail before anything is written if ``out`` cannot hold the results."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError("out", str(out), "exists and is not a directory")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError("out", str(out), f"directory {probe} is not writable")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def summary(ds: xr.Dataset) -> dict[str, Any]:
     """``{"g": [...], "lyapunov_exponent": [[...] per session]}``; NaN becomes null."""
     lam = ds["lyapunov_exponent"].values
@@ -272,7 +255,7 @@ def run_chaos(
     from netdyn.sweep import SweepStore, open_executor, run_units
 
     out = Path(out)
-    _check_out_dir(out)
+    check_out_dir(out)
     n_units = config.sessions
     if workers is None and scheduler is None:
         workers = min(os.cpu_count() or 1, n_units)
@@ -287,7 +270,7 @@ def run_chaos(
         computed = run_units(fn, store.pending(), store=store, executor=executor, progress=progress, desc="chaos sessions")
     ds = store.open(load=True)
     summary_path = out / SUMMARY_NAME
-    _atomic_write_text(summary_path, json.dumps(summary(ds), indent=2) + "\n")
+    atomic_write_text(summary_path, json.dumps(summary(ds), indent=2) + "\n")
     figures: tuple[Path, ...] = ()
     if figure:
         from netdyn.plots.chaos import plot_chaos_figure
