@@ -175,8 +175,6 @@ class Network:
         # population rates
         self._bin_steps = None if rec.rate_bin_ms is None else max(1, int(round(rec.rate_bin_ms / spec.dt_ms)))
         self._bin_counts = np.zeros((0, len(lay.pop_names)), dtype=np.int64)
-        self._input_rate_samples: dict[str, list[np.ndarray]] = {d.name: [] for d in spec.drives}
-        self._input_rate_samples.update({s.name: [] for s in spec.sources})
 
     # ------------------------------------------------------------------ properties
     @property
@@ -298,16 +296,12 @@ class Network:
         t_ms = (self.step_count + np.arange(n)) * dt
         drv = np.zeros((len(self.spec.drives), n))
         for k, d in enumerate(self.spec.drives):
-            rate = d.rate(t_ms)
-            self._input_rate_samples[d.name].append(rate)
-            drv[k] = d.n_inputs * rate * dt * 1e-3
+            drv[k] = d.n_inputs * d.rate(t_ms) * dt * 1e-3
             if d.statistics == "bernoulli":
                 np.minimum(drv[k], 1.0, out=drv[k])
         src = np.zeros((len(self.spec.sources), n))
         for k, s in enumerate(self.spec.sources):
-            rate = s.rate(t_ms)
-            self._input_rate_samples[s.name].append(rate)
-            src[k] = rate * dt * 1e-3
+            src[k] = s.rate(t_ms) * dt * 1e-3
         return drv, src
 
     def _run_chunk(self, n: int) -> None:
@@ -406,12 +400,14 @@ class Network:
                 hz = self._bin_counts[:n_bins, k] / (lay.pop_n[k] * bin_ms * 1e-3)
                 rates[name] = xr.DataArray(hz, dims=("time_ms",), coords={"time_ms": np.arange(n_bins) * bin_ms},
                                            name="rate_hz", attrs={"units": "Hz", "bin_ms": bin_ms, "population": name})
+        # input rates are functions of time: evaluated on the rate bins' grid, not stored per step
+        grid_ms = (self._bin_steps or int(round(1.0 / dt)) or 1) * dt
+        t_grid = np.arange(0.0, t_stop, grid_ms)
         inputs = {}
-        for name, chunks in self._input_rate_samples.items():
-            if chunks:
-                r = np.concatenate(chunks)
-                inputs[name] = xr.DataArray(r, dims=("time_ms",), coords={"time_ms": np.arange(r.size) * dt},
-                                            name="rate_hz", attrs={"units": "Hz"})
+        if t_grid.size:
+            for item in (*spec.drives, *spec.sources):
+                inputs[item.name] = xr.DataArray(item.rate(t_grid), dims=("time_ms",), coords={"time_ms": t_grid},
+                                                 name="rate_hz", attrs={"units": "Hz"})
         attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": _netdyn_version(), "seed": spec.seed,
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
