@@ -4,7 +4,8 @@ Runs under the Brian2 interpreter (``$NETDYN_PEERS_DIR/brian2/bin/python``), one
 
 Model (Vogels & Abbott 2005 / Brette et al. 2007 benchmark 1, Brian2 benchmark form):
 N LIF neurons, the first 80 % excitatory; Bernoulli connectivity ``connect(p=80/N)``
-(autapses allowed, as Brian2's and NEST's default);
+(autapses allowed, as Brian2's and NEST's default), or with ``--connectivity
+fixed-indegree`` 64 E + 16 I sources per neuron drawn with replacement;
 
     tau_m dV/dt = ge (E_e - V) + gi (E_i - V) - (V - E_L) + I     (unless refractory)
     dge/dt = -ge / 5 ms,  dgi/dt = -gi / 10 ms                     (dimensionless, units of g_L)
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--device", choices=["runtime", "cpp_standalone"], default="runtime")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--connectivity", choices=["bernoulli", "fixed-indegree"], default="bernoulli",
+                        help="Bernoulli p = 80/N, or fixed indegrees 64 E + 16 I drawn with replacement "
+                             "(autapses allowed; the spec allows it above 20k neurons)")
     parser.add_argument("--method", default="euler", help="Brian2 integration method (default euler)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line (always on)")
     parser.add_argument("--build-dir", default=None, help="cpp_standalone project folder (default: a temporary one)")
@@ -90,8 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     group.gi = 0
     ce = b2.Synapses(group, group, on_pre="ge += we", namespace=ns)
     ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=ns)
-    ce.connect("i < n_exc", p=p, namespace={"n_exc": n_exc})
-    ci.connect("i >= n_exc", p=p, namespace={"n_exc": n_exc})
+    if args.connectivity == "bernoulli":
+        ce.connect("i < n_exc", p=p, namespace={"n_exc": n_exc})
+        ci.connect("i >= n_exc", p=p, namespace={"n_exc": n_exc})
+    else:
+        rng = np.random.default_rng(args.seed)
+        k_e, k_i = 64, 16
+        ce.connect(i=rng.integers(0, n_exc, size=n * k_e), j=np.repeat(np.arange(n), k_e))
+        ci.connect(i=rng.integers(n_exc, n, size=n * k_i), j=np.repeat(np.arange(n), k_i))
     monitor = b2.SpikeMonitor(group)
     net = b2.Network(group, ce, ci, monitor)
 
@@ -127,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_neurons": n,
         "n_exc": n_exc,
         "n_inh": n_inh,
-        "connection_p": p,
+        "connectivity": args.connectivity,
+        "connection_p": p if args.connectivity == "bernoulli" else None,
         "duration_ms": args.duration_ms,
         "dt_ms": 0.1,
         "seed": args.seed,
