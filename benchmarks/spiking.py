@@ -83,7 +83,8 @@ def coba_command(peer: str, n: int, duration_ms: float, seed: int, threads: int,
     common = ["--n-neurons", str(n), "--duration-ms", str(duration_ms), "--seed", str(seed), "--json",
               "--connectivity", connectivity]
     if peer == "netdyn":
-        return netdyn_cmd("coba", "--n-neurons", str(n), "--duration-ms", str(duration_ms))
+        return netdyn_cmd("coba", "--n-neurons", str(n), "--duration-ms", str(duration_ms), "--seed", str(seed),
+                          "--connectivity", connectivity.replace("-", "_"))
     if peer.startswith("brian2"):
         exe = peer_python("brian2")
         device = peer.split("-", 1)[1]
