@@ -24,13 +24,14 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
+from netdyn import __version__
 from netdyn.connectivity.distributions import sample
+from netdyn.engines.spiking.build import check_memory as refuse_if_too_large
 from netdyn.engines.spiking.build import (
     Layout,
     MemoryEstimate,
     Synapses,
     build_synapses,
-    check_memory,
     estimate_memory,
     plan_layout,
 )
@@ -39,12 +40,6 @@ from netdyn.errors import ConfigError, SpikingInstabilityError
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 from netdyn.seeding import named_generator
-
-
-def _netdyn_version() -> str:
-    from netdyn import __version__
-
-    return __version__
 
 
 class Network:
@@ -70,7 +65,7 @@ class Network:
         self.layout: Layout = plan_layout(self.spec)
         self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
         if check_memory:
-            _check_memory(self.memory_estimate)
+            refuse_if_too_large(self.memory_estimate)
         self.synapses: Synapses = build_synapses(self.spec, self.layout)
         self._init_populations()
         self._init_inputs()
@@ -408,11 +403,7 @@ class Network:
             for item in (*spec.drives, *spec.sources):
                 inputs[item.name] = xr.DataArray(item.rate(t_grid), dims=("time_ms",), coords={"time_ms": t_grid},
                                                  name="rate_hz", attrs={"units": "Hz"})
-        attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": _netdyn_version(), "seed": spec.seed,
+        attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": __version__, "seed": spec.seed,
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
-
-
-def _check_memory(estimate: MemoryEstimate) -> None:
-    check_memory(estimate)
