@@ -343,3 +343,29 @@ def test_input_generator_is_uniform_and_carried_between_runs():
     before = net.rng_state.copy()
     net.run(1.0)
     assert not np.array_equal(before, net.rng_state)
+
+
+def test_rows_are_counting_sorted_by_delay_into_segments():
+    from netdyn.engines.spiking.kernel import sort_rows_by_delay
+
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(0, 40, 50)
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = int(indptr[-1])
+    target = rng.integers(0, 1000, n).astype(np.int32)
+    weight = rng.normal(size=n).astype(np.float32)
+    delay = rng.integers(1, 7, n).astype(np.int16)
+    expect = []
+    for i in range(sizes.size):
+        a, b = indptr[i], indptr[i + 1]
+        order = np.argsort(delay[a:b], kind="stable")
+        expect.append((target[a:b][order], weight[a:b][order], delay[a:b][order]))
+    seg_ptr, seg_delay, seg_len = sort_rows_by_delay(indptr, target, weight, delay)
+    for i, (t, w, d) in enumerate(expect):
+        a, b = indptr[i], indptr[i + 1]
+        np.testing.assert_array_equal(target[a:b], t)
+        np.testing.assert_array_equal(weight[a:b], w)
+        segs = slice(seg_ptr[i], seg_ptr[i + 1])
+        np.testing.assert_array_equal(np.repeat(seg_delay[segs], seg_len[segs]), d)
+        assert seg_len[segs].sum() == b - a
+        assert np.all(np.diff(seg_delay[segs]) > 0)

@@ -194,6 +194,15 @@ def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - com
     """
     n_sources = indptr.size - 1
     n_seg = 0
+    max_delay = 0
+    longest = 0
+    for i in range(n_sources):
+        longest = max(longest, indptr[i + 1] - indptr[i])
+    for q in range(delay.size):
+        max_delay = max(max_delay, delay[q])
+    count = np.zeros(max_delay + 2, np.int64)
+    tmp_target = np.empty(longest, target.dtype)
+    tmp_weight = np.empty(longest, weight.dtype)
     for i in range(n_sources):
         a, b = indptr[i], indptr[i + 1]
         unsorted = False
@@ -201,11 +210,23 @@ def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - com
             if delay[q] < delay[q - 1]:
                 unsorted = True
                 break
-        if unsorted:
-            order = np.argsort(delay[a:b], kind="mergesort")
-            target[a:b] = target[a:b][order]
-            weight[a:b] = weight[a:b][order]
-            delay[a:b] = delay[a:b][order]
+        if unsorted:  # counting sort by delay (small integers), stable
+            count[:] = 0
+            for q in range(a, b):
+                count[delay[q] + 1] += 1
+            for d in range(1, max_delay + 2):
+                count[d] += count[d - 1]
+            for q in range(a, b):
+                pos = count[delay[q]]
+                count[delay[q]] = pos + 1
+                tmp_target[pos] = target[q]
+                tmp_weight[pos] = weight[q]
+            target[a:b] = tmp_target[: b - a]
+            weight[a:b] = tmp_weight[: b - a]
+            start = 0
+            for d in range(max_delay + 1):  # count[d] is now the end of delay d's run
+                delay[a + start:a + count[d]] = d
+                start = count[d]
         run = 0
         for q in range(a, b):
             if q == a or delay[q] != delay[q - 1] or run == MAX_SEGMENT:
