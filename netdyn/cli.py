@@ -24,6 +24,13 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
 def _add_chaos(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "chaos",
@@ -92,6 +99,10 @@ def _add_rsfs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-inh", dest="n_inh", type=int, help="inhibitory neurons (default 1000)")
     p.add_argument("--afferent-statistics", dest="afferent_statistics", choices=["bernoulli", "poisson"],
                    help="afferent events per step: at most one (the seed, default) or Poisson")
+    p.add_argument("--seeds", type=_int_list, help="comma-separated seeds: run each as a work unit of a sweep "
+                   "(seeds.zarr + seeds_summary.json, resumable) instead of one recorded run")
+    p.add_argument("--workers", type=int, help="with --seeds: local worker processes (0: in this process)")
+    p.add_argument("--scheduler", help="with --seeds: Dask scheduler address tcp://HOST:PORT")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
     p.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
     p.set_defaults(run=_run_rsfs)
@@ -104,6 +115,16 @@ def _run_rsfs(args: argparse.Namespace) -> int:
     keys = ("seed", "tstop_ms", "dt_ms", "n_exc", "n_inh", "afferent_statistics")
     overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     config = load_config(RsfsConfig, args.config, **overrides) if args.config else parse_config(RsfsConfig, overrides)
+    if args.workers is not None and args.workers < 0:
+        raise ConfigError("workers", args.workers, "must be >= 0")
+    if args.seeds is not None:
+        from netdyn.studies.rsfs import SEEDS_NAME, SEEDS_SUMMARY_NAME, run_rsfs_seeds
+
+        run_rsfs_seeds(config, args.seeds, args.out, workers=args.workers, scheduler=args.scheduler,
+                       progress=args.progress is not False)
+        print(f"results: {args.out / SEEDS_NAME}")
+        print(f"summary: {args.out / SEEDS_SUMMARY_NAME}")
+        return 0
     outputs = run_rsfs(config, args.out, figure=args.figure, progress=args.progress)
     print(f"recording: {outputs.recording}")
     print(f"summary:   {outputs.summary}")

@@ -84,3 +84,29 @@ def test_cli_bench_microcircuit_small_scale(capsys):
     record = json.loads(capsys.readouterr().out.strip())
     assert record["model"] == "microcircuit" and record["n_neurons"] == 1544
     assert record["n_synapses"] > 0 and record["real_time_factor"] > 0
+
+
+def test_seeds_sweep_is_worker_independent_and_resumes(tmp_path):
+    from netdyn.studies.rsfs import run_rsfs_seeds
+
+    cfg = RsfsConfig(n_exc=200, n_inh=50, tstop_ms=1000.0)
+    serial = run_rsfs_seeds(cfg, [1, 2, 3], tmp_path / "serial", workers=0, progress=False)
+    pooled = run_rsfs_seeds(cfg, [1, 2, 3], tmp_path / "pooled", workers=2, progress=False)
+    for name in ("rate_hz", "cv_isi", "active_fraction", "asynchrony"):
+        np.testing.assert_array_equal(serial[name].values, pooled[name].values)
+    assert np.isfinite(serial.rate_hz.sel(window="350-900").values).all()
+    assert np.isnan(serial.rate_hz.sel(window="1300-1500").values).all()  # past tstop
+    summary = json.loads((tmp_path / "serial" / "seeds_summary.json").read_text())
+    assert summary["rates_hz"]["Exc"]["350-900"]["n"] == 3
+    # rerun: nothing left to compute, same numbers
+    again = run_rsfs_seeds(cfg, [1, 2, 3], tmp_path / "serial", workers=0, progress=False)
+    np.testing.assert_array_equal(again.rate_hz.values, serial.rate_hz.values)
+
+
+def test_cli_rsfs_seeds(tmp_path, capsys):
+    out = tmp_path / "seeds"
+    assert main(["rsfs", "--out", str(out), "--seeds", "4,5", "--workers", "0", "--n-exc", "200", "--n-inh", "50",
+                 "--tstop-ms", "400"]) == 0
+    assert (out / "seeds.zarr").exists() and (out / "seeds_summary.json").exists()
+    assert main(["rsfs", "--out", str(tmp_path / "x"), "--seeds", "4,4"]) == 2
+    assert "invalid seeds=" in capsys.readouterr().err

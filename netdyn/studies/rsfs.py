@@ -168,3 +168,104 @@ def run_rsfs(config: RsfsConfig, out: str | Path, *, figure: bool = True, progre
 
         figures = tuple(plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0))
     return RsfsOutputs(rec_path, summary_path, figures, stats)
+
+
+# ----------------------------------------------------------------------------- seeds sweep
+SEEDS_NAME = "seeds.zarr"
+SEEDS_SUMMARY_NAME = "seeds_summary.json"
+WINDOW_LABELS = tuple(f"{a:g}-{b:g}" for a, b in RATE_WINDOWS_MS)
+
+
+def simulate_seed(config_json: str, seed: int) -> Any:
+    """One work unit of :func:`run_rsfs_seeds`: the statistics of the network of ``seed``."""
+    import numpy as np
+    import xarray as xr
+
+    from netdyn.engines.spiking import Network
+
+    config = RsfsConfig.model_validate_json(config_json).replace(seed=int(seed), record_vm=0)
+    recording = Network(rsfs_spec(config)).run(config.tstop_ms, progress=False).recording()
+    stats = summarise(recording, config.tstop_ms)
+
+    def num(x: Any) -> float:
+        return np.nan if x is None else float(x)
+
+    rates = np.array([[num(stats["rates_hz"][p].get(w)) for w in WINDOW_LABELS] for p in POPULATIONS])
+    per_pop = {k: np.array([num(stats[k][p]) for p in POPULATIONS]) for k in ("cv_isi", "active_fraction", "asynchrony")}
+    return xr.Dataset(
+        {"rate_hz": (("seed", "population", "window"), rates[None]),
+         **{k: (("seed", "population"), v[None]) for k, v in per_pop.items()}},
+        coords={"seed": [int(seed)], "population": np.array(POPULATIONS, dtype=object),
+                "window": np.array(WINDOW_LABELS, dtype=object)},
+    )
+
+
+def seeds_template(config: RsfsConfig, seeds: list[int]) -> Any:
+    """The Zarr layout of a seeds sweep (lazy, NaN-filled)."""
+    import dask.array as da
+    import numpy as np
+    import xarray as xr
+
+    from netdyn import __version__
+
+    s, p, w = len(seeds), len(POPULATIONS), len(WINDOW_LABELS)
+    attrs = {"rate_hz": {"units": "Hz", "long_name": "population rate per window (NaN past tstop)"},
+             "cv_isi": {"units": "1", "long_name": "mean CV of ISIs, neurons with >= 3 ISIs after 350 ms"},
+             "active_fraction": {"units": "1", "long_name": "fraction of neurons firing after 350 ms"},
+             "asynchrony": {"units": "1", "long_name": "CV of 5-ms-binned population counts in [350, 900) ms"}}
+    data = {"rate_hz": (("seed", "population", "window"), da.full((s, p, w), np.nan, chunks=(1, p, w)), attrs["rate_hz"])}
+    for k in ("cv_isi", "active_fraction", "asynchrony"):
+        data[k] = (("seed", "population"), da.full((s, p), np.nan, chunks=(1, p)), attrs[k])
+    return xr.Dataset(data, coords={"seed": ("seed", np.asarray(seeds, dtype=np.int64)),
+                                    "population": np.array(POPULATIONS, dtype=object),
+                                    "window": np.array(WINDOW_LABELS, dtype=object)},
+                      attrs={"title": "netdyn rsfs study over seeds", "config": config.model_dump_json(),
+                             "netdyn_version": __version__})
+
+
+def run_rsfs_seeds(config: RsfsConfig, seeds: list[int], out: str | Path, *, workers: int | None = None,
+                   scheduler: str | None = None, progress: bool = True) -> Any:
+    """Run the rsfs network for every seed of ``seeds`` on the sweep layer.
+
+    Each seed is one work unit (local processes, Dask with ``scheduler``, or in this process
+    with ``workers=0``), written to ``out/seeds.zarr`` as soon as it finishes; a rerun resumes
+    and the numbers do not depend on the executor. ``out/seeds_summary.json`` holds the mean
+    and SD over seeds. Returns the loaded Dataset.
+    """
+    import functools
+    import os
+
+    import numpy as np
+
+    from netdyn.errors import ConfigError
+    from netdyn.sweep import SweepStore, open_executor, run_units
+
+    seeds = [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ConfigError("seeds", seeds, "give distinct seeds >= 0")
+    out = Path(out)
+    check_out_dir(out)
+    if workers is None and scheduler is None:
+        workers = min(os.cpu_count() or 1, len(seeds))
+    base = config.replace(seed=0)  # the seed is the unit's; the rest must match to resume
+    with open_executor(workers=workers, scheduler=scheduler) as executor:
+        out.mkdir(parents=True, exist_ok=True)
+        store = SweepStore.create_or_open(out / SEEDS_NAME, seeds_template(base, seeds), unit_dim="seed",
+                                          config_json=base.model_dump_json())
+        fn = functools.partial(simulate_seed, base.model_dump_json())
+        run_units(fn, store.pending(), store=store, executor=executor, progress=progress, desc="rsfs seeds")
+    ds = store.open(load=True)
+
+    def stat(values: np.ndarray) -> dict[str, Any]:
+        ok = values[np.isfinite(values)]
+        if ok.size == 0:
+            return {"mean": None, "sd": None, "n": 0}
+        return {"mean": float(ok.mean()), "sd": float(ok.std(ddof=1)) if ok.size > 1 else None, "n": int(ok.size)}
+
+    summary = {"seeds": seeds, "rates_hz": {p: {w: stat(ds.rate_hz.sel(population=p, window=w).values)
+                                                 for w in WINDOW_LABELS} for p in POPULATIONS}}
+    for k in ("cv_isi", "active_fraction", "asynchrony"):
+        summary[k] = {p: stat(ds[k].sel(population=p).values) for p in POPULATIONS}
+    summary["netdyn_version"] = ds.attrs.get("netdyn_version")
+    write_json(out / SEEDS_SUMMARY_NAME, summary)
+    return ds
