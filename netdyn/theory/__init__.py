@@ -7,4 +7,19 @@ from netdyn.theory.random_matrix import (
     spectral_radius_prediction,
 )
 
-__all__ = ["critical_gain", "effective_gain", "fixed_point_exponent", "spectral_radius_prediction"]
+from netdyn.theory.transfer_function import (
+    CellParams,
+    SynapticInput,
+    fit_transfer_function,
+    mean_field_fixed_point,
+    measure_transfer_function,
+    membrane_moments,
+    solve_mean_field,
+    transfer_function,
+)
+
+__all__ = [
+    "CellParams", "SynapticInput", "critical_gain", "effective_gain", "fit_transfer_function",
+    "fixed_point_exponent", "mean_field_fixed_point", "measure_transfer_function", "membrane_moments",
+    "solve_mean_field", "spectral_radius_prediction", "transfer_function",
+]
