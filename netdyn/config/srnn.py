@@ -57,7 +57,7 @@ class SRNNBasicConfig(Spec):
     lya_dt_s: float = Field(0.0125, gt=0.0, description="Benettin renormalisation interval (s), rounded to the grid")
     d0: float = Field(1e-3, gt=0.0, description="Benettin perturbation norm")
     qr_every: int = Field(12, ge=1, description="QR re-orthonormalisation every this many steps")
-    spectrum_exponents: int | None = Field(None, ge=0, description="exponents of the QR spectrum (default: all; 0: none)")
+    spectrum_exponents: int | None = Field(4, ge=0, description="leading exponents of the QR spectrum (None: all; 0: none)")
     seed: int = Field(11, ge=0, description="seed of the perturbation direction and the initial QR frame")
     runaway_threshold: float = Field(1e3, gt=0.0, description="|state| above which a trajectory counts as unbounded")
     configurations: tuple[str, ...] = Field(CONFIGURATIONS, min_length=1, description="subset of none, sfa, std, sfa+std")
@@ -94,15 +94,15 @@ class SRNNSweepConfig(Spec):
     state ``b* = 1 / (1 + 4 r*)`` independent of ``tau``).
     """
 
-    networks: int = Field(6, ge=1, description="random networks (work units 0 .. networks-1)")
-    n_units: int = Field(200, ge=2, description="neurons per network")
+    networks: int = Field(4, ge=1, description="random networks (work units 0 .. networks-1)")
+    n_units: int = Field(100, ge=2, description="neurons per network")
     e_fraction: float = Field(0.8, ge=0.0, le=1.0, description="fraction of E neurons")
     mean_degree: float = Field(10.0, gt=0.0, description="mean in/out degree (sparse: density = degree / (n - 1))")
     w_ee: float = Field(1.0, ge=0.0, description="E->E block factor (x 0.5/0.79782)")
     w_ei: float = Field(1.0, ge=0.0, description="E->I block factor")
     w_ie: float = Field(1.0, ge=0.0, description="I->E block factor")
     w_ii: float = Field(0.5, ge=0.0, description="I->I block factor")
-    weight_scales: tuple[float, ...] = Field((0.125, 0.25, 0.5, 1.0, 2.0, 4.0), min_length=1,
+    weight_scales: tuple[float, ...] = Field((0.25, 0.5, 1.0, 2.0, 4.0), min_length=1,
                                              description="global weight scales (one batch column each)")
     configurations: tuple[str, ...] = Field(CONFIGURATIONS, min_length=1, description="subset of none, sfa, std, sfa+std")
     tau_slowest_s: tuple[float, ...] = Field((2.0, 15.0), min_length=1, description="slowest adaptation timescales (s)")
@@ -111,14 +111,14 @@ class SRNNSweepConfig(Spec):
     std_onset_ratio: float = Field(0.25, gt=0.0, description="tau_STD / tau_b")
     tau_d_s: float = Field(0.025, gt=0.0, description="dendritic time constant (s)")
     input_dc: float = Field(0.1, description="constant external input of every neuron, reached by a linear ramp")
-    input_ramp_s: float = Field(2.0, ge=0.0, description="length of the input ramp from the start (s)")
-    transient_s: float = Field(3.0, gt=0.0, description="run before t = 0, not averaged (s)")
-    duration_s: float = Field(7.0, gt=0.0, description="averaging span after the transient (s)")
+    input_ramp_s: float = Field(1.0, ge=0.0, description="length of the input ramp from the start (s)")
+    transient_s: float = Field(2.0, gt=0.0, description="run before t = 0, not averaged (s)")
+    duration_s: float = Field(4.0, gt=0.0, description="averaging span after the transient (s)")
     dt_s: float = Field(1e-3, gt=0.0, description="RK4 step (s)")
     lya_dt_s: float = Field(0.0125, gt=0.0, description="Benettin renormalisation interval (s)")
     d0: float = Field(1e-3, gt=0.0, description="Benettin perturbation norm")
     qr_every: int = Field(12, ge=1, description="QR re-orthonormalisation every this many steps")
-    spectrum_exponents: int = Field(3, ge=0, description="leading exponents of the QR spectrum (0: none)")
+    spectrum_exponents: int = Field(2, ge=0, description="leading exponents of the QR spectrum (0: none)")
     runaway_threshold: float = Field(1e3, gt=0.0, description="|state| above which a network counts as unbounded")
     seed: int = Field(2024, ge=0, description="root seed; network k uses SeedSequence(seed, spawn_key=(k,))")
 

@@ -40,6 +40,7 @@ import math
 import os
 import shutil
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,9 @@ def _write_zarr_atomically(ds: xr.Dataset, path: Path, study: str) -> None:
                               "choose another output directory")
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.writing"
     try:
-        ds.to_zarr(tmp, mode="w-", consolidated=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+            ds.to_zarr(tmp, mode="w-", consolidated=True)
         if path.exists():
             old_dir = path.parent / f".{path.name}.{uuid.uuid4().hex}.old"
             os.rename(path, old_dir)
