@@ -530,6 +530,7 @@ def run_srnn_sweep(
         if study != SWEEP_STUDY:
             raise ConfigError("out", str(out), f"holds a {study or 'foreign'} result, not an srnn sweep; "
                               "choose another output directory")
+    sweep_weights(config, 0)  # bad network parameters fail here, before anything is written
     if workers is None and scheduler is None:
         workers = min(os.cpu_count() or 1, config.networks)
     with open_executor(workers=workers, scheduler=scheduler, use_mpi=use_mpi) as executor:
