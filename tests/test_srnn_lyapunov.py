@@ -143,3 +143,32 @@ def test_check_7_lle_with_std_under_strong_excitation():
     assert np.all((lle["std"] > -1.45) & (lle["std"] < -0.9))
     assert np.all((lle["sfa+std"] > -0.4) & (lle["sfa+std"] < -0.05))
     assert lle["std"].max() < lle["sfa+std"].min()
+
+
+@pytest.mark.parametrize("phi", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("variant", ["matlab", "julia"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_compiled_jvp_equals_numpy_reference(phi, variant, sparse):
+    """The numba jvp and the numpy reference do the same operations (up to summation
+    order of the timescale sums and products): equal to 1e-12, for one and several
+    tangent vectors, every feature (several SFA/STD timescales in both populations, zero
+    c and F, non-contiguous E units, per-trajectory weight scales)."""
+    import scipy.sparse as sps
+
+    rng = np.random.default_rng(0)
+    n = 9
+    exc = np.array([1, 0, 1, 1, 0, 1, 0, 1, 1], dtype=bool)
+    m = rng.normal(0, 0.4, (n, n)) * (rng.random((n, n)) < 0.6)
+    c = np.where(exc, 0.3, 0.2)
+    c[2] = 0.0
+    f = np.where(exc, 1.5, 0.7)
+    f[4] = 0.0
+    net = SRNNetwork(sps.csr_array(m) if sparse else m, exc, tau_d_s=0.02, tau_a_e_s=(0.2, 1.0, 4.0),
+                     tau_a_i_s=(0.5,), tau_b_e_s=(0.8, 3.0), tau_b_i_s=(1.5,), tau_std_s=0.4, c_sfa=c, f_std=f,
+                     phi=phi, std_variant=variant)
+    x = rng.uniform(0.05, 1.0, (net.dim, 3))
+    x[net.layout.u_d] = rng.normal(0, 0.5, (n, 3))
+    scale = np.array([1.0, 0.5, 2.0])
+    for v in (rng.normal(size=(net.dim, 3)), rng.normal(size=(net.dim, 3, 4))):
+        np.testing.assert_allclose(net.jvp(0.0, x, v, weight_scale=scale),
+                                   net.jvp_numpy(0.0, x, v, weight_scale=scale), rtol=1e-12, atol=1e-12)

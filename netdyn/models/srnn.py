@@ -456,7 +456,17 @@ class SRNNetwork:
         b_rate = np.concatenate([np.repeat(p.inv_tau_b, p.n) for p in pops])
         b_fo = np.concatenate([np.tile(p.f_over_tau, p.n_b) for p in pops])
         b_mask = np.concatenate([np.tile(np.ones(p.n) if p.f_mask is None else p.f_mask, p.n_b) for p in pops])
-        return dict(
+        # STD rows of the same neuron, for the exclusive products of the jvp (-1 padded)
+        max_nb = max([p.n_b for p in pops] + [1])
+        b_sib = np.full((b_unit.size, max_nb), -1, dtype=np.int64)
+        order = np.argsort(b_unit, kind="stable")
+        units_sorted = b_unit[order]
+        starts = np.searchsorted(units_sorted, b_unit, side="left")
+        counts = np.searchsorted(units_sorted, b_unit, side="right") - starts
+        for m in range(max_nb):
+            ok = m < counts
+            b_sib[ok, m] = order[starts[ok] + m]
+        return dict(b_sib=b_sib,
             n=self.n_units, ud_off=lay.u_d.start, a_unit=a_unit, a_rate=a_rate.astype(np.float64),
             c=np.ascontiguousarray(self.c_sfa), b_off=lay.b.start, b_unit=b_unit, b_rate=b_rate.astype(np.float64),
             b_fo=b_fo.astype(np.float64), b_mask=b_mask.astype(np.float64), julia=self.std_variant == "julia",
@@ -786,6 +796,36 @@ class SRNNetwork:
             raise ConfigError("state", x.shape, f"must be ({self.dim}, batch)")
         if v.shape[:2] != x.shape or v.ndim not in (2, 3):
             raise ConfigError("tangent", v.shape, f"must be {x.shape} or {x.shape + ('k',)}")
+        if self._tables is not None:
+            return self._jvp_compiled(x, v, weight_scale)
+        return self.jvp_numpy(t_s, x, v, weight_scale=weight_scale)
+
+    def _jvp_compiled(self, x: np.ndarray, v: np.ndarray, weight_scale: float | np.ndarray) -> np.ndarray:
+        """:meth:`jvp` through the numba kernel (built-in transfer functions)."""
+        tb = self._tables
+        n, batch = self.n_units, x.shape[1]
+        v3 = np.ascontiguousarray(v if v.ndim == 3 else v[:, :, None])
+        x = np.ascontiguousarray(x)
+        kk = v3.shape[2]
+        out = np.empty(v3.shape)
+        dp = np.empty((n, batch, kk))
+        kern.srnn_jvp_pre(x, v3, n, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"], tb["b_unit"],
+                          tb["b_rate"], tb["b_fo"], tb["b_mask"], tb["b_sib"], tb["julia"], tb["phi_code"], dp, out)
+        mdp = (self.weights @ dp.reshape(n, -1)).reshape(dp.shape)
+        s = self._scale(weight_scale, batch)
+        if not (isinstance(s, float) and s == 1.0):
+            mdp *= s if isinstance(s, float) else s.reshape(1, batch, 1)
+        ud = self._layout.u_d
+        mdp -= v3[ud]
+        mdp *= 1.0 / self.tau_d_s
+        out[ud] = mdp
+        return out if v.ndim == 3 else out[:, :, 0]
+
+    def jvp_numpy(self, t_s: float, state: np.ndarray, tangent: np.ndarray, *,
+                  weight_scale: float | np.ndarray = 1.0) -> np.ndarray:
+        """:meth:`jvp` in plain numpy (the reference implementation, any transfer function)."""
+        x = np.asarray(state, dtype=np.float64)
+        v = np.asarray(tangent, dtype=np.float64)
         batch = x.shape[1]
         extra = v.shape[2:]
         ex = (slice(None), slice(None)) + (None,) * len(extra)  # (n, B) -> (n, B, 1)
