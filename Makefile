@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/chaos.py
+	$(PY) benchmarks/srnn.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT)
