@@ -172,3 +172,54 @@ def test_compiled_jvp_equals_numpy_reference(phi, variant, sparse):
     for v in (rng.normal(size=(net.dim, 3)), rng.normal(size=(net.dim, 3, 4))):
         np.testing.assert_allclose(net.jvp(0.0, x, v, weight_scale=scale),
                                    net.jvp_numpy(0.0, x, v, weight_scale=scale), rtol=1e-12, atol=1e-12)
+
+
+def _python_path(net: SRNNetwork) -> SRNNetwork:
+    """The same network without its compiled stepper (the engine's Python RK4 loop)."""
+    import dataclasses
+
+    twin = dataclasses.replace(net)
+    object.__setattr__(twin, "compiled_rk4", lambda *args: None)
+    return twin
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_compiled_rk4_equals_the_python_loop(sparse):
+    """The compiled RK4 stepper does the engine loop's operations in the same order (the
+    dense product's summation order aside: 1e-12 relative): same states, observer records,
+    clipping, runaway flags and times, for a sampled, a constant and no input."""
+    import dataclasses
+
+    import scipy.sparse as sps
+
+    base = basic_example_network("sfa+std", w_ee_factor=4.0)
+    if sparse:
+        base = dataclasses.replace(base, weights=sps.csr_array(np.asarray(base.weights)))
+    scale = np.array([1.0, 0.05, 0.3])
+    for inp in (base.external_input, np.full(10, 0.2), None):
+        net = dataclasses.replace(base, external_input=inp)
+        runs = []
+        for model in (net, _python_path(net)):
+            obs = FullState(every=7)
+            runs.append((integrate_ode(model, model.initial_state(3), t0=-10.0, t1=-9.0, dt=DT, observers=[obs],
+                                       runaway_threshold=5.0, params={"weight_scale": scale}), obs.data))
+        (fast, rec_fast), (slow, rec_slow) = runs
+        np.testing.assert_allclose(fast.state, slow.state, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(rec_fast, rec_slow, rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(fast.runaway, slow.runaway)
+        np.testing.assert_array_equal(fast.runaway_time, slow.runaway_time)
+        assert fast.n_rhs == slow.n_rhs == 4000
+        if inp is base.external_input:  # weights x 1 run away, x 0.05 and x 0.3 stay bounded (1 s)
+            np.testing.assert_array_equal(fast.runaway, [True, False, False])
+
+
+def test_compiled_rk4_reports_non_finite_states_like_the_python_loop():
+    net = basic_example_network("none", w_ee_factor=4.0)
+    errors = []
+    for model in (net, _python_path(net)):
+        with pytest.raises(Exception) as err:
+            integrate_ode(model, model.initial_state(2), t0=-10.0, t1=10.0, dt=DT)
+        errors.append(err.value)
+    fast, slow = errors
+    assert type(fast) is type(slow)
+    assert (fast.step, fast.trajectory, fast.time_ms) == (slow.step, slow.trajectory, slow.time_ms)

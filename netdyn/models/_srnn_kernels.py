@@ -187,3 +187,139 @@ def srnn_jvp_pre(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo
                 else:
                     d = -vb * k - fo * dp[i, b, q]
                 out[b_off + row, b, q] = d * m
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _input_into(t, kind, ts, vals, inv_step, buf):  # pragma: no cover - compiled
+    """``buf[:, 0] = u_ex(t)``: kind 0 zero, 1 constant ``vals[0]``, 2 samples ``(ts, vals)``
+    interpolated linearly as :class:`~netdyn.models.inputs.SampledInput` does (``t`` is
+    inside the span up to its tolerance; checked by the caller)."""
+    n = buf.shape[0]
+    if kind == 0:
+        for i in range(n):
+            buf[i, 0] = 0.0
+        return
+    if kind == 1:
+        for i in range(n):
+            buf[i, 0] = vals[0, i]
+        return
+    m = ts.shape[0]
+    t = min(max(t, ts[0]), ts[m - 1])
+    if inv_step > 0.0:
+        j = min(int((t - ts[0]) * inv_step), m - 2)
+        if t < ts[j]:
+            j -= 1
+        elif t > ts[j + 1]:
+            j += 1
+        j = min(max(j, 0), m - 2)
+    else:
+        j = min(np.searchsorted(ts, t, side="right") - 1, m - 2)
+    w = (t - ts[j]) / (ts[j + 1] - ts[j])
+    for i in range(n):
+        buf[i, 0] = vals[j, i] + w * (vals[j + 1, i] - vals[j, i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _field(x, t, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
+           sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step,
+           inv_tau_d, active, r, p, s1, s2, mp, inp, out):  # pragma: no cover - compiled
+    """The vector field (srnn_pre, M p, srnn_post) into ``out``, times ``active`` per column."""
+    batch = x.shape[1]
+    srnn_pre(x, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code, r, p, s1, s2, out)
+    for i in range(n):
+        for b in range(batch):
+            mp[i, b] = 0.0
+    if sparse:
+        for i in range(n):
+            for q in range(w_indptr[i], w_indptr[i + 1]):
+                j = w_indices[q]
+                w = w_data[q]
+                for b in range(batch):
+                    mp[i, b] += w * p[j, b]
+    else:
+        for i in range(n):
+            for j in range(n):
+                w = w_dense[i, j]
+                if w != 0.0:
+                    for b in range(batch):
+                        mp[i, b] += w * p[j, b]
+    _input_into(t, in_kind, in_t, in_vals, in_inv_step, inp)
+    srnn_post(x, ud_off, mp, scale, inp, inv_tau_d, out)
+    dim = x.shape[0]
+    for b in range(batch):
+        if active[b] != 1.0:
+            for row in range(dim):
+                out[row, b] *= active[b]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def srnn_rk4_steps(x, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask,
+                   julia, phi_code, sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals,
+                   in_inv_step, inv_tau_d, b_lo, b_hi, clip, threshold, active, runaway, runaway_time):  # pragma: no cover
+    """``n_steps`` classical RK4 steps of the SRNN from grid step ``k0`` (times
+    ``t0 + k dt``), in place on ``x``, with the operations of the engine's Python loop:
+    stages, clipping of the STD rows ``[b_lo, b_hi)`` into [0, 1], runaway flagging and
+    freezing (``threshold > 0``). Returns -1, or the grid step in which a state became
+    non-finite (``x`` then holds that step's result)."""
+    dim, batch = x.shape
+    k1 = np.empty((dim, batch))
+    k2 = np.empty((dim, batch))
+    k3 = np.empty((dim, batch))
+    k4 = np.empty((dim, batch))
+    tmp = np.empty((dim, batch))
+    r = np.empty((n, batch))
+    p = np.empty((n, batch))
+    s1 = np.empty((n, batch))
+    s2 = np.empty((n, batch))
+    mp = np.empty((n, batch))
+    inp = np.empty((n, 1))
+    half = 0.5 * dt
+    sixth = dt / 6.0
+    for s in range(n_steps):
+        k = k0 + s
+        t = t0 + k * dt
+        t_next = t0 + (k + 1) * dt
+        _field(x, t, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code, sparse,
+               w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step, inv_tau_d, active,
+               r, p, s1, s2, mp, inp, k1)
+        for i in range(dim):
+            for b in range(batch):
+                tmp[i, b] = k1[i, b] * half + x[i, b]
+        _field(tmp, t + half, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
+               sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step, inv_tau_d,
+               active, r, p, s1, s2, mp, inp, k2)
+        for i in range(dim):
+            for b in range(batch):
+                tmp[i, b] = k2[i, b] * half + x[i, b]
+        _field(tmp, t + half, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
+               sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step, inv_tau_d,
+               active, r, p, s1, s2, mp, inp, k3)
+        for i in range(dim):
+            for b in range(batch):
+                tmp[i, b] = k3[i, b] * dt + x[i, b]
+        _field(tmp, t_next, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
+               sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step, inv_tau_d,
+               active, r, p, s1, s2, mp, inp, k4)
+        finite = True
+        for i in range(dim):
+            for b in range(batch):
+                v = x[i, b] + (k1[i, b] + k4[i, b] + (k2[i, b] + k3[i, b]) * 2.0) * sixth
+                if clip and b_lo <= i < b_hi:
+                    v = min(max(v, 0.0), 1.0)
+                if not math.isfinite(v):
+                    finite = False
+                x[i, b] = v
+        if not finite:
+            return k
+        if threshold > 0.0:
+            for b in range(batch):
+                if runaway[b]:
+                    continue
+                big = 0.0
+                for i in range(dim):
+                    big = max(big, abs(x[i, b]))
+                if big > threshold:
+                    runaway[b] = True
+                    runaway_time[b] = t_next
+                    active[b] = 0.0
+    return -1

@@ -679,6 +679,57 @@ class SRNNetwork:
         kern.srnn_post(x, tb["ud_off"], mp, scale, inp2, 1.0 / self.tau_d_s, out)
         return out
 
+    def compiled_rk4(self, t_start_s: float, t_end_s: float, batch: int,
+                     params: dict[str, Any]) -> Any:
+        """A compiled RK4 stepper for :func:`netdyn.engines.ode.integrate_ode`, or ``None``.
+
+        Available for the built-in transfer functions and an input that is ``None``, a
+        constant array or a :class:`~netdyn.models.inputs.SampledInput` covering
+        ``[t_start_s, t_end_s]``; otherwise the engine's Python loop runs (same
+        operations; the dense product's summation order may differ in the last bit).
+        The stepper ``advance(x, t0, k0, dt, n_steps, clip, threshold, active, runaway,
+        runaway_time)`` advances ``x`` in place and returns -1 or the grid step that
+        produced a non-finite value.
+        """
+        tb = self._tables
+        if tb is None or set(params) - {"weight_scale"}:
+            return None
+        inp = self.external_input
+        dummy = np.zeros((1, 1))
+        if inp is None:
+            kind, ts, vals, inv = 0, np.zeros(2), dummy, 0.0
+        elif isinstance(inp, np.ndarray):
+            kind, ts, vals, inv = 1, np.zeros(2), np.ascontiguousarray(inp[None, :]), 0.0
+        elif isinstance(inp, SampledInput):
+            lo, hi = inp.span
+            tol = 1e-9 * max(1.0, hi - lo)
+            if t_start_s < lo - tol or t_end_s > hi + tol:
+                return None  # the Python path raises (or gives NaN / holds) as the input says
+            kind, ts, vals = 2, np.ascontiguousarray(inp.t), np.ascontiguousarray(inp.values)
+            inv = float(inp._inv_step) if inp._inv_step is not None else 0.0
+        else:
+            return None
+        scale = np.ascontiguousarray(np.broadcast_to(self._scale(params.get("weight_scale", 1.0), batch), (batch,)),
+                                     dtype=np.float64)
+        if self.is_sparse:
+            w = self.weights
+            sparse, w_dense, w_data, w_idx, w_ptr = True, dummy, w.data, w.indices.astype(np.int64), w.indptr.astype(np.int64)
+        else:
+            sparse, w_dense = False, np.ascontiguousarray(self.weights)
+            w_data, w_idx, w_ptr = np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        b = self._layout.b
+        n, inv_tau = self.n_units, 1.0 / self.tau_d_s
+
+        def advance(x: np.ndarray, t0: float, k0: int, dt: float, n_steps: int, clip: bool, threshold: float,
+                    active: np.ndarray, runaway: np.ndarray, runaway_time: np.ndarray) -> int:
+            return int(kern.srnn_rk4_steps(
+                x, n_steps, t0, k0, dt, n, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"],
+                tb["b_unit"], tb["b_rate"], tb["b_fo"], tb["b_mask"], tb["julia"], tb["phi_code"], sparse, w_dense,
+                w_data, w_idx, w_ptr, scale, kind, ts, vals, inv, inv_tau, b.start, b.stop, clip, threshold, active,
+                runaway, runaway_time))
+
+        return advance
+
     def rhs_numpy(self, t_s: float, state: np.ndarray, out: np.ndarray | None = None, *,
                   weight_scale: float | np.ndarray = 1.0) -> np.ndarray:
         r"""Vector field :math:`dx/dt` (1/s) in plain numpy (the reference implementation,
