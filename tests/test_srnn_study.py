@@ -166,7 +166,6 @@ def _completed(store: Path) -> int:
         return 0
 
 
-@pytest.mark.slow
 def test_sweep_resume_after_kill_gives_the_same_numbers(tmp_path):
     args = ["srnn", "sweep", "--networks", "5", *TINY_ARGS, "--workers", "1", "--no-progress", "--no-figure"]
     killed = tmp_path / "killed"
