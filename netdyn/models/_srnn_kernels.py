@@ -323,3 +323,123 @@ def srnn_rk4_steps(x, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate, c, b_off, 
                     runaway_time[b] = t_next
                     active[b] = 0.0
     return -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _jvp_into(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, b_sib, julia, phi_code,
+              sparse, w_dense, w_data, w_indices, w_indptr, scale, inv_tau_d, dp, mdp, out):  # pragma: no cover
+    """``out = J(x) v`` for ``v`` of shape ``(dim, B, K)`` (srnn_jvp_pre, M dp, the u_d rows)."""
+    batch = x.shape[1]
+    kk = v.shape[2]
+    srnn_jvp_pre(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, b_sib, julia, phi_code,
+                 dp, out)
+    for i in range(n):
+        for b in range(batch):
+            for q in range(kk):
+                mdp[i, b, q] = 0.0
+    if sparse:
+        for i in range(n):
+            for e in range(w_indptr[i], w_indptr[i + 1]):
+                j = w_indices[e]
+                w = w_data[e]
+                for b in range(batch):
+                    for q in range(kk):
+                        mdp[i, b, q] += w * dp[j, b, q]
+    else:
+        for i in range(n):
+            for j in range(n):
+                w = w_dense[i, j]
+                if w != 0.0:
+                    for b in range(batch):
+                        for q in range(kk):
+                            mdp[i, b, q] += w * dp[j, b, q]
+    for i in range(n):
+        for b in range(batch):
+            for q in range(kk):
+                out[ud_off + i, b, q] = (mdp[i, b, q] * scale[b] - v[ud_off + i, b, q]) * inv_tau_d
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def srnn_rk4_tangent_steps(x, v, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo,
+                           b_mask, b_sib, julia, phi_code, sparse, w_dense, w_data, w_indices, w_indptr, scale,
+                           in_kind, in_t, in_vals, in_inv_step, inv_tau_d, b_lo, b_hi, clip, threshold, runaway,
+                           runaway_time):  # pragma: no cover - compiled
+    """``n_steps`` RK4 steps of the states ``x`` ``(dim, B)`` and of the tangent vectors
+    ``v`` ``(dim, B, K)`` by the exact derivative of each step (the formulas of
+    ``ode_lyapunov_spectrum``), in place: clipping of the STD rows after the step (not
+    differentiated), runaway columns frozen (state and tangents). Returns -1 or the grid
+    step that produced a non-finite state."""
+    dim, batch = x.shape
+    kk = v.shape[2]
+    ones = np.ones(batch)
+    k1 = np.empty((dim, batch))
+    k2 = np.empty((dim, batch))
+    k3 = np.empty((dim, batch))
+    k4 = np.empty((dim, batch))
+    s = np.empty((dim, batch))
+    q1 = np.empty((dim, batch, kk))
+    q2 = np.empty((dim, batch, kk))
+    q3 = np.empty((dim, batch, kk))
+    q4 = np.empty((dim, batch, kk))
+    vs = np.empty((dim, batch, kk))
+    r = np.empty((n, batch))
+    p = np.empty((n, batch))
+    s1 = np.empty((n, batch))
+    s2 = np.empty((n, batch))
+    mp = np.empty((n, batch))
+    inp = np.empty((n, 1))
+    dp = np.empty((n, batch, kk))
+    mdp = np.empty((n, batch, kk))
+    h = dt
+    for st in range(n_steps):
+        k = k0 + st
+        t = t0 + k * h
+        t_next = t0 + (k + 1) * h
+        _field(x, t, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code, sparse,
+               w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step, inv_tau_d, ones,
+               r, p, s1, s2, mp, inp, k1)
+        _jvp_into(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, b_sib, julia, phi_code,
+                  sparse, w_dense, w_data, w_indices, w_indptr, scale, inv_tau_d, dp, mdp, q1)
+        for stage in range(3):
+            kin = k1 if stage == 0 else (k2 if stage == 1 else k3)
+            qin = q1 if stage == 0 else (q2 if stage == 1 else q3)
+            kout = k2 if stage == 0 else (k3 if stage == 1 else k4)
+            qout = q2 if stage == 0 else (q3 if stage == 1 else q4)
+            a = 0.5 * h if stage < 2 else h
+            ts = t + 0.5 * h if stage < 2 else t_next
+            for i in range(dim):
+                for b in range(batch):
+                    s[i, b] = x[i, b] + a * kin[i, b]
+                    for q in range(kk):
+                        vs[i, b, q] = v[i, b, q] + a * qin[i, b, q]
+            _field(s, ts, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
+                   sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals, in_inv_step,
+                   inv_tau_d, ones, r, p, s1, s2, mp, inp, kout)
+            _jvp_into(s, vs, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, b_sib, julia,
+                      phi_code, sparse, w_dense, w_data, w_indices, w_indptr, scale, inv_tau_d, dp, mdp, qout)
+        finite = True
+        for b in range(batch):
+            if runaway[b]:
+                continue
+            for i in range(dim):
+                val = x[i, b] + (h / 6.0) * (k1[i, b] + 2.0 * (k2[i, b] + k3[i, b]) + k4[i, b])
+                if clip and b_lo <= i < b_hi:
+                    val = min(max(val, 0.0), 1.0)
+                if not math.isfinite(val):
+                    finite = False
+                x[i, b] = val
+                for q in range(kk):
+                    v[i, b, q] = v[i, b, q] + (h / 6.0) * (q1[i, b, q] + 2.0 * (q2[i, b, q] + q3[i, b, q]) + q4[i, b, q])
+        if not finite:
+            return k
+        if threshold > 0.0:
+            for b in range(batch):
+                if runaway[b]:
+                    continue
+                big = 0.0
+                for i in range(dim):
+                    big = max(big, abs(x[i, b]))
+                if big > threshold:
+                    runaway[b] = True
+                    runaway_time[b] = t_next
+    return -1

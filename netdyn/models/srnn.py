@@ -679,18 +679,9 @@ class SRNNetwork:
         kern.srnn_post(x, tb["ud_off"], mp, scale, inp2, 1.0 / self.tau_d_s, out)
         return out
 
-    def compiled_rk4(self, t_start_s: float, t_end_s: float, batch: int,
-                     params: dict[str, Any]) -> Any:
-        """A compiled RK4 stepper for :func:`netdyn.engines.ode.integrate_ode`, or ``None``.
-
-        Available for the built-in transfer functions and an input that is ``None``, a
-        constant array or a :class:`~netdyn.models.inputs.SampledInput` covering
-        ``[t_start_s, t_end_s]``; otherwise the engine's Python loop runs (same
-        operations; the dense product's summation order may differ in the last bit).
-        The stepper ``advance(x, t0, k0, dt, n_steps, clip, threshold, active, runaway,
-        runaway_time)`` advances ``x`` in place and returns -1 or the grid step that
-        produced a non-finite value.
-        """
+    def _compiled_args(self, t_start_s: float, t_end_s: float, batch: int,
+                       params: dict[str, Any]) -> tuple | None:
+        """Arguments shared by the compiled steppers, or None where they do not apply."""
         tb = self._tables
         if tb is None or set(params) - {"weight_scale"}:
             return None
@@ -713,20 +704,56 @@ class SRNNetwork:
                                      dtype=np.float64)
         if self.is_sparse:
             w = self.weights
-            sparse, w_dense, w_data, w_idx, w_ptr = True, dummy, w.data, w.indices.astype(np.int64), w.indptr.astype(np.int64)
+            weights = (True, dummy, w.data, w.indices.astype(np.int64), w.indptr.astype(np.int64))
         else:
-            sparse, w_dense = False, np.ascontiguousarray(self.weights)
-            w_data, w_idx, w_ptr = np.zeros(1), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+            weights = (False, np.ascontiguousarray(self.weights), np.zeros(1), np.zeros(1, dtype=np.int64),
+                       np.zeros(1, dtype=np.int64))
         b = self._layout.b
-        n, inv_tau = self.n_units, 1.0 / self.tau_d_s
+        model = (self.n_units, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"], tb["b_unit"],
+                 tb["b_rate"], tb["b_fo"], tb["b_mask"])
+        tail = weights + (scale, kind, ts, vals, inv, 1.0 / self.tau_d_s, b.start, b.stop)
+        return model, (tb["julia"], tb["phi_code"]), tb["b_sib"], tail
+
+    def compiled_rk4(self, t_start_s: float, t_end_s: float, batch: int,
+                     params: dict[str, Any]) -> Any:
+        """A compiled RK4 stepper for :func:`netdyn.engines.ode.integrate_ode`, or ``None``.
+
+        Available for the built-in transfer functions and an input that is ``None``, a
+        constant array or a :class:`~netdyn.models.inputs.SampledInput` covering
+        ``[t_start_s, t_end_s]``; otherwise the engine's Python loop runs (same
+        operations; the dense product's summation order may differ in the last bit).
+        The stepper ``advance(x, t0, k0, dt, n_steps, clip, threshold, active, runaway,
+        runaway_time)`` advances ``x`` in place and returns -1 or the grid step that
+        produced a non-finite value.
+        """
+        args = self._compiled_args(t_start_s, t_end_s, batch, params)
+        if args is None:
+            return None
+        model, flags, _, tail = args
 
         def advance(x: np.ndarray, t0: float, k0: int, dt: float, n_steps: int, clip: bool, threshold: float,
                     active: np.ndarray, runaway: np.ndarray, runaway_time: np.ndarray) -> int:
-            return int(kern.srnn_rk4_steps(
-                x, n_steps, t0, k0, dt, n, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"],
-                tb["b_unit"], tb["b_rate"], tb["b_fo"], tb["b_mask"], tb["julia"], tb["phi_code"], sparse, w_dense,
-                w_data, w_idx, w_ptr, scale, kind, ts, vals, inv, inv_tau, b.start, b.stop, clip, threshold, active,
-                runaway, runaway_time))
+            return int(kern.srnn_rk4_steps(x, n_steps, t0, k0, dt, *model, *flags, *tail, clip, threshold, active,
+                                           runaway, runaway_time))
+
+        return advance
+
+    def compiled_rk4_tangent(self, t_start_s: float, t_end_s: float, batch: int,
+                             params: dict[str, Any]) -> Any:
+        """A compiled RK4 stepper of states and tangent vectors for
+        :func:`netdyn.analysis.lyapunov.ode_lyapunov_spectrum`, or ``None`` (as
+        :meth:`compiled_rk4`). ``advance(x, v, t0, k0, dt, n_steps, clip, threshold,
+        runaway, runaway_time)`` advances ``x`` ``(dim, B)`` and ``v`` ``(dim, B, K)`` in
+        place (tangents by the exact derivative of each RK4 step)."""
+        args = self._compiled_args(t_start_s, t_end_s, batch, params)
+        if args is None:
+            return None
+        model, flags, b_sib, tail = args
+
+        def advance(x: np.ndarray, v: np.ndarray, t0: float, k0: int, dt: float, n_steps: int, clip: bool,
+                    threshold: float, runaway: np.ndarray, runaway_time: np.ndarray) -> int:
+            return int(kern.srnn_rk4_tangent_steps(x, v, n_steps, t0, k0, dt, *model, b_sib, *flags, *tail, clip,
+                                                   threshold, runaway, runaway_time))
 
         return advance
 
