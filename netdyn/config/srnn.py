@@ -94,15 +94,15 @@ class SRNNSweepConfig(Spec):
     state ``b* = 1 / (1 + 4 r*)`` independent of ``tau``).
     """
 
-    networks: int = Field(4, ge=1, description="random networks (work units 0 .. networks-1)")
-    n_units: int = Field(100, ge=2, description="neurons per network")
+    networks: int = Field(6, ge=1, description="random networks (work units 0 .. networks-1)")
+    n_units: int = Field(200, ge=2, description="neurons per network")
     e_fraction: float = Field(0.8, ge=0.0, le=1.0, description="fraction of E neurons")
     mean_degree: float = Field(10.0, gt=0.0, description="mean in/out degree (sparse: density = degree / (n - 1))")
     w_ee: float = Field(1.0, ge=0.0, description="E->E block factor (x 0.5/0.79782)")
     w_ei: float = Field(1.0, ge=0.0, description="E->I block factor")
     w_ie: float = Field(1.0, ge=0.0, description="I->E block factor")
     w_ii: float = Field(0.5, ge=0.0, description="I->I block factor")
-    weight_scales: tuple[float, ...] = Field((0.25, 0.5, 1.0, 2.0, 4.0), min_length=1,
+    weight_scales: tuple[float, ...] = Field((0.125, 0.25, 0.5, 1.0, 2.0, 4.0), min_length=1,
                                              description="global weight scales (one batch column each)")
     configurations: tuple[str, ...] = Field(CONFIGURATIONS, min_length=1, description="subset of none, sfa, std, sfa+std")
     tau_slowest_s: tuple[float, ...] = Field((2.0, 15.0), min_length=1, description="slowest adaptation timescales (s)")
