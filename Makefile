@@ -23,6 +23,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/chaos.py
+	$(PY) benchmarks/srnn.py
+	$(PY) benchmarks/spiking.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT)

@@ -60,6 +60,85 @@ def _add_chaos(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_chaos)
 
 
+def _add_srnn(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "srnn",
+        help="rate networks with SFA and STD: basic example and sweep (seed 002)",
+        description="The srnn study: 'basic' runs the reference's n = 10 example for none / SFA / STD / "
+        "SFA+STD with Lyapunov exponents; 'sweep' tests the paper's claims over many random networks "
+        "(resumable: rerun the same command after an interruption).",
+    )
+    parts = p.add_subparsers(dest="part", required=True, metavar="PART")
+    b = parts.add_parser("basic", help="the basic example (n = 10, 20 s, four configurations)",
+                         description="Writes results.zarr, summary.json and figure_<configuration>.png/pdf into --out.")
+    b.add_argument("--out", required=True, type=Path, help="output directory")
+    b.add_argument("--config", type=Path, help="TOML or JSON file with SRNNBasicConfig keys (flags win)")
+    b.add_argument("--network-seed", dest="network_seed", type=int, help="connectivity seed (default 42000 = spec 'seed 42')")
+    b.add_argument("--w-ee-factor", dest="w_ee_factor", type=float, help="multiplies w_EE (default 1)")
+    b.add_argument("--t-start-s", dest="t_start_s", type=float, help="start (s, default -10)")
+    b.add_argument("--t-end-s", dest="t_end_s", type=float, help="end (s, default 10)")
+    b.add_argument("--dt-s", dest="dt_s", type=float, help="step and output grid (s, default 0.001)")
+    b.add_argument("--method", help="integrator: rk4 (default) or dopri5")
+    b.add_argument("--spectrum-exponents", dest="spectrum_exponents", type=int, help="leading QR exponents (default 4; 0: none)")
+    b.add_argument("--configurations", type=_str_list, help="comma-separated subset of none,sfa,std,sfa+std")
+    b.add_argument("--seed", type=int, help="seed of the Lyapunov perturbations (default 11)")
+    b.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    b.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figures")
+    b.set_defaults(run=_run_srnn, keys=("network_seed", "w_ee_factor", "t_start_s", "t_end_s", "dt_s", "method",
+                                         "spectrum_exponents", "configurations", "seed"))
+
+    w = parts.add_parser("sweep", help="random networks x weight scale x adaptation x slowest timescale",
+                         description="Writes results.zarr, summary.json and figure.png/pdf into --out.")
+    w.add_argument("--out", required=True, type=Path, help="output directory")
+    w.add_argument("--config", type=Path, help="TOML or JSON file with SRNNSweepConfig keys (flags win)")
+    w.add_argument("--networks", type=int, help="random networks (default 6)")
+    w.add_argument("--n-units", dest="n_units", type=int, help="neurons per network (default 200)")
+    w.add_argument("--e-fraction", dest="e_fraction", type=float, help="fraction of E neurons (default 0.8)")
+    w.add_argument("--mean-degree", dest="mean_degree", type=float, help="mean in/out degree (default 10)")
+    w.add_argument("--weight-scales", dest="weight_scales", type=_float_list, help="comma-separated weight scales (default 0.125,0.25,0.5,1,2,4)")
+    w.add_argument("--configurations", type=_str_list, help="comma-separated subset of none,sfa,std,sfa+std")
+    w.add_argument("--tau-slowest-s", dest="tau_slowest_s", type=_float_list, help="comma-separated slowest timescales (s, default 2,15)")
+    w.add_argument("--transient-s", dest="transient_s", type=float, help="transient before t = 0 (s, default 2)")
+    w.add_argument("--duration-s", dest="duration_s", type=float, help="averaged span (s, default 4)")
+    w.add_argument("--dt-s", dest="dt_s", type=float, help="RK4 step (s, default 0.001)")
+    w.add_argument("--spectrum-exponents", dest="spectrum_exponents", type=int, help="leading QR exponents (default 2; 0: none)")
+    w.add_argument("--seed", type=int, help="root seed (default 2024)")
+    w.add_argument("--workers", type=int, help="local worker processes (default: one per core; 0: in this process)")
+    w.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
+    w.add_argument("--mpi", action="store_true", default=None, help="use mpi4py.futures (automatic under mpirun)")
+    w.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    w.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
+    w.set_defaults(run=_run_srnn, keys=("networks", "n_units", "e_fraction", "mean_degree", "weight_scales",
+                                         "configurations", "tau_slowest_s", "transient_s", "duration_s", "dt_s",
+                                         "spectrum_exponents", "seed"))
+
+
+def _str_list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _run_srnn(args: argparse.Namespace) -> int:
+    from netdyn.config import load_config, parse_config
+    from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
+    from netdyn.studies.srnn import run_srnn_basic, run_srnn_sweep
+
+    spec = SRNNBasicConfig if args.part == "basic" else SRNNSweepConfig
+    overrides: dict[str, Any] = {k: getattr(args, k) for k in args.keys if getattr(args, k) is not None}
+    config = load_config(spec, args.config, **overrides) if args.config else parse_config(spec, overrides)
+    if args.part == "basic":
+        outputs = run_srnn_basic(config, args.out, figure=args.figure, progress=args.progress)
+    else:
+        if args.workers is not None and args.workers < 0:
+            raise ConfigError("workers", args.workers, "must be >= 0")
+        outputs = run_srnn_sweep(config, args.out, workers=args.workers, scheduler=args.scheduler,
+                                 use_mpi=args.mpi, progress=args.progress, figure=args.figure)
+    print(f"results: {outputs.results}")
+    print(f"summary: {outputs.summary}")
+    for path in outputs.figures:
+        print(f"figure:  {path}")
+    return 0
+
+
 def _run_chaos(args: argparse.Namespace) -> int:
     from netdyn.config import load_config, parse_config
     from netdyn.config.chaos import ChaosConfig
@@ -166,7 +245,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plot", help="redraw a study's figure from its results")
-    p.add_argument("study", choices=["chaos", "rsfs"])
+    p.add_argument("study", choices=["chaos", "srnn", "rsfs"])
     p.add_argument("--out", required=True, type=Path, help="the study's output directory")
     p.set_defaults(run=_run_plot)
 
@@ -175,6 +254,13 @@ def _run_plot(args: argparse.Namespace) -> int:
     if args.study == "rsfs":
         return _plot_rsfs(args.out)
     import xarray as xr
+
+    if args.study == "srnn":
+        from netdyn.studies.srnn import plot_results
+
+        for fig in plot_results(args.out):
+            print(f"figure:  {fig}")
+        return 0
 
     from netdyn.plots.chaos import plot_chaos_figure
     from netdyn.studies.chaos import FIGURE_STEM, RESULTS_NAME
@@ -208,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netdyn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_chaos(sub)
+    _add_srnn(sub)
     _add_rsfs(sub)
     _add_bench(sub)
     _add_plot(sub)

@@ -1239,11 +1239,35 @@ def ode_lyapunov_spectrum(
         step_no[0] = k + 1
         return new, np.ascontiguousarray(v_new.transpose(1, 0, 2))
 
-    est = qr_spectrum(
-        step_tangent, x, Q0, n_steps=n_avg, dt=dt, transient_steps=n_trans, qr_every=qr_every,
-        n_exponents=n_exponents, history_every=history_every, seed=seed,
-        time_unit=getattr(model, "time_unit", ""),
-    )
+    compiled = getattr(model, "compiled_rk4_tangent", None)
+    advance = compiled(t0, t0 + (n_trans + n_avg) * dt, batch, kw) if compiled is not None else None
+    if advance is not None:
+        # the same steps, qr_every at a time, in compiled code
+        threshold = 0.0 if runaway_threshold is None else float(runaway_threshold)
+
+        def step_block(state: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            k = step_no[0]
+            xs = np.array(state, dtype=np.float64, order="C")
+            v = np.ascontiguousarray(q.transpose(1, 0, 2))
+            bad = advance(xs, v, t0, k, h, qr_every, clip is not None, threshold, runaway, runaway_time)
+            if bad >= 0:
+                row, col = (int(i) for i in np.argwhere(~np.isfinite(xs))[0])
+                raise NumericalInstabilityError(step=bad, time_ms=(t0 + bad * h) * ms, trajectory=col, unit=row,
+                                                value=float(xs[row, col]))
+            step_no[0] = k + qr_every
+            return xs, np.ascontiguousarray(v.transpose(1, 0, 2))
+
+        est = qr_spectrum(
+            step_block, x, Q0, n_steps=n_avg // qr_every, dt=dt * qr_every, transient_steps=n_trans // qr_every,
+            qr_every=1, n_exponents=n_exponents, history_every=history_every, seed=seed,
+            time_unit=getattr(model, "time_unit", ""),
+        )
+    else:
+        est = qr_spectrum(
+            step_tangent, x, Q0, n_steps=n_avg, dt=dt, transient_steps=n_trans, qr_every=qr_every,
+            n_exponents=n_exponents, history_every=history_every, seed=seed,
+            time_unit=getattr(model, "time_unit", ""),
+        )
     exponents = np.array(est.exponents)
     exponents[runaway] = np.nan
     return ODESpectrumEstimate(

@@ -85,6 +85,10 @@ class ODEModel(Protocol):
         ``(dim, B, k)``.
     initial_state(batch)
         Optional: default initial states for the Lyapunov adapters.
+    compiled_rk4(t_start, t_end, batch, params)
+        Optional: a compiled stepper for ``method="rk4"`` (or ``None`` where it does not
+        apply), see :meth:`netdyn.models.srnn.SRNNetwork.compiled_rk4`; the Python loop
+        is the reference it must agree with.
     """
 
     dim: int
@@ -383,8 +387,42 @@ def _relabel_time(rec: Any, ms: float, unit: str) -> Any:
     return rec.assign_coords(time=("time", rec.coords["time"].values / ms, {"units": unit}))
 
 
+def _run_rk4_compiled(advance: Callable[..., int], integ: _Integrator, x: np.ndarray, t0: float, dt: float,
+                      n_steps: int, observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
+    """RK4 through the model's compiled stepper, in segments between observed grid steps."""
+    everys = [obs.every for obs in observers]
+    active = np.ones(x.shape[1]) if integ.active is None else np.array(integ.active)
+    threshold = 0.0 if integ.threshold is None else float(integ.threshold)
+    chunk = counter.every if counter.fn is not None else n_steps
+    k = 0
+    while k < n_steps:
+        for obs, every in zip(observers, everys):
+            if k % every == 0:
+                obs.observe(k, x)
+        k_stop = min(n_steps, k + max(chunk, 1))
+        for every in everys:
+            k_stop = min(k_stop, (k // every + 1) * every)
+        flagged = int(integ.runaway.sum())
+        bad = advance(x, t0, k, dt, k_stop - k, integ.clip is not None, threshold, active, integ.runaway,
+                      integ.runaway_time)
+        if bad >= 0:
+            row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+            raise NumericalInstabilityError(step=bad, time_ms=(t0 + bad * dt) * integ.ms, trajectory=col, unit=row,
+                                            value=float(x[row, col]))
+        integ.n_rhs += 4 * (k_stop - k)
+        if int(integ.runaway.sum()) != flagged:
+            integ.active = active.copy()
+        counter.add(k_stop - k)
+        k = k_stop
+    return x
+
+
 def _run_rk4(integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
              observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
+    compiled = getattr(integ.model, "compiled_rk4", None)
+    advance = compiled(t0, t0 + n_steps * dt, x.shape[1], integ.params) if compiled is not None else None
+    if advance is not None:
+        return _run_rk4_compiled(advance, integ, x, t0, dt, n_steps, observers, counter)
     k1, k2, k3, k4 = (np.empty_like(x) for _ in range(4))
     tmp = np.empty_like(x)
     half, sixth = 0.5 * dt, dt / 6.0

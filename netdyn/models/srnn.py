@@ -456,7 +456,17 @@ class SRNNetwork:
         b_rate = np.concatenate([np.repeat(p.inv_tau_b, p.n) for p in pops])
         b_fo = np.concatenate([np.tile(p.f_over_tau, p.n_b) for p in pops])
         b_mask = np.concatenate([np.tile(np.ones(p.n) if p.f_mask is None else p.f_mask, p.n_b) for p in pops])
-        return dict(
+        # STD rows of the same neuron, for the exclusive products of the jvp (-1 padded)
+        max_nb = max([p.n_b for p in pops] + [1])
+        b_sib = np.full((b_unit.size, max_nb), -1, dtype=np.int64)
+        order = np.argsort(b_unit, kind="stable")
+        units_sorted = b_unit[order]
+        starts = np.searchsorted(units_sorted, b_unit, side="left")
+        counts = np.searchsorted(units_sorted, b_unit, side="right") - starts
+        for m in range(max_nb):
+            ok = m < counts
+            b_sib[ok, m] = order[starts[ok] + m]
+        return dict(b_sib=b_sib,
             n=self.n_units, ud_off=lay.u_d.start, a_unit=a_unit, a_rate=a_rate.astype(np.float64),
             c=np.ascontiguousarray(self.c_sfa), b_off=lay.b.start, b_unit=b_unit, b_rate=b_rate.astype(np.float64),
             b_fo=b_fo.astype(np.float64), b_mask=b_mask.astype(np.float64), julia=self.std_variant == "julia",
@@ -669,6 +679,84 @@ class SRNNetwork:
         kern.srnn_post(x, tb["ud_off"], mp, scale, inp2, 1.0 / self.tau_d_s, out)
         return out
 
+    def _compiled_args(self, t_start_s: float, t_end_s: float, batch: int,
+                       params: dict[str, Any]) -> tuple | None:
+        """Arguments shared by the compiled steppers, or None where they do not apply."""
+        tb = self._tables
+        if tb is None or set(params) - {"weight_scale"}:
+            return None
+        inp = self.external_input
+        dummy = np.zeros((1, 1))
+        if inp is None:
+            kind, ts, vals, inv = 0, np.zeros(2), dummy, 0.0
+        elif isinstance(inp, np.ndarray):
+            kind, ts, vals, inv = 1, np.zeros(2), np.ascontiguousarray(inp[None, :]), 0.0
+        elif isinstance(inp, SampledInput):
+            lo, hi = inp.span
+            tol = 1e-9 * max(1.0, hi - lo)
+            if t_start_s < lo - tol or t_end_s > hi + tol:
+                return None  # the Python path raises (or gives NaN / holds) as the input says
+            kind, ts, vals = 2, np.ascontiguousarray(inp.t), np.ascontiguousarray(inp.values)
+            inv = float(inp._inv_step) if inp._inv_step is not None else 0.0
+        else:
+            return None
+        scale = np.ascontiguousarray(np.broadcast_to(self._scale(params.get("weight_scale", 1.0), batch), (batch,)),
+                                     dtype=np.float64)
+        if self.is_sparse:
+            w = self.weights
+            weights = (True, dummy, w.data, w.indices.astype(np.int64), w.indptr.astype(np.int64))
+        else:
+            weights = (False, np.ascontiguousarray(self.weights), np.zeros(1), np.zeros(1, dtype=np.int64),
+                       np.zeros(1, dtype=np.int64))
+        b = self._layout.b
+        model = (self.n_units, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"], tb["b_unit"],
+                 tb["b_rate"], tb["b_fo"], tb["b_mask"])
+        tail = weights + (scale, kind, ts, vals, inv, 1.0 / self.tau_d_s, b.start, b.stop)
+        return model, (tb["julia"], tb["phi_code"]), tb["b_sib"], tail
+
+    def compiled_rk4(self, t_start_s: float, t_end_s: float, batch: int,
+                     params: dict[str, Any]) -> Any:
+        """A compiled RK4 stepper for :func:`netdyn.engines.ode.integrate_ode`, or ``None``.
+
+        Available for the built-in transfer functions and an input that is ``None``, a
+        constant array or a :class:`~netdyn.models.inputs.SampledInput` covering
+        ``[t_start_s, t_end_s]``; otherwise the engine's Python loop runs (same
+        operations; the dense product's summation order may differ in the last bit).
+        The stepper ``advance(x, t0, k0, dt, n_steps, clip, threshold, active, runaway,
+        runaway_time)`` advances ``x`` in place and returns -1 or the grid step that
+        produced a non-finite value.
+        """
+        args = self._compiled_args(t_start_s, t_end_s, batch, params)
+        if args is None:
+            return None
+        model, flags, _, tail = args
+
+        def advance(x: np.ndarray, t0: float, k0: int, dt: float, n_steps: int, clip: bool, threshold: float,
+                    active: np.ndarray, runaway: np.ndarray, runaway_time: np.ndarray) -> int:
+            return int(kern.srnn_rk4_steps(x, n_steps, t0, k0, dt, *model, *flags, *tail, clip, threshold, active,
+                                           runaway, runaway_time))
+
+        return advance
+
+    def compiled_rk4_tangent(self, t_start_s: float, t_end_s: float, batch: int,
+                             params: dict[str, Any]) -> Any:
+        """A compiled RK4 stepper of states and tangent vectors for
+        :func:`netdyn.analysis.lyapunov.ode_lyapunov_spectrum`, or ``None`` (as
+        :meth:`compiled_rk4`). ``advance(x, v, t0, k0, dt, n_steps, clip, threshold,
+        runaway, runaway_time)`` advances ``x`` ``(dim, B)`` and ``v`` ``(dim, B, K)`` in
+        place (tangents by the exact derivative of each RK4 step)."""
+        args = self._compiled_args(t_start_s, t_end_s, batch, params)
+        if args is None:
+            return None
+        model, flags, b_sib, tail = args
+
+        def advance(x: np.ndarray, v: np.ndarray, t0: float, k0: int, dt: float, n_steps: int, clip: bool,
+                    threshold: float, runaway: np.ndarray, runaway_time: np.ndarray) -> int:
+            return int(kern.srnn_rk4_tangent_steps(x, v, n_steps, t0, k0, dt, *model, b_sib, *flags, *tail, clip,
+                                                   threshold, runaway, runaway_time))
+
+        return advance
+
     def rhs_numpy(self, t_s: float, state: np.ndarray, out: np.ndarray | None = None, *,
                   weight_scale: float | np.ndarray = 1.0) -> np.ndarray:
         r"""Vector field :math:`dx/dt` (1/s) in plain numpy (the reference implementation,
@@ -786,6 +874,36 @@ class SRNNetwork:
             raise ConfigError("state", x.shape, f"must be ({self.dim}, batch)")
         if v.shape[:2] != x.shape or v.ndim not in (2, 3):
             raise ConfigError("tangent", v.shape, f"must be {x.shape} or {x.shape + ('k',)}")
+        if self._tables is not None:
+            return self._jvp_compiled(x, v, weight_scale)
+        return self.jvp_numpy(t_s, x, v, weight_scale=weight_scale)
+
+    def _jvp_compiled(self, x: np.ndarray, v: np.ndarray, weight_scale: float | np.ndarray) -> np.ndarray:
+        """:meth:`jvp` through the numba kernel (built-in transfer functions)."""
+        tb = self._tables
+        n, batch = self.n_units, x.shape[1]
+        v3 = np.ascontiguousarray(v if v.ndim == 3 else v[:, :, None])
+        x = np.ascontiguousarray(x)
+        kk = v3.shape[2]
+        out = np.empty(v3.shape)
+        dp = np.empty((n, batch, kk))
+        kern.srnn_jvp_pre(x, v3, n, tb["ud_off"], tb["a_unit"], tb["a_rate"], tb["c"], tb["b_off"], tb["b_unit"],
+                          tb["b_rate"], tb["b_fo"], tb["b_mask"], tb["b_sib"], tb["julia"], tb["phi_code"], dp, out)
+        mdp = (self.weights @ dp.reshape(n, -1)).reshape(dp.shape)
+        s = self._scale(weight_scale, batch)
+        if not (isinstance(s, float) and s == 1.0):
+            mdp *= s if isinstance(s, float) else s.reshape(1, batch, 1)
+        ud = self._layout.u_d
+        mdp -= v3[ud]
+        mdp *= 1.0 / self.tau_d_s
+        out[ud] = mdp
+        return out if v.ndim == 3 else out[:, :, 0]
+
+    def jvp_numpy(self, t_s: float, state: np.ndarray, tangent: np.ndarray, *,
+                  weight_scale: float | np.ndarray = 1.0) -> np.ndarray:
+        """:meth:`jvp` in plain numpy (the reference implementation, any transfer function)."""
+        x = np.asarray(state, dtype=np.float64)
+        v = np.asarray(tangent, dtype=np.float64)
         batch = x.shape[1]
         extra = v.shape[2:]
         ex = (slice(None), slice(None)) + (None,) * len(extra)  # (n, B) -> (n, B, 1)

@@ -587,6 +587,9 @@ def _ws_axis(ax: Axes, ws: np.ndarray) -> None:
     finite = ws[np.isfinite(ws)]
     if finite.size >= 2 and finite.min() > 0 and finite.max() / finite.min() >= 20:
         ax.set_xscale("log")
+        if finite.size <= 12:  # the swept values as ticks (log minor labels overlap)
+            ax.set_xticks(finite, [f"{w:g}" for w in finite])
+            ax.xaxis.set_minor_locator(NullLocator())
     if finite.size == 1:
         w = float(finite[0])
         ax.set_xlim(w - 0.5 * max(abs(w), 1e-3), w + 0.5 * max(abs(w), 1e-3))
