@@ -32,6 +32,9 @@ class ConfigError(NetdynError, ValueError):
         self.reason = reason
         super().__init__(f"invalid {field}={value!r}: {reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, so it crosses process pools intact
+        return (type(self), (self.field, self.value, self.reason))
+
 
 class NumericalInstabilityError(NetdynError, FloatingPointError):
     """A simulation produced a non-finite value (NaN or inf).
@@ -50,6 +53,9 @@ class NumericalInstabilityError(NetdynError, FloatingPointError):
             f"non-finite state ({value}) at step {step} (t = {time_ms:g} ms) in trajectory "
             f"{trajectory}, unit {unit}; reduce dt_ms or the gain, or check the input"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.step, self.time_ms, self.trajectory, self.unit, self.value))
 
 
 def positive_float(value: Any, field: str) -> float:
@@ -83,6 +89,9 @@ class SpikingInstabilityError(NumericalInstabilityError):
             f"(t = {time_ms:g} ms); reduce dt_ms, or check parameters, weights and inputs",
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.population, self.neuron, self.step, self.time_ms))
+
 
 class MemoryEstimateError(NetdynError, MemoryError):
     """A model would not fit in memory: raised before building, with the estimate."""
@@ -96,3 +105,6 @@ class MemoryEstimateError(NetdynError, MemoryError):
             f"the network needs about {needed_bytes / 2**30:.2f} GiB ({parts}) but only "
             f"{available_bytes / 2**30:.2f} GiB are available; scale it down or use a larger machine"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.needed_bytes, self.available_bytes, self.breakdown))
