@@ -201,13 +201,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_coba:
         for n in [int(s) for s in args.sizes.split(",") if s]:
-            add("coba", "netdyn", coba_command("netdyn", n, args.duration_ms, args.seed, args.threads),
-                {"n_neurons": n, "duration_ms": args.duration_ms})
+            rule = "fixed-indegree" if n > args.fixed_indegree_above else "bernoulli"
+            add("coba", "netdyn", coba_command("netdyn", n, args.duration_ms, args.seed, args.threads, rule),
+                {"n_neurons": n, "duration_ms": args.duration_ms, "connectivity": rule})
             for peer in peers:
                 if peer == "nest" and n > args.nest_max_n:
                     print(f"nest: N={n} above --nest-max-n {args.nest_max_n}, skipped", flush=True)
                     continue
-                rule = "fixed-indegree" if n > args.fixed_indegree_above else "bernoulli"
                 add("coba", peer, coba_command(peer, n, args.duration_ms, args.seed, args.threads, rule),
                     {"n_neurons": n, "duration_ms": args.duration_ms, "connectivity": rule})
     if args.mc_scale > 0:
