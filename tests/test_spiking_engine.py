@@ -369,3 +369,20 @@ def test_rows_are_counting_sorted_by_delay_into_segments():
         np.testing.assert_array_equal(np.repeat(seg_delay[segs], seg_len[segs]), d)
         assert seg_len[segs].sum() == b - a
         assert np.all(np.diff(seg_delay[segs]) > 0)
+
+
+def test_populations_of_different_models_in_one_network():
+    """An AdEx population drives an iaf_psc_exp population: one compiled loop calls both steps."""
+    spec = {"dt_ms": DT, "seed": 1,
+            "populations": [{"name": "A", "n_neurons": 50, "model": "adex_cond_exp", "params": {"i_e_pA": 500.0}},
+                            {"name": "B", "n_neurons": 20, "model": "lif_psc_exp", "params": {"v_th_mV": 1e9},
+                             "receptors": [{"name": "exc", "tau_ms": 1e12}]},
+                            {"name": "C", "n_neurons": 10, "model": "lif_cond_exp", "params": {"i_e_pA": 300.0}}],
+            "projections": [{"source": "A", "target": "B", "receptor": "exc", "rule": {"rule": "all_to_all"},
+                             "weight": 1.0}]}
+    net = Network(spec).run(200.0)
+    rec = net.recording()
+    n_a = rec.spikes["A"].n_spikes
+    assert n_a > 100 and rec.spikes["C"].n_spikes > 10
+    received = net.get_state("B")["i_exc_pA"]  # every A spike reached every B neuron (tau = 1e12 ms)
+    assert np.all(received == received[0]) and n_a - 50 <= received[0] <= n_a
