@@ -136,14 +136,13 @@ def spec_from_model_dict(
     for tgt in populations:
         receptors = [{"name": src, "tau_ms": _synapse_constant(model, "Tsyn", src),
                       "e_rev_mV": _synapse_constant(model, "Erev", src)} for src in sources if connected(src, tgt)]
-        if not receptors:  # an unconnected population still needs its receptors' definitions
-            receptors = [{"name": "Exc", "tau_ms": 5.0, "e_rev_mV": 0.0}]
+        # (an unconnected population keeps the model's default receptors)
         pops.append({"name": tgt, "n_neurons": sizes[tgt], "model": "adex_cond_exp",
                      "params": cell_params(model, tgt), "receptors": receptors})
         for src in populations:
             if connected(src, tgt):
                 k = int(_number(model, f"p_{src}_{tgt}") * sizes[src])
-                if "psyn_" + f"{src}_{tgt}" in model and float(model[f"psyn_{src}_{tgt}"]) != 1.0:
+                if float(model.get(f"psyn_{src}_{tgt}", 1.0)) != 1.0:
                     raise ConfigError(f"psyn_{src}_{tgt}", model[f"psyn_{src}_{tgt}"], "stochastic release is not supported")
                 projections.append({"source": src, "target": tgt, "receptor": src,
                                     "rule": {"rule": "fixed_indegree", "indegree": k, "autapses": False, "multapses": True},
