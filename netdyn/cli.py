@@ -220,6 +220,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     coba = models.add_parser("coba", help="Vogels-Abbott COBA network (spec spiking.md section 5)")
     coba.add_argument("--n-neurons", dest="n_neurons", type=int, default=4000)
     coba.add_argument("--connectivity", choices=["bernoulli", "fixed_indegree"], default="bernoulli")
+    coba.add_argument("--integrator", choices=["exp_euler", "euler"], default="exp_euler",
+                      help="membrane integrator of the cells (euler: Brian2's method='euler')")
     micro = models.add_parser("microcircuit", help="Potjans-Diesmann microcircuit (spec microcircuit.md)")
     micro.add_argument("--scale", type=float, default=0.1)
     micro.add_argument("--threads", type=int, default=1)
@@ -234,7 +236,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     from netdyn.studies.bench import bench_coba, bench_microcircuit, print_record
 
     if args.model == "coba":
-        record = bench_coba(args.n_neurons, args.duration_ms, seed=args.seed, connectivity=args.connectivity)
+        record = bench_coba(args.n_neurons, args.duration_ms, seed=args.seed, connectivity=args.connectivity,
+                            integrator=args.integrator)
     else:
         if not args.scale > 0 or args.scale > 1:
             raise ConfigError("scale", args.scale, "must lie in (0, 1]")

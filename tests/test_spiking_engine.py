@@ -386,3 +386,18 @@ def test_populations_of_different_models_in_one_network():
     assert n_a > 100 and rec.spikes["C"].n_spikes > 10
     received = net.get_state("B")["i_exc_pA"]  # every A spike reached every B neuron (tau = 1e12 ms)
     assert np.all(received == received[0]) and n_a - 50 <= received[0] <= n_a
+
+
+def test_lif_cond_euler_option_agrees_with_exponential_euler():
+    """Forward Euler (Brian2's numerics) and exponential Euler agree to O(dt) on a driven cell."""
+    def trace(integrator):
+        spec = lif_spec(model="lif_cond_exp", i_e_pA=180.0, params={"integrator": integrator},
+                        drives=[{"name": "d", "target": "A", "receptor": "exc", "n_inputs": 10, "weight": 2.0, "rate": 50.0}],
+                        record={"state": [{"population": "A", "variable": "v_mV", "neurons": [0]}]})
+        return Network(spec).run(30.0).recording().state["A"]["v_mV"].values[:, 0]
+
+    exp_euler, euler = trace("exp_euler"), trace("euler")
+    assert np.max(np.abs(exp_euler - euler)) < 0.05  # mV; same input events (same seed)
+    assert not np.array_equal(exp_euler, euler)
+    with pytest.raises(ConfigError, match="integrator"):
+        Network(lif_spec(model="lif_cond_exp", params={"integrator": "rk4"}))

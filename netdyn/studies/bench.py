@@ -69,14 +69,15 @@ def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] 
     return out
 
 
-def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, connectivity: str = "bernoulli") -> dict[str, Any]:
+def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, connectivity: str = "bernoulli",
+               integrator: str = "exp_euler") -> dict[str, Any]:
     """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``."""
     from netdyn.studies.coba import coba_spec
 
     if n_neurons < 10:
         raise ConfigError("n_neurons", n_neurons, "must be >= 10")
-    return measure(coba_spec(n_neurons, seed=seed, connectivity=connectivity), duration_ms, model="coba",
-                   extra={"connectivity": connectivity})
+    return measure(coba_spec(n_neurons, seed=seed, connectivity=connectivity, integrator=integrator), duration_ms,
+                   model="coba", extra={"connectivity": connectivity, "integrator": integrator})
 
 
 def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1) -> dict[str, Any]:

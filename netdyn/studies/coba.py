@@ -16,13 +16,14 @@ from netdyn.models.spiking.spec import NetworkSpec
 
 
 def coba_spec(n_neurons: int = 4000, *, seed: int = 0, connectivity: Literal["bernoulli", "fixed_indegree"] = "bernoulli",
-              record_spikes: bool = True) -> NetworkSpec:
-    """The COBA network of ``n_neurons`` neurons (populations ``E`` and ``I``)."""
+              integrator: Literal["exp_euler", "euler"] = "exp_euler", record_spikes: bool = True) -> NetworkSpec:
+    """The COBA network of ``n_neurons`` neurons (populations ``E`` and ``I``); ``integrator``
+    of the cells as in :mod:`netdyn.models.spiking.neurons.lif_cond_exp`."""
     n_e = int(round(0.8 * n_neurons))
     n_i = n_neurons - n_e
     cell = {"model": "lif_cond_exp",
             "params": {"c_m_pF": 200.0, "g_l_nS": 10.0, "e_l_mV": -60.0, "v_th_mV": -50.0, "v_reset_mV": -60.0,
-                       "t_ref_ms": 5.0, "i_e_pA": 200.0},
+                       "t_ref_ms": 5.0, "i_e_pA": 200.0, "integrator": integrator},
             "receptors": [{"name": "exc", "tau_ms": 5.0, "e_rev_mV": 0.0}, {"name": "inh", "tau_ms": 10.0, "e_rev_mV": -80.0}],
             "initial": {"v_mV": {"kind": "normal", "mean": -55.0, "std": 5.0}}}
     if connectivity == "bernoulli":

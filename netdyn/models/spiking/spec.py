@@ -68,7 +68,7 @@ class Population(Spec):
     name: str
     n_neurons: int = Field(ge=1)
     model: str = "adex_cond_exp"
-    params: dict[str, float | None] = Field(default_factory=dict)
+    params: dict[str, float | str | None] = Field(default_factory=dict)
     receptors: tuple[Receptor, ...] = ()
     initial: dict[str, Dist] = Field(default_factory=dict)
 

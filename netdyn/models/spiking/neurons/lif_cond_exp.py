@@ -4,15 +4,19 @@ The COBA benchmark cell (Vogels & Abbott 2005; Brette et al. 2007, benchmark 1):
 
     C_m dV/dt = g_L (E_L - V) + sum_r g_r (E_r - V) + I_e + I_ext,   dg_r/dt = -g_r / tau_r
 
-Spike when V >= V_th; then V = V_reset, clamped for t_ref. V advances by exponential Euler
-with the conductances held over the step (exact for a frozen conductance):
+Spike when V >= V_th; then V = V_reset, clamped for t_ref. By default V advances by
+exponential Euler with the conductances held over the step (exact for a frozen conductance):
 ``V <- V_inf + (V - V_inf) exp(-dt g_tot / C_m)``, ``V_inf = (g_L E_L + sum g_r E_r + I) / g_tot``;
-the conductances decay exactly, ``g_r <- g_r exp(-dt / tau_r) + input``.
+the conductances decay exactly, ``g_r <- g_r exp(-dt / tau_r) + input``. ``integrator="euler"``
+takes forward Euler steps of V and g instead, ``V <- V + dt g_tot (V_inf - V) / C_m``,
+``g_r <- g_r (1 - dt / tau_r) + input``: the numerics of Brian2's ``method='euler'``, for
+comparisons with the same numerics.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from numba import njit
@@ -44,6 +48,9 @@ class LIFCondParams(Spec):
     v_reset_mV: float = Field(-60.0, description="reset potential")
     t_ref_ms: float = Field(5.0, ge=0, description="refractory period (V clamped)")
     i_e_pA: float = Field(0.0, description="constant input current")
+    integrator: Literal["exp_euler", "euler"] = Field(
+        "exp_euler", description="exponential Euler (exact for frozen conductances) or forward Euler "
+                                 "(Brian2's method='euler', for comparisons with the same numerics)")
 
     @model_validator(mode="after")
     def _reset_below_threshold(self) -> "LIFCondParams":
@@ -53,7 +60,9 @@ class LIFCondParams(Spec):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _membrane(v_i, g_tot, num, dt_over_c):  # pragma: no cover - compiled
+def _membrane(v_i, g_tot, num, dt_over_c, euler):  # pragma: no cover - compiled
+    if euler:
+        return v_i + dt_over_c * (num - g_tot * v_i)
     v_inf = num / g_tot
     return v_inf + (v_i - v_inf) * exp(-dt_over_c * g_tot)
 
@@ -64,6 +73,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     dt_over_c, g_l, e_l, v_th, v_reset = c[0], c[1], c[2], c[3], c[4]
     ref_steps = np.int32(c[5])
     i_e = c[6]
+    euler = c[7] != 0.0
     n_rec = (c.size - _HEADER) // 2
     v = s[0:n]
     base = g_l * e_l + i_e
@@ -74,7 +84,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
         for i in range(n):
             a = g0[i]
             b = g1[i]
-            v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c)
+            v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c, euler)
             g0[i] = a * d0 + x0[i]
             g1[i] = b * d1 + x1[i]
             ri = refr[i]
@@ -97,7 +107,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
                 num[i] += gi * e_rev
                 g[i] = gi * decay + x[i]
         for i in range(n):
-            v_new = _membrane(v[i], g_tot[i], num[i], dt_over_c)
+            v_new = _membrane(v[i], g_tot[i], num[i], dt_over_c, euler)
             ri = refr[i]
             v[i] = v_reset if ri > 0 else v_new
             refr[i] = ri - 1 if ri > 0 else 0
@@ -123,9 +133,11 @@ class LIFCondExp(NeuronModel):
     @classmethod
     def constants(cls, params: LIFCondParams, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
         head = [dt_ms / params.c_m_pF, params.g_l_nS, params.e_l_mV, params.v_th_mV, params.v_reset_mV,
-                refractory_steps(params.t_ref_ms, dt_ms), params.i_e_pA, 0.0]
+                refractory_steps(params.t_ref_ms, dt_ms), params.i_e_pA, float(params.integrator == "euler")]
         assert len(head) == _HEADER
-        pairs = [x for r in receptors for x in (math.exp(-dt_ms / r.tau_ms), r.e_rev_mV)]
+        euler = params.integrator == "euler"
+        pairs = [x for r in receptors
+                 for x in ((1.0 - dt_ms / r.tau_ms) if euler else math.exp(-dt_ms / r.tau_ms), r.e_rev_mV)]
         return np.array(head + pairs, dtype=np.float64)
 
     @classmethod
