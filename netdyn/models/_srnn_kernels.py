@@ -253,6 +253,25 @@ def _field(x, t, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_ma
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _flag_runaways(x, threshold, runaway, runaway_time, t_next):  # pragma: no cover - compiled
+    """Mark the columns of ``x`` (dim, batch) whose largest |state| exceeds ``threshold`` as run
+    away at ``t_next``; returns the newly flagged columns."""
+    dim, batch = x.shape
+    flagged = []
+    for b in range(batch):
+        if runaway[b]:
+            continue
+        big = 0.0
+        for i in range(dim):
+            big = max(big, abs(x[i, b]))
+        if big > threshold:
+            runaway[b] = True
+            runaway_time[b] = t_next
+            flagged.append(b)
+    return flagged
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def srnn_rk4_steps(x, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask,
                    julia, phi_code, sparse, w_dense, w_data, w_indices, w_indptr, scale, in_kind, in_t, in_vals,
                    in_inv_step, inv_tau_d, b_lo, b_hi, clip, threshold, active, runaway, runaway_time):  # pragma: no cover
@@ -312,16 +331,8 @@ def srnn_rk4_steps(x, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate, c, b_off, 
         if not finite:
             return k
         if threshold > 0.0:
-            for b in range(batch):
-                if runaway[b]:
-                    continue
-                big = 0.0
-                for i in range(dim):
-                    big = max(big, abs(x[i, b]))
-                if big > threshold:
-                    runaway[b] = True
-                    runaway_time[b] = t_next
-                    active[b] = 0.0
+            for b in _flag_runaways(x, threshold, runaway, runaway_time, t_next):
+                active[b] = 0.0
     return -1
 
 
@@ -433,13 +444,5 @@ def srnn_rk4_tangent_steps(x, v, n_steps, t0, k0, dt, n, ud_off, a_unit, a_rate,
         if not finite:
             return k
         if threshold > 0.0:
-            for b in range(batch):
-                if runaway[b]:
-                    continue
-                big = 0.0
-                for i in range(dim):
-                    big = max(big, abs(x[i, b]))
-                if big > threshold:
-                    runaway[b] = True
-                    runaway_time[b] = t_next
+            _flag_runaways(x, threshold, runaway, runaway_time, t_next)
     return -1

@@ -243,6 +243,13 @@ def collect_spikes(v, threshold, strict, spiked):  # pragma: no cover - compiled
     return k
 
 
+def check_reset_below(v_reset_mV: float, threshold_mV: float, threshold_name: str) -> None:
+    """:class:`ConfigError` on ``v_reset_mV`` unless it lies below the spike threshold (a reset at
+    or above it would fire again at once)."""
+    if v_reset_mV >= threshold_mV:
+        raise ConfigError("v_reset_mV", v_reset_mV, f"must lie below {threshold_name} = {threshold_mV}")
+
+
 def refractory_steps(t_ref_ms: float, dt_ms: float) -> int:
     """Number of steps V stays clamped after a spike: ``round(t_ref / dt)`` (NEST's rule)."""
     return int(round(t_ref_ms / dt_ms))

@@ -21,13 +21,13 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from netdyn.config.base import Spec
-from netdyn.errors import ConfigError
 from netdyn.engines.fastmath import exp
 from netdyn.models.spiking.base import (
     STEP_SIGNATURE,
     NeuronModel,
     Receptor,
     StateVar,
+    check_reset_below,
     collect_spikes,
     refractory_steps,
     register_model,
@@ -55,8 +55,7 @@ class AdExParams(Spec):
     @model_validator(mode="after")
     def _reset_below_peak(self) -> "AdExParams":
         peak = self.v_peak_mV if self.v_peak_mV is not None else self.v_thre_mV + 5.0 * self.delta_t_mV
-        if self.v_reset_mV >= peak:
-            raise ConfigError("v_reset_mV", self.v_reset_mV, f"must lie below the spike cut {peak} mV")
+        check_reset_below(self.v_reset_mV, peak, "the spike cut V_T + 5 Delta_T (mV)")
         return self
 
 

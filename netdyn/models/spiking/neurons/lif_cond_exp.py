@@ -24,12 +24,12 @@ from pydantic import Field, model_validator
 
 from netdyn.config.base import Spec
 from netdyn.engines.fastmath import exp
-from netdyn.errors import ConfigError
 from netdyn.models.spiking.base import (
     STEP_SIGNATURE,
     NeuronModel,
     Receptor,
     StateVar,
+    check_reset_below,
     collect_spikes,
     refractory_steps,
     register_model,
@@ -54,8 +54,7 @@ class LIFCondParams(Spec):
 
     @model_validator(mode="after")
     def _reset_below_threshold(self) -> "LIFCondParams":
-        if self.v_reset_mV >= self.v_th_mV:
-            raise ConfigError("v_reset_mV", self.v_reset_mV, f"must lie below v_th_mV = {self.v_th_mV}")
+        check_reset_below(self.v_reset_mV, self.v_th_mV, "v_th_mV")
         return self
 
 
