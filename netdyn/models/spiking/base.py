@@ -31,7 +31,8 @@ The step contract (all arrays are views of the engine's buffers)::
     float64 scratch of at least ``4 n`` values (contents undefined on entry).
 
 Write the update as loops over neurons without branches that depend on earlier neurons
-(then LLVM vectorises them), find the spikes with :func:`collect_spikes` and reset them; use
+(then LLVM vectorises them), find the spikes with :func:`collect_spikes` (or, fused into the
+update loop, :func:`spike_candidate` and :func:`scan_block`) and reset them; use
 :func:`netdyn.engines.fastmath.exp` rather than ``math.exp`` (a scalar library call), and
 explicit selects rather than numba's ``min``/``max`` (calls, which stop vectorisation).
 
@@ -210,6 +211,31 @@ def available_models() -> list[str]:
 
 
 SCAN_BLOCK = 64
+"""Neurons per block of the spike search: a block is scanned one neuron at a time only if a
+vectorised count (:func:`spike_candidate`) flagged it."""
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def spike_candidate(v_i, threshold, strict):  # pragma: no cover - compiled
+    """1 if ``v_i`` is at or above threshold (``> threshold`` when ``strict``) or not finite,
+    else 0: summed over a block in the update loop, it tells whether to scan the block."""
+    if strict:
+        return 0 if (v_i <= threshold and v_i > -1e300) else 1
+    return 0 if (v_i < threshold and v_i > -1e300) else 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def scan_block(v, start, stop, threshold, strict, spiked, k):  # pragma: no cover - compiled
+    """Append the spiking neurons of ``v[start:stop]`` to ``spiked[k:]``; return the new count,
+    or ``-(i + 1)`` if neuron ``i`` holds a NaN or infinite V."""
+    for i in range(start, stop):
+        vi = v[i]
+        if not abs(vi) < 1e300:
+            return -(i + 1)
+        if vi > threshold or (vi == threshold and not strict):
+            spiked[k] = i
+            k += 1
+    return k
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -217,29 +243,23 @@ def collect_spikes(v, threshold, strict, spiked):  # pragma: no cover - compiled
     """Indices of the neurons at or above threshold (``> threshold`` when ``strict``).
 
     Writes them to ``spiked`` and returns their number, or ``-(i + 1)`` if neuron ``i`` holds a
-    NaN or infinite V. Each block of 64 neurons is first checked by a vectorised count, and
-    only blocks with a candidate are scanned one by one: a step's few spikes cost little.
+    NaN or infinite V. Each block of :data:`SCAN_BLOCK` neurons is first checked by a vectorised
+    count, and only blocks with a candidate are scanned: a step's few spikes cost little. A model
+    can instead count candidates in its update loop and call :func:`scan_block` (one pass less).
     """
     n = v.size
     k = 0
-    for start in range(0, n, SCAN_BLOCK):
-        stop = start + SCAN_BLOCK if start + SCAN_BLOCK < n else n
+    n_whole = n // SCAN_BLOCK
+    for blk in range(n_whole + 1):
+        start = blk * SCAN_BLOCK
+        count = SCAN_BLOCK if blk < n_whole else n - start
         flagged = 0
-        if strict:
-            for i in range(start, stop):
-                flagged += 0 if (v[i] <= threshold and v[i] > -1e300) else 1
-        else:
-            for i in range(start, stop):
-                flagged += 0 if (v[i] < threshold and v[i] > -1e300) else 1
-        if flagged == 0:
-            continue
-        for i in range(start, stop):
-            vi = v[i]
-            if vi > threshold or (vi == threshold and not strict):
-                spiked[k] = i
-                k += 1
-            elif not abs(vi) < 1e300:
-                return -(i + 1)
+        for j in range(count):
+            flagged += spike_candidate(v[start + j], threshold, strict)
+        if flagged:
+            k = scan_block(v, start, start + count, threshold, strict, spiked, k)
+            if k < 0:
+                return k
     return k
 
 

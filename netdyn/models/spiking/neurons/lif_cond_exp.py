@@ -30,8 +30,11 @@ from netdyn.models.spiking.base import (
     Receptor,
     StateVar,
     check_reset_below,
+    SCAN_BLOCK,
     collect_spikes,
     refractory_steps,
+    scan_block,
+    spike_candidate,
     register_model,
 )
 
@@ -66,6 +69,29 @@ def _membrane(v_i, g_tot, num, dt_over_c, euler):  # pragma: no cover - compiled
     return v_inf + (v_i - v_inf) * exp(-dt_over_c * g_tot)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def _block2(start, count, euler, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pragma: no cover - compiled
+    """Advance neurons ``start .. start + count`` with two receptors; return the number of spike
+    candidates. Inlined with constant ``euler`` and (for whole blocks) ``count``: a constant trip
+    count lets LLVM vectorise the block, and the integrator's choice costs nothing in the loop."""
+    dt_over_c, g_l, v_th, v_reset = c[0], c[1], c[3], c[4]
+    d0, e0, d1, e1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
+    flagged = 0
+    for j in range(count):
+        i = start + j
+        a = g0[i]
+        b = g1[i]
+        v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c, euler)
+        g0[i] = a * d0 + x0[i]
+        g1[i] = b * d1 + x1[i]
+        ri = refr[i]
+        v_new = v_reset if ri > 0 else v_new
+        v[i] = v_new
+        refr[i] = ri - 1 if ri > 0 else 0
+        flagged += spike_candidate(v_new, v_th, False)
+    return flagged
+
+
 @njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n = refr.size
@@ -76,19 +102,33 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n_rec = (c.size - _HEADER) // 2
     v = s[0:n]
     base = g_l * e_l + i_e
-    if n_rec == 2:  # the common case in one vectorised pass
+    k = 0
+    if n_rec == 2:  # the common case: update and spike search fused, block by block
         g0, g1 = s[n:2 * n], s[2 * n:3 * n]
         x0, x1 = syn[0:n], syn[n:2 * n]
-        d0, e0, d1, e1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
-        for i in range(n):
-            a = g0[i]
-            b = g1[i]
-            v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c, euler)
-            g0[i] = a * d0 + x0[i]
-            g1[i] = b * d1 + x1[i]
-            ri = refr[i]
-            v[i] = v_reset if ri > 0 else v_new
-            refr[i] = ri - 1 if ri > 0 else 0
+        # whole blocks, then the rest after the loop: LLVM vectorises this layout only (not
+        # range(0, n, step), nor a loop whose body also holds the shorter last block)
+        n_whole = n // SCAN_BLOCK
+        for blk in range(n_whole):
+            start = blk * SCAN_BLOCK
+            if euler:
+                flagged = _block2(start, SCAN_BLOCK, True, v, g0, g1, x0, x1, refr, i_ext, c, base)
+            else:
+                flagged = _block2(start, SCAN_BLOCK, False, v, g0, g1, x0, x1, refr, i_ext, c, base)
+            if flagged:
+                k = scan_block(v, start, start + SCAN_BLOCK, v_th, False, spiked, k)
+                if k < 0:
+                    return k
+        start = n_whole * SCAN_BLOCK
+        if start < n:
+            if euler:
+                flagged = _block2(start, n - start, True, v, g0, g1, x0, x1, refr, i_ext, c, base)
+            else:
+                flagged = _block2(start, n - start, False, v, g0, g1, x0, x1, refr, i_ext, c, base)
+            if flagged:
+                k = scan_block(v, start, n, v_th, False, spiked, k)
+                if k < 0:
+                    return k
     else:
         g_tot = work[0:n]  # nS
         num = work[n:2 * n]  # g_L E_L + sum g_r E_r + I, pA
@@ -110,7 +150,9 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             ri = refr[i]
             v[i] = v_reset if ri > 0 else v_new
             refr[i] = ri - 1 if ri > 0 else 0
-    k = collect_spikes(v, v_th, False, spiked)
+        k = collect_spikes(v, v_th, False, spiked)
+        if k < 0:
+            return k
     for j in range(k):
         i = spiked[j]
         v[i] = v_reset
