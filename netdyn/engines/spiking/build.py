@@ -148,7 +148,7 @@ def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
         "synapses": SYNAPSE_BYTES_BUILD * n_syn,
         "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
         "segments": 16 * layout.n_sources + 4 * min(n_syn, 64 * layout.n_sources),
-        "ring buffer": 8 * slots * layout.n_chan,
+        "ring buffer": 4 * slots * layout.n_chan,
         "state": 8 * layout.n_state + 16 * layout.n_neurons,
     }
     return MemoryEstimate(n_syn, parts)

@@ -70,7 +70,7 @@ class Network:
         self._init_populations()
         self._init_inputs()
         self._init_recorders()
-        self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float64)
+        self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float32)
         self.step_count = 0
         self.build_time_s = time.perf_counter() - t0
         self.run_time_s = 0.0
@@ -122,7 +122,7 @@ class Network:
                                    + lay.receptor_index[lay.pop_names.index(d.target)][d.receptor]
                                    * lay.pop_n[lay.pop_names.index(d.target)] for d in drives], dtype=np.int64)
         self._drv_n = np.array([spec.population(d.target).n_neurons for d in drives], dtype=np.int64)
-        self._drv_weight = np.array([d.weight for d in drives], dtype=np.float64)
+        self._drv_weight = np.array([d.weight for d in drives], dtype=np.float32)
         self._drv_bernoulli = np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_)
         for k, d in enumerate(drives):
             model = spec.population(d.target).neuron_model

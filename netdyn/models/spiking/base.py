@@ -19,10 +19,11 @@ The step contract (all arrays are views of the engine's buffers)::
 ``constants``
     float64: :meth:`NeuronModel.constants` (parameters and propagators for this dt).
 ``syn_input``
-    float64 ``(n_receptors * n,)``: the sum of the weights that arrive in this step, one block
+    float32 ``(n_receptors * n,)``: the sum of the weights that arrive in this step, one block
     per receptor (nS for conductance synapses, pA for current synapses). A model adds it to its
     synaptic state *after* the membrane update of the step (NEST's order: an input that arrives
-    in step k acts on V from step k+1 on).
+    in step k acts on V from step k+1 on), and **sets every value it read to zero**: this is the
+    step's slot of the engine's ring buffer, reused for a later step.
 ``i_ext_pA``
     float64 ``(n,)``: external current in pA (DC and step currents), constant within a step.
 ``spiked``
@@ -60,7 +61,7 @@ STEP_SIGNATURE = types.int64(
     types.float64[::1],  # state
     types.int32[::1],  # refractory counters
     types.float64[::1],  # constants
-    types.float64[::1],  # synaptic input of this step
+    types.float32[::1],  # synaptic input of this step (read, then zeroed)
     types.float64[::1],  # external current, pA
     types.int32[::1],  # out: indices of the neurons that spiked
     types.float64[::1],  # scratch, at least 4 * n values

@@ -81,6 +81,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             gi = g[i]
             drive[i] += gi * (e_rev - v[i])
             g[i] = gi * decay + x[i]
+            x[i] = 0.0
     dt_c = dt / c_m
     dt_w = dt / tau_w
     inv_dt = 1.0 / d_t if d_t > 0.0 else 0.0

@@ -84,6 +84,8 @@ def _block2(start, count, euler, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pr
         v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c, euler)
         g0[i] = a * d0 + x0[i]
         g1[i] = b * d1 + x1[i]
+        x0[i] = 0.0
+        x1[i] = 0.0
         ri = refr[i]
         v_new = v_reset if ri > 0 else v_new
         v[i] = v_new
@@ -145,6 +147,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
                 g_tot[i] += gi
                 num[i] += gi * e_rev
                 g[i] = gi * decay + x[i]
+                x[i] = 0.0
         for i in range(n):
             v_new = _membrane(v[i], g_tot[i], num[i], dt_over_c, euler)
             ri = refr[i]

@@ -79,6 +79,8 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
             u = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i]) + p21_0 * a + p21_1 * b
             c0[i] = a * p11_0 + x0[i]
             c1[i] = b * p11_1 + x1[i]
+            x0[i] = 0.0
+            x1[i] = 0.0
             ri = refr[i]
             v[i] = v[i] if ri > 0 else u + e_l
             refr[i] = ri - 1 if ri > 0 else 0
@@ -95,6 +97,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
                 ci = cur[i]
                 u[i] += p21 * ci
                 cur[i] = ci * p11 + x[i]
+                x[i] = 0.0
         for i in range(n):
             ri = refr[i]
             v[i] = v[i] if ri > 0 else u[i] + e_l
