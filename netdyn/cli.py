@@ -234,7 +234,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 def _run_bench(args: argparse.Namespace) -> int:
     from netdyn.studies.bench import bench_coba, bench_microcircuit, print_record
+    from netdyn.sweep.executors import pin_threads
 
+    pin_threads()  # one simulation thread: idle BLAS pools must not spin beside it
     if args.model == "coba":
         record = bench_coba(args.n_neurons, args.duration_ms, seed=args.seed, connectivity=args.connectivity,
                             integrator=args.integrator)

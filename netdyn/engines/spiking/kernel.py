@@ -100,7 +100,7 @@ def poisson_large(state, lam):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_chan_off, pop_n_rec, consts, const_len,
-              state, refr, i_ext,
+              state, refr, i_ext, pop_current,
               ring, n_slots, n_chan, step0, n_steps,
               syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight,
               src_first, src_n, src_lam,
@@ -111,7 +111,8 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     """Advance ``n_steps`` steps from global step ``step0``; see the module docstring.
 
     Returns ``(status, steps_done, population, neuron, probe_rows_written)``; ``n_spk[0]`` is
-    updated in place. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
+    updated in place. Population ``p`` gets its slice of ``i_ext`` if ``pop_current[p]`` (1: a
+    current input targets it), else an empty one. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
     """
     n_pops = kinds.size
     n_srcpops = src_first.size
@@ -155,7 +156,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
             c0 = base + pop_chan_off[p]
             k = fns[kinds[p]](state[s0:s0 + pop_state_len[p]],
                               refr[first:first + n], consts[p][:const_len[p]], ring[c0:c0 + pop_n_rec[p] * n],
-                              i_ext[first:first + n], spiked, work)
+                              i_ext[first:first + n * pop_current[p]], spiked, work)
             if k < 0:
                 return NON_FINITE, t, p, -k - 1, probe_row
             pop_counts[t, p] = k

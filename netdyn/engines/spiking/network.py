@@ -129,6 +129,8 @@ class Network:
             if model.synapse_kind == "conductance" and d.weight < 0:
                 raise ConfigError(f"drives.{k}.weight", d.weight, "conductance weights (nS) must be >= 0")
         self.i_ext = np.zeros(lay.n_neurons, dtype=np.float64)
+        targets = {c.target for c in spec.currents}
+        self._pop_current = np.array([name in targets for name in lay.pop_names], dtype=np.int64)
         self._current_changes = sorted({int(round(c.start_ms / spec.dt_ms)) for c in spec.currents}
                                        | {int(round(c.stop_ms / spec.dt_ms)) for c in spec.currents if c.stop_ms is not None})
 
@@ -315,7 +317,7 @@ class Network:
             status, steps, pop, neuron, rows = run_steps(
                 self._fns, self._kinds, lay.pop_state_off, lay.pop_state_len, lay.pop_n, lay.pop_first,
                 lay.pop_chan_off, lay.pop_n_rec, self._consts, self._const_len,
-                self.state, self.refractory, self.i_ext,
+                self.state, self.refractory, self.i_ext, self._pop_current,
                 self.ring, syn.n_slots, lay.n_chan, step0, n - done,
                 syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight,
                 lay.src_first, lay.src_n, np.ascontiguousarray(src_lam[:, done:]),
@@ -355,8 +357,10 @@ class Network:
             grown = np.zeros((max(need, 2 * self._bin_counts.shape[0]), counts.shape[1]), dtype=np.int64)
             grown[: self._bin_counts.shape[0]] = self._bin_counts
             self._bin_counts = grown
+        first = int(bins[0])  # only the bins this chunk touches: the cost stays per chunk on long runs
         for p in range(counts.shape[1]):
-            self._bin_counts[:, p] += np.bincount(bins, weights=counts[:, p], minlength=self._bin_counts.shape[0]).astype(np.int64)[: self._bin_counts.shape[0]]
+            self._bin_counts[first:need, p] += np.bincount(bins - first, weights=counts[:, p],
+                                                           minlength=need - first).astype(np.int64)
 
     # ------------------------------------------------------------------ results
     def recording(self) -> SpikingRecording:

@@ -25,7 +25,8 @@ The step contract (all arrays are views of the engine's buffers)::
     in step k acts on V from step k+1 on), and **sets every value it read to zero**: this is the
     step's slot of the engine's ring buffer, reused for a later step.
 ``i_ext_pA``
-    float64 ``(n,)``: external current in pA (DC and step currents), constant within a step.
+    float64 ``(n,)``: external current in pA (DC and step currents), constant within a step;
+    empty (size 0) when no current input targets the population, which then reads nothing.
 ``spiked``
     int32 ``(n,)``: the model writes the indices of the neurons that spiked here.
 ``work``

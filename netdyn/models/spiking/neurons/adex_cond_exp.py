@@ -70,8 +70,12 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     v = s[0:n]
     w = s[n:2 * n]
     drive = work[0:n]  # I_e + I_ext + I_syn - w, pA
-    for i in range(n):
-        drive[i] = i_e + i_ext[i] - w[i]
+    if i_ext.size > 0:
+        for i in range(n):
+            drive[i] = i_e + i_ext[i] - w[i]
+    else:
+        for i in range(n):
+            drive[i] = i_e - w[i]
     for r in range(n_rec):  # the synaptic current from the conductances at the step's start,
         g = s[(2 + r) * n:(3 + r) * n]  # which then decay and take this step's input
         x = syn[r * n:(r + 1) * n]

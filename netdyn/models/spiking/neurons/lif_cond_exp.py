@@ -70,10 +70,10 @@ def _membrane(v_i, g_tot, num, dt_over_c, euler):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, inline="always")
-def _block2(start, count, euler, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pragma: no cover - compiled
+def _block2(start, count, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pragma: no cover
     """Advance neurons ``start .. start + count`` with two receptors; return the number of spike
-    candidates. Inlined with constant ``euler`` and (for whole blocks) ``count``: a constant trip
-    count lets LLVM vectorise the block, and the integrator's choice costs nothing in the loop."""
+    candidates. Inlined with constant ``euler``, ``with_current`` and (for whole blocks) ``count``:
+    a constant trip count lets LLVM vectorise the block, and the choices cost nothing in the loop."""
     dt_over_c, g_l, v_th, v_reset = c[0], c[1], c[3], c[4]
     d0, e0, d1, e1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
     flagged = 0
@@ -81,7 +81,8 @@ def _block2(start, count, euler, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pr
         i = start + j
         a = g0[i]
         b = g1[i]
-        v_new = _membrane(v[i], g_l + a + b, base + i_ext[i] + a * e0 + b * e1, dt_over_c, euler)
+        i_in = base + i_ext[i] if with_current else base
+        v_new = _membrane(v[i], g_l + a + b, i_in + a * e0 + b * e1, dt_over_c, euler)
         g0[i] = a * d0 + x0[i]
         g1[i] = b * d1 + x1[i]
         x0[i] = 0.0
@@ -94,6 +95,27 @@ def _block2(start, count, euler, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pr
     return flagged
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _advance2(euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked):  # pragma: no cover
+    """The two-receptor step, update and spike search fused block by block: whole blocks, then
+    the rest after the loop (LLVM vectorises this layout only: not ``range(0, n, step)``, nor a
+    loop whose body also holds the shorter last block). Returns the spike count (or < 0)."""
+    n = v.size
+    v_th = c[3]
+    k = 0
+    n_whole = n // SCAN_BLOCK
+    for blk in range(n_whole):
+        start = blk * SCAN_BLOCK
+        if _block2(start, SCAN_BLOCK, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):
+            k = scan_block(v, start, start + SCAN_BLOCK, v_th, False, spiked, k)
+            if k < 0:
+                return k
+    start = n_whole * SCAN_BLOCK
+    if start < n and _block2(start, n - start, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):
+        k = scan_block(v, start, n, v_th, False, spiked, k)
+    return k
+
+
 @njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     n = refr.size
@@ -101,42 +123,32 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     ref_steps = np.int32(c[5])
     i_e = c[6]
     euler = c[7] != 0.0
+    with_current = i_ext.size > 0
     n_rec = (c.size - _HEADER) // 2
     v = s[0:n]
     base = g_l * e_l + i_e
-    k = 0
-    if n_rec == 2:  # the common case: update and spike search fused, block by block
+    if n_rec == 2:  # the common case, compiled once per (integrator, external current or not)
         g0, g1 = s[n:2 * n], s[2 * n:3 * n]
         x0, x1 = syn[0:n], syn[n:2 * n]
-        # whole blocks, then the rest after the loop: LLVM vectorises this layout only (not
-        # range(0, n, step), nor a loop whose body also holds the shorter last block)
-        n_whole = n // SCAN_BLOCK
-        for blk in range(n_whole):
-            start = blk * SCAN_BLOCK
-            if euler:
-                flagged = _block2(start, SCAN_BLOCK, True, v, g0, g1, x0, x1, refr, i_ext, c, base)
-            else:
-                flagged = _block2(start, SCAN_BLOCK, False, v, g0, g1, x0, x1, refr, i_ext, c, base)
-            if flagged:
-                k = scan_block(v, start, start + SCAN_BLOCK, v_th, False, spiked, k)
-                if k < 0:
-                    return k
-        start = n_whole * SCAN_BLOCK
-        if start < n:
-            if euler:
-                flagged = _block2(start, n - start, True, v, g0, g1, x0, x1, refr, i_ext, c, base)
-            else:
-                flagged = _block2(start, n - start, False, v, g0, g1, x0, x1, refr, i_ext, c, base)
-            if flagged:
-                k = scan_block(v, start, n, v_th, False, spiked, k)
-                if k < 0:
-                    return k
+        if euler and with_current:
+            k = _advance2(True, True, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+        elif euler:
+            k = _advance2(True, False, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+        elif with_current:
+            k = _advance2(False, True, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+        else:
+            k = _advance2(False, False, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+        if k < 0:
+            return k
     else:
         g_tot = work[0:n]  # nS
         num = work[n:2 * n]  # g_L E_L + sum g_r E_r + I, pA
         for i in range(n):
             g_tot[i] = g_l
-            num[i] = base + i_ext[i]
+            num[i] = base
+        if with_current:
+            for i in range(n):
+                num[i] += i_ext[i]
         for r in range(n_rec):  # the conductances at the step's start, which then decay and
             g = s[(1 + r) * n:(2 + r) * n]  # take this step's input
             x = syn[r * n:(r + 1) * n]

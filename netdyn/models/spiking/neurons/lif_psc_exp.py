@@ -68,6 +68,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     p22, p20, e_l, v_th, v_reset, i_e = c[0], c[1], c[2], c[3], c[4], c[5]
     ref_steps = np.int32(c[6])
     n_rec = (c.size - _HEADER) // 2
+    with_current = i_ext.size > 0
     v = s[0:n]
     if n_rec == 2:  # the common case in one vectorised pass
         c0, c1 = s[n:2 * n], s[2 * n:3 * n]
@@ -76,7 +77,8 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
         for i in range(n):
             a = c0[i]
             b = c1[i]
-            u = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i]) + p21_0 * a + p21_1 * b
+            i_in = i_e + i_ext[i] if with_current else i_e
+            u = p22 * (v[i] - e_l) + p20 * i_in + p21_0 * a + p21_1 * b
             c0[i] = a * p11_0 + x0[i]
             c1[i] = b * p11_1 + x1[i]
             x0[i] = 0.0
@@ -87,7 +89,7 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     else:
         u = work[0:n]  # V - E_L after the step, if not refractory
         for i in range(n):
-            u[i] = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i])
+            u[i] = p22 * (v[i] - e_l) + p20 * (i_e + i_ext[i] if with_current else i_e)
         for r in range(n_rec):  # the currents at the step's start act on V, then decay and
             cur = s[(1 + r) * n:(2 + r) * n]  # take this step's input (NEST's order)
             x = syn[r * n:(r + 1) * n]
