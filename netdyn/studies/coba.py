@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from netdyn.config.base import parse_config
+from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec
 
 
@@ -19,6 +21,8 @@ def coba_spec(n_neurons: int = 4000, *, seed: int = 0, connectivity: Literal["be
               integrator: Literal["exp_euler", "euler"] = "exp_euler", record_spikes: bool = True) -> NetworkSpec:
     """The COBA network of ``n_neurons`` neurons (populations ``E`` and ``I``); ``integrator``
     of the cells as in :mod:`netdyn.models.spiking.neurons.lif_cond_exp`."""
+    if connectivity == "bernoulli" and n_neurons < 80:
+        raise ConfigError("n_neurons", n_neurons, "Bernoulli wiring with p = 80 / N needs N >= 80")
     n_e = int(round(0.8 * n_neurons))
     n_i = n_neurons - n_e
     cell = {"model": "lif_cond_exp",
@@ -32,7 +36,7 @@ def coba_spec(n_neurons: int = 4000, *, seed: int = 0, connectivity: Literal["be
     else:
         rules = {"E": {"rule": "fixed_indegree", "indegree": 64}, "I": {"rule": "fixed_indegree", "indegree": 16}}
     weights = {"E": 6.0, "I": 67.0}
-    return NetworkSpec.model_validate({
+    return parse_config(NetworkSpec, {
         "dt_ms": 0.1, "seed": seed,
         "populations": [{"name": "E", "n_neurons": n_e, **cell}, {"name": "I", "n_neurons": n_i, **cell}],
         "projections": [{"source": s, "target": t, "receptor": "exc" if s == "E" else "inh", "rule": rules[s],

@@ -28,9 +28,33 @@ state (population and neuron given).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
+
+
+@intrinsic
+def borrowed_slice(typingctx, arr, start, stop):  # pragma: no cover - compiled
+    """``arr[start:stop]`` of a 1-D contiguous array, without a reference count: the view has no
+    meminfo, so passing it to a model's step costs no atomic increment and decrement (a slice
+    costs two, about 5 % of a small network's step). Valid only while ``arr`` lives, which the
+    step loop's arguments guarantee."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"):
+        return None
+    sig = arr(arr, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        src = context.make_array(aryty)(context, builder, args[0])
+        out = context.make_array(aryty)(context, builder)
+        count = builder.sub(args[2], args[1])
+        data = builder.gep(src.data, [args[1]])
+        context.populate_array(out, data=data, shape=[count], strides=[src.itemsize], itemsize=src.itemsize,
+                               meminfo=None)
+        return out._getvalue()
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -115,6 +139,8 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     current input targets it), else an empty one. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
     """
     n_pops = kinds.size
+    const_width = consts.shape[1]
+    const_flat = consts.reshape(consts.size)
     n_srcpops = src_first.size
     n_drv = drv_chan.size
     n_probe = probe_idx.size
@@ -154,9 +180,11 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
             s0 = pop_state_off[p]
             first = pop_first[p]
             c0 = base + pop_chan_off[p]
-            k = fns[kinds[p]](state[s0:s0 + pop_state_len[p]],
-                              refr[first:first + n], consts[p][:const_len[p]], ring[c0:c0 + pop_n_rec[p] * n],
-                              i_ext[first:first + n * pop_current[p]], spiked, work)
+            k = fns[kinds[p]](borrowed_slice(state, s0, s0 + pop_state_len[p]),
+                              borrowed_slice(refr, first, first + n),
+                              borrowed_slice(const_flat, p * const_width, p * const_width + const_len[p]),
+                              borrowed_slice(ring, c0, c0 + pop_n_rec[p] * n),
+                              borrowed_slice(i_ext, first, first + n * pop_current[p]), spiked, work)
             if k < 0:
                 return NON_FINITE, t, p, -k - 1, probe_row
             pop_counts[t, p] = k
