@@ -141,6 +141,8 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     n_pops = kinds.size
     const_width = consts.shape[1]
     const_flat = consts.reshape(consts.size)
+    spiked_view = borrowed_slice(spiked, 0, spiked.size)
+    work_view = borrowed_slice(work, 0, work.size)
     n_srcpops = src_first.size
     n_drv = drv_chan.size
     n_probe = probe_idx.size
@@ -184,7 +186,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
                               borrowed_slice(refr, first, first + n),
                               borrowed_slice(const_flat, p * const_width, p * const_width + const_len[p]),
                               borrowed_slice(ring, c0, c0 + pop_n_rec[p] * n),
-                              borrowed_slice(i_ext, first, first + n * pop_current[p]), spiked, work)
+                              borrowed_slice(i_ext, first, first + n * pop_current[p]), spiked_view, work_view)
             if k < 0:
                 return NON_FINITE, t, p, -k - 1, probe_row
             pop_counts[t, p] = k
