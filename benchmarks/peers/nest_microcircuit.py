@@ -9,7 +9,9 @@ iaf_psc_exp neurons (C_m 250 pF, tau_m 10 ms, tau_syn 0.5 ms, t_ref 2 ms, E_L = 
 ``fixed_total_number`` with autapses and multapses; weights normal (SD 10 %) redrawn to keep
 the sign; delays normal (SD 50 %) redrawn >= dt; one ``poisson_generator`` per population at
 round(k K_ext) x 8 Hz, connected to every neuron of it (independent trains) with weight
-W_E / sqrt(k); spikes of all neurons recorded; dt 0.1 ms.
+W_E / sqrt(k); spikes of all neurons recorded; dt 0.1 ms. The recurrent synapses are
+static_synapse, copied once per target population (``static_synapse_to_L23E`` ...): NEST holds
+at most 2**27 - 2 connections per thread and synapse model, fewer than the 3e8 of the full scale.
 
 Timing fields: ``build_s`` = wall time of Create + Connect + ``nest.Prepare``; ``run_s`` /
 ``cpu_s`` = wall / process CPU time (all threads) of ``nest.Run(duration)``;
@@ -54,6 +56,12 @@ def build(nest, params: dict) -> tuple[list, list]:
         pops.append(pop)
         recorders.append(rec)
     dt = params["dt_ms"]
+    # NEST stores at most 2**27 - 2 connections per virtual process and synapse model; one copy
+    # of static_synapse per target population keeps the full-scale network (3e8) under it
+    models = []
+    for name in params["populations"]:
+        models.append(f"static_synapse_to_{name}")
+        nest.CopyModel("static_synapse", models[-1])
     for i, target in enumerate(pops):
         for j, source in enumerate(pops):
             n_syn = params["n_synapses"][i][j]
@@ -65,7 +73,7 @@ def build(nest, params: dict) -> tuple[list, list]:
             d_mean = params["delay_mean_ms"][i][j]
             d_sd = d_mean * params["delay_rel_sd"]
             syn = {
-                "synapse_model": "static_synapse",
+                "synapse_model": models[i],
                 "weight": nest.math.redraw(nest.random.normal(mean=w_mean, std=w_sd), min=w_min, max=w_max),
                 "delay": nest.math.redraw(nest.random.normal(mean=d_mean, std=d_sd), min=dt, max=np.inf),
             }

@@ -50,18 +50,21 @@ class Network:
     spec
         The network (a :class:`NetworkSpec` or a mapping validated into one).
     chunk_steps
-        Steps per compiled call (memory of input-rate arrays and per-step counts scales with it).
+        Steps per compiled call (memory of input-rate arrays, per-step counts and state samples
+        scales with it). Default: about 4e7 neuron-steps per call, 1000 to 20000 steps, fewer if
+        the state samples of one call would exceed 1e6 values; between calls the engine refreshes
+        the inputs, stores the recordings and advances the progress bar (~0.1 ms each).
     check_memory
         Estimate the memory before building and raise :class:`~netdyn.errors.MemoryEstimateError`
         if it will not fit.
     """
 
-    def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int = 1000, check_memory: bool = True):
+    def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int | None = None,
+                 check_memory: bool = True):
         t0 = time.perf_counter()
         self.spec = spec_from_any(spec)
-        if chunk_steps < 1:
+        if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
-        self.chunk_steps = int(chunk_steps)
         self.layout: Layout = plan_layout(self.spec)
         self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
         if check_memory:
@@ -70,12 +73,19 @@ class Network:
         self._init_populations()
         self._init_inputs()
         self._init_recorders()
+        self.chunk_steps = int(chunk_steps) if chunk_steps is not None else self._default_chunk_steps()
         self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float32)
         self.step_count = 0
         self.build_time_s = time.perf_counter() - t0
         self.run_time_s = 0.0
 
     # ------------------------------------------------------------------ construction
+    def _default_chunk_steps(self) -> int:
+        steps = int(np.clip(4e7 / max(self.layout.n_neurons, 1), 1000, 20000))
+        if self._probe_idx.size:
+            steps = min(steps, max(1000, int(1e6 / self._probe_idx.size) * self._probe_every))
+        return steps
+
     def _init_populations(self) -> None:
         spec, lay = self.spec, self.layout
         models = []
