@@ -70,12 +70,12 @@ def _membrane(v_i, g_tot, num, dt_over_c, euler):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, inline="always")
-def _block2(start, count, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):  # pragma: no cover
+def _block2(start, count, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, k):  # pragma: no cover
     """Advance neurons ``start .. start + count`` with two receptors; return the number of spike
-    candidates. Inlined with constant ``euler``, ``with_current`` and (for whole blocks) ``count``:
-    a constant trip count lets LLVM vectorise the block, and the choices cost nothing in the loop."""
-    dt_over_c, g_l, v_th, v_reset = c[0], c[1], c[3], c[4]
-    d0, e0, d1, e1 = c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3]
+    candidates. ``k`` holds the constants as scalars (read once per step, not per block). Inlined
+    with constant ``euler``, ``with_current`` and (for whole blocks) ``count``: a constant trip
+    count lets LLVM vectorise the block, and the choices cost nothing in the loop."""
+    dt_over_c, g_l, v_th, v_reset, base, d0, e0, d1, e1 = k
     flagged = 0
     for j in range(count):
         i = start + j
@@ -96,24 +96,24 @@ def _block2(start, count, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _advance2(euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked):  # pragma: no cover
+def _advance2(euler, with_current, v, g0, g1, x0, x1, refr, i_ext, k, spiked):  # pragma: no cover
     """The two-receptor step, update and spike search fused block by block: whole blocks, then
     the rest after the loop (LLVM vectorises this layout only: not ``range(0, n, step)``, nor a
     loop whose body also holds the shorter last block). Returns the spike count (or < 0)."""
     n = v.size
-    v_th = c[3]
-    k = 0
+    v_th = k[2]
+    n_spikes = 0
     n_whole = n // SCAN_BLOCK
     for blk in range(n_whole):
         start = blk * SCAN_BLOCK
-        if _block2(start, SCAN_BLOCK, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):
-            k = scan_block(v, start, start + SCAN_BLOCK, v_th, False, spiked, k)
-            if k < 0:
-                return k
+        if _block2(start, SCAN_BLOCK, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, k):
+            n_spikes = scan_block(v, start, start + SCAN_BLOCK, v_th, False, spiked, n_spikes)
+            if n_spikes < 0:
+                return n_spikes
     start = n_whole * SCAN_BLOCK
-    if start < n and _block2(start, n - start, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, c, base):
-        k = scan_block(v, start, n, v_th, False, spiked, k)
-    return k
+    if start < n and _block2(start, n - start, euler, with_current, v, g0, g1, x0, x1, refr, i_ext, k):
+        n_spikes = scan_block(v, start, n, v_th, False, spiked, n_spikes)
+    return n_spikes
 
 
 @njit(STEP_SIGNATURE, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
@@ -130,14 +130,15 @@ def _step(s, refr, c, syn, i_ext, spiked, work):  # pragma: no cover - compiled
     if n_rec == 2:  # the common case, compiled once per (integrator, external current or not)
         g0, g1 = s[n:2 * n], s[2 * n:3 * n]
         x0, x1 = syn[0:n], syn[n:2 * n]
+        k2 = (dt_over_c, g_l, v_th, v_reset, base, c[_HEADER], c[_HEADER + 1], c[_HEADER + 2], c[_HEADER + 3])
         if euler and with_current:
-            k = _advance2(True, True, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+            k = _advance2(True, True, v, g0, g1, x0, x1, refr, i_ext, k2, spiked)
         elif euler:
-            k = _advance2(True, False, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+            k = _advance2(True, False, v, g0, g1, x0, x1, refr, i_ext, k2, spiked)
         elif with_current:
-            k = _advance2(False, True, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+            k = _advance2(False, True, v, g0, g1, x0, x1, refr, i_ext, k2, spiked)
         else:
-            k = _advance2(False, False, v, g0, g1, x0, x1, refr, i_ext, c, base, spiked)
+            k = _advance2(False, False, v, g0, g1, x0, x1, refr, i_ext, k2, spiked)
         if k < 0:
             return k
     else:
