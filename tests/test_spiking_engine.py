@@ -361,19 +361,53 @@ def test_large_poisson_means_are_exact_sums():
     assert counts.var() == pytest.approx(4000, rel=0.15)
 
 
-def test_input_generator_is_uniform_and_carried_between_runs():
+def test_input_generators_are_uniform_and_sources_carry_their_state():
     from scipy import stats
 
-    from netdyn.engines.spiking.kernel import uniform
+    from netdyn.engines.spiking.kernel import counter_uniform, step_stream, uniform
 
     state = np.array([1, 2, 3, 4], dtype=np.uint64)
-    draws = np.array([uniform(state) for _ in range(20000)])
+    draws = np.array([uniform(state) for _ in range(20000)])  # xoshiro256+ (sources, large means)
     assert stats.kstest(draws, "uniform").pvalue > 1e-4
     assert draws.min() >= 0.0 and draws.max() < 1.0
-    net = Network(small_network())
+    stream = np.uint64(step_stream(np.uint64(7), 3))  # counter-based (drives): neighbours in i, in step
+    by_neuron = np.array([counter_uniform(stream, i) for i in range(20000)])
+    by_step = np.array([counter_uniform(np.uint64(step_stream(np.uint64(7), t)), 0) for t in range(20000)])
+    for u in (by_neuron, by_step):
+        assert stats.kstest(u, "uniform").pvalue > 1e-4
+        assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 4 / math.sqrt(u.size)
+    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": 5, "model": "lif_psc_exp"}],
+            "sources": [{"name": "P", "n_neurons": 20, "rate": 50.0}],
+            "projections": [{"source": "P", "target": "A", "receptor": "exc", "rule": {"rule": "all_to_all"}, "weight": 1.0}]}
+    net = Network(spec)
     before = net.rng_state.copy()
     net.run(1.0)
     assert not np.array_equal(before, net.rng_state)
+
+
+@pytest.mark.parametrize("n_inputs", [20, 200, 2000, 6000])
+def test_poisson_drive_counts_follow_the_poisson_law(n_inputs):
+    """One step of a drive: the counts per neuron against the Poisson pmf (chi-square), for means
+    from 0.0016 to 4.8 per step (the CDF tables of every length)."""
+    from scipy import stats
+
+    n = 40000
+    spec = {"dt_ms": DT, "seed": 11,
+            "populations": [{"name": "A", "n_neurons": n, "model": "lif_psc_exp", "params": {"v_th_mV": 1e9},
+                             "receptors": [{"name": "exc", "tau_ms": 1e12}]}],
+            "drives": [{"name": "d", "target": "A", "receptor": "exc", "n_inputs": n_inputs, "weight": 1.0,
+                        "rate": 8.0}]}
+    counts = np.rint(Network(spec).run(DT).get_state("A")["i_exc_pA"]).astype(int)
+    lam = n_inputs * 8.0 * DT * 1e-3
+    k_max = int(stats.poisson.ppf(1 - 1e-4, lam))
+    observed = np.bincount(np.minimum(counts, k_max), minlength=k_max + 1)
+    expected = n * np.append(stats.poisson.pmf(np.arange(k_max), lam), stats.poisson.sf(k_max - 1, lam))
+    keep = expected >= 5  # pool the sparse tail into the last kept class
+    obs = np.append(observed[keep], observed[~keep].sum())
+    exp = np.append(expected[keep], expected[~keep].sum())
+    if exp[-1] < 5:
+        obs, exp = np.append(obs[:-2], obs[-2:].sum()), np.append(exp[:-2], exp[-2:].sum())
+    assert stats.chisquare(obs, exp).pvalue > 1e-4
 
 
 def test_rows_are_counting_sorted_by_delay_into_segments():

@@ -2,7 +2,8 @@
 
 One call advances the whole network by ``n_steps`` steps of dt. Per step:
 
-1. independent Poisson drives add their events to this step's synaptic input;
+1. independent Poisson drives add their events to this step's synaptic input, drawn from a
+   counter-based generator keyed by (drive, step, neuron) and vectorised over neurons;
 2. each population's model ``step`` (a first-class numba function, see
    :mod:`netdyn.models.spiking.base`) advances its state and reports its spikes;
 3. each spike is propagated at once into the delay ring buffer (spike-driven: the cost is
@@ -67,7 +68,7 @@ def _deliver(src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay,
         base = slot * n_chan
         end = q + seg_len[g]
         for k in range(q, end):
-            ring[base + syn_target[k]] += mult * syn_weight[k]  # float32
+            ring[np.uint64(base + syn_target[k])] += mult * syn_weight[k]  # unsigned: no wraparound test
         q = end
 
 
@@ -111,6 +112,91 @@ def poisson(state, lam, exp_minus_lam):  # pragma: no cover - compiled
     return k
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment
+_STEP_KEY = np.uint64(0xD1B54A32D192ED03)
+POISSON_TABLE = 64  # CDF entries of a drive's per-step Poisson table (longer: the scalar path)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def mix64(z):  # pragma: no cover - compiled
+    """SplitMix64's output function (Steele, Lea & Flood 2014), a bijective 64-bit mixer."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def step_stream(key, step):  # pragma: no cover - compiled
+    """Seed of a drive's stream for one step: the draws of a step depend only on (drive key,
+    step), so they do not depend on how a run is cut into calls."""
+    return mix64(key + np.uint64(step + 1) * _STEP_KEY)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def counter_uniform(stream, i):  # pragma: no cover - compiled
+    """Uniform double in [0, 1) number ``i`` of the SplitMix64 sequence seeded with ``stream``
+    (counter-based: no state carried from one draw to the next, so a loop over neurons
+    vectorises)."""
+    return np.float64(mix64(stream + np.uint64(i + 1) * _GOLDEN) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def poisson_table(lam, table):  # pragma: no cover - compiled
+    """Fill ``table`` with the Poisson(``lam``) CDF F_0, F_1 ... while it grows below 1.0 in
+    float64, then 2.0; return the number of CDF entries, or -1 if they do not fit.
+
+    A count is then ``sum_j [u > F_j]``: the CDF inversion of :func:`poisson`, with the same
+    sums in the same order, but branch-free. Where the float64 sum stops growing short of 1.0,
+    a draw above it (probability < 1e-15) gets the table's length, a count in the far tail."""
+    p = np.exp(-lam)
+    f = p
+    j = 0
+    while f < 1.0:
+        if j >= table.size:
+            return -1
+        table[j] = f
+        j += 1
+        p *= lam / j
+        grown = f + p
+        if grown == f:
+            break
+        f = grown
+    table[j:] = 2.0
+    return j
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _add_poisson_counts(x, stream, table, n_table, w):  # pragma: no cover - compiled
+    """``x[i] += w * Poisson count`` for every ``i``, with ``n_table`` (constant at each call
+    site) CDF entries compared per draw: LLVM unrolls them and vectorises over neurons."""
+    for i in range(x.size):
+        u = counter_uniform(stream, i)
+        k = 0
+        for j in range(n_table):
+            k += 1 if u > table[j] else 0
+        x[i] += w * np.float32(k)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def add_poisson_drive(x, stream, lam, table, w):  # pragma: no cover - compiled
+    """``x[i] += w * k_i``, ``k_i ~ Poisson(lam)`` for every ``i`` (``lam <=``
+    :data:`POISSON_CHUNK`), from the counter-based ``stream``; False if the CDF table does not fit
+    (then nothing is added). ``x`` is a view of the drive's channels: indexing the ring as
+    ``ring[c0 + i]`` would add numba's negative-index wraparound, which stops vectorisation."""
+    n_table = poisson_table(lam, table)
+    if n_table < 0:
+        return False
+    if n_table <= 8:
+        _add_poisson_counts(x, stream, table, 8, w)
+    elif n_table <= 16:
+        _add_poisson_counts(x, stream, table, 16, w)
+    elif n_table <= 32:
+        _add_poisson_counts(x, stream, table, 32, w)
+    else:
+        _add_poisson_counts(x, stream, table, POISSON_TABLE, w)
+    return True
+
+
 @njit(cache=True, nogil=True)
 def poisson_large(state, lam):  # pragma: no cover - compiled
     """A Poisson count of any mean: a sum of counts of mean <= POISSON_CHUNK."""
@@ -128,7 +214,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
               ring, n_slots, n_chan, step0, n_steps,
               syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight,
               src_first, src_n, src_lam,
-              drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli,
+              drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli, drv_key,
               rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
               pop_counts, probe_idx, probe_every, probe_out,
               rng, spiked, work):  # pragma: no cover - compiled
@@ -143,6 +229,7 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     const_flat = consts.reshape(consts.size)
     spiked_view = borrowed_slice(spiked, 0, spiked.size)
     work_view = borrowed_slice(work, 0, work.size)
+    table = np.empty(POISSON_TABLE)
     n_srcpops = src_first.size
     n_drv = drv_chan.size
     n_probe = probe_idx.size
@@ -164,19 +251,15 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
                 continue
             w = drv_weight[d]
             c0 = base + drv_chan[d]
+            x = borrowed_slice(ring, c0, c0 + drv_n[d])  # this step's channels of the drive
+            stream = step_stream(drv_key[d], step)
             if drv_bernoulli[d]:
-                for i in range(drv_n[d]):
-                    if uniform(rng) < lam:
-                        ring[c0 + i] += w
-            elif lam <= POISSON_CHUNK:
-                e = np.exp(-lam)
-                for i in range(drv_n[d]):
-                    k = poisson(rng, lam, e)
-                    if k > 0:
-                        ring[c0 + i] += w * np.float32(k)
-            else:
-                for i in range(drv_n[d]):
-                    ring[c0 + i] += w * np.float32(poisson_large(rng, lam))
+                for i in range(x.size):
+                    x[i] += w if counter_uniform(stream, i) < lam else np.float32(0.0)
+                continue
+            if lam > POISSON_CHUNK or not add_poisson_drive(x, stream, lam, table, w):
+                for i in range(x.size):  # large means: sums of counts of mean <= POISSON_CHUNK
+                    x[i] += w * np.float32(poisson_large(rng, lam))
         for p in range(n_pops):
             n = pop_n[p]
             s0 = pop_state_off[p]

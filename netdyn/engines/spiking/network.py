@@ -125,7 +125,7 @@ class Network:
 
     def _init_inputs(self) -> None:
         spec, lay = self.spec, self.layout
-        # xoshiro256+ state of the Poisson inputs (kernel.uniform), seeded from the root seed
+        # xoshiro256+ state of the Poisson sources and of drives with large means (kernel.uniform)
         self.rng_state = named_generator(spec.seed, "inputs").integers(1, 2**63, size=4, dtype=np.uint64)
         drives = spec.drives
         self._drv_chan = np.array([lay.pop_chan_off[lay.pop_names.index(d.target)]
@@ -134,6 +134,9 @@ class Network:
         self._drv_n = np.array([spec.population(d.target).n_neurons for d in drives], dtype=np.int64)
         self._drv_weight = np.array([d.weight for d in drives], dtype=np.float32)
         self._drv_bernoulli = np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_)
+        # keys of the drives' counter-based streams (kernel.counter_uniform)
+        self._drv_key = np.array([named_generator(spec.seed, "drive", d.name).integers(0, 2**63, dtype=np.uint64)
+                                  for d in drives], dtype=np.uint64)
         for k, d in enumerate(drives):
             model = spec.population(d.target).neuron_model
             if model.synapse_kind == "conductance" and d.weight < 0:
@@ -332,7 +335,7 @@ class Network:
                 syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight,
                 lay.src_first, lay.src_n, np.ascontiguousarray(src_lam[:, done:]),
                 self._drv_chan, self._drv_n, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
-                self._drv_bernoulli,
+                self._drv_bernoulli, self._drv_key,
                 self._rec_mask, self._max_rec_per_step, self._spk_step, self._spk_id, n_spk,
                 pop_counts[done:], self._probe_idx, self._probe_every, probe_out[row_done:],
                 self.rng_state, self._spiked, self._work,
