@@ -9,8 +9,10 @@
 The step loop runs compiled (:func:`netdyn.engines.spiking.kernel.run_steps`) in chunks of
 ``chunk_steps``; between chunks the engine refreshes time-varying input rates and step
 currents, moves recorded data out and updates the progress bar. The whole mutable state —
-membrane state, refractory counters, ring buffer, the state of the inputs' random generator
-(xoshiro256+) and the clock — lives in this object (:meth:`Network.state_arrays`).
+membrane state, refractory counters, ring buffer, the state of the Poisson sources' random
+generator (xoshiro256+) and the clock — lives in this object (:meth:`Network.state_arrays`).
+Poisson drives need no carried state: their draws are counter-based, a function of (seed,
+drive, step, neuron).
 """
 
 from __future__ import annotations
