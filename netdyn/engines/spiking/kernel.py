@@ -68,7 +68,7 @@ def _deliver(src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay,
         base = slot * n_chan
         end = q + seg_len[g]
         for k in range(q, end):
-            ring[np.uint64(base + syn_target[k])] += mult * syn_weight[k]  # unsigned: no wraparound test
+            ring[base + syn_target[k]] += mult * syn_weight[k]  # float32
         q = end
 
 
