@@ -100,15 +100,20 @@ def uniform(state):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, inline="always")
 def poisson(state, lam, exp_minus_lam):  # pragma: no cover - compiled
     """A Poisson count of mean ``lam`` <= POISSON_CHUNK by inversion of the CDF (one uniform;
-    ``exp_minus_lam`` = exp(-lam), computed once per step by the caller)."""
+    ``exp_minus_lam`` = exp(-lam), computed once per step by the caller). It stops where the
+    float64 CDF stops growing, as :func:`poisson_table` does (before, a draw above that point,
+    probability < 1e-15, ran on to a count of 1000)."""
     u = uniform(state)
     k = 0
     p = exp_minus_lam
     f = p
-    while u > f and k < 1000:
+    while u > f:
         k += 1
         p *= lam / k
-        f += p
+        grown = f + p
+        if grown == f:
+            break
+        f = grown
     return k
 
 
