@@ -124,14 +124,15 @@ class Normal(Spec):
                 return self.mean
             from scipy.stats import truncnorm
 
-            return float(truncnorm.mean(a, b, loc=self.mean, scale=self.std))
+            return min(max(float(truncnorm.mean(a, b, loc=self.mean, scale=self.std)), self._lo), self._hi)
         if self.std == 0.0:
             return min(max(self.mean, self._lo), self._hi)
         # E[clip(X)] = min P(X<min) + max P(X>max) + E[X; min<=X<=max]
         inner = self.mean * (_norm_cdf(b) - _norm_cdf(a)) + self.std * (_norm_pdf(a) - _norm_pdf(b))
         low = self.min * _norm_cdf(a) if self.min is not None else 0.0
         high = self.max * _norm_cdf(-b) if self.max is not None else 0.0
-        return inner + low + high
+        # the sum rounds; an expected value lies in [min, max] (min == max is a constant)
+        return min(max(inner + low + high, self._lo), self._hi)
 
     def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         lo, hi = self._lo, self._hi
