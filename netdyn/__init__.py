@@ -1,18 +1,119 @@
 """netdyn: simulate and analyse the dynamics of recurrent neural networks.
 
-Layers, data flowing one way::
+One import gives what a user needs::
 
-    config -> connectivity / models -> engines (+ record observers) -> analysis -> plots
-                                   \\-> sweep (grids x trials over executors, Zarr results)
+    import netdyn as nd
 
-The seed studies (``netdyn.studies``) compose these layers; the CLI (``netdyn``) runs them.
+    net = nd.Network(nd.NetworkSpec(...))          # spiking networks
+    run = nd.integrate(nd.RateNetwork(w), r0, duration_ms=1000.0, gain=[13.0])
+    out = nd.run_chaos(nd.ChaosConfig(sessions=2), "results/chaos")
+
+Names are loaded on first use, so ``import netdyn`` stays cheap; ``dir(netdyn)`` lists them.
+
+Layers, data flowing one way (a package imports only those below it)::
+
+    cli
+    studies                      the seed studies as compositions
+    sweep                        work units over executors, Zarr with resume, the study driver
+    plots, io                    figures; HDF5 / NWB
+    analysis                     Lyapunov exponents, spike statistics, measured transfer functions
+    theory                       closed-form predictions (random matrices, mean field)
+    engines                      integrators: rate, ODE (RK4, dopri5), spiking
+    record                       observers that reduce while simulating; recordings
+    models                       what a network is: rate, SRNN, spiking
+    connectivity                 seeded generators
+    config, fastmath, errors, seeding
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("netdyn")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+#: Public name -> module that defines it (loaded on first access).
+_EXPORTS: dict[str, str] = {
+    # configs and errors
+    "load_config": "netdyn.config",
+    "save_config": "netdyn.config",
+    "ChaosConfig": "netdyn.config.chaos",
+    "SRNNBasicConfig": "netdyn.config.srnn",
+    "SRNNSweepConfig": "netdyn.config.srnn",
+    "RsfsConfig": "netdyn.config.rsfs",
+    "ConfigError": "netdyn.errors",
+    "NumericalInstabilityError": "netdyn.errors",
+    "SpikingInstabilityError": "netdyn.errors",
+    # connectivity
+    "bernoulli_gaussian": "netdyn.connectivity",
+    "strongly_connected_dale": "netdyn.connectivity.dale",
+    # models
+    "RateNetwork": "netdyn.models",
+    "SRNNetwork": "netdyn.models",
+    "SampledInput": "netdyn.models",
+    "NetworkSpec": "netdyn.models.spiking.spec",
+    "available_models": "netdyn.models.spiking",
+    # engines
+    "integrate": "netdyn.engines",
+    "integrate_ode": "netdyn.engines",
+    "Network": "netdyn.engines.spiking",
+    # observers and recordings
+    "FullState": "netdyn.record",
+    "SampledUnits": "netdyn.record",
+    "TwinDivergence": "netdyn.record",
+    "SpikeTrains": "netdyn.record.spiking",
+    "SpikingRecording": "netdyn.record.spiking",
+    # analysis
+    "twin_trajectory_exponent": "netdyn.analysis",
+    "benettin_largest": "netdyn.analysis",
+    "qr_spectrum": "netdyn.analysis",
+    "rate_benettin": "netdyn.analysis",
+    "rate_lyapunov_spectrum": "netdyn.analysis",
+    "ode_benettin": "netdyn.analysis",
+    "ode_lyapunov_spectrum": "netdyn.analysis",
+    "firing_rates": "netdyn.analysis",
+    "mean_rate": "netdyn.analysis",
+    "active_fraction": "netdyn.analysis",
+    "population_rate": "netdyn.analysis",
+    "isi_cv": "netdyn.analysis",
+    "mean_isi_cv": "netdyn.analysis",
+    "lv": "netdyn.analysis",
+    "lvr": "netdyn.analysis",
+    "binned_counts": "netdyn.analysis",
+    "pairwise_correlation": "netdyn.analysis",
+    "sttc": "netdyn.analysis",
+    "population_synchrony": "netdyn.analysis",
+    "golomb_chi": "netdyn.analysis",
+    # theory
+    "critical_gain": "netdyn.theory",
+    "transfer_function": "netdyn.theory",
+    "mean_field_fixed_point": "netdyn.theory",
+    # io
+    "read_recording": "netdyn.io",
+    "write_recording": "netdyn.io",
+    # studies
+    "run_chaos": "netdyn.studies.chaos",
+    "run_srnn_basic": "netdyn.studies.srnn",
+    "run_srnn_sweep": "netdyn.studies.srnn",
+    "run_rsfs": "netdyn.studies.rsfs",
+    "run_rsfs_seeds": "netdyn.studies.rsfs",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'netdyn' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

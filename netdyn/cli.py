@@ -189,7 +189,8 @@ def _add_rsfs(sub: argparse._SubParsersAction) -> None:
 
 def _run_rsfs(args: argparse.Namespace) -> int:
     from netdyn.config import load_config, parse_config
-    from netdyn.studies.rsfs import RsfsConfig, run_rsfs
+    from netdyn.config.rsfs import RsfsConfig
+    from netdyn.studies.rsfs import run_rsfs
 
     keys = ("seed", "tstop_ms", "dt_ms", "n_exc", "n_inh", "afferent_statistics")
     overrides: dict[str, Any] = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}

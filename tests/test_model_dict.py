@@ -8,7 +8,8 @@ import pytest
 from netdyn.engines.spiking import Network
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.model_dict import spec_from_model_dict
-from netdyn.studies.rsfs import RSFS_MODEL, RsfsConfig, rsfs_spec
+from netdyn.config.rsfs import RSFS_MODEL, RsfsConfig
+from netdyn.studies.rsfs import rsfs_spec
 
 
 def test_readme_dictionary_gives_the_readme_network():

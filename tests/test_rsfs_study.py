@@ -9,7 +9,8 @@ import pytest
 
 from netdyn.cli import main
 from netdyn.io.hdf5 import read_recording
-from netdyn.studies.rsfs import RsfsConfig, run_rsfs
+from netdyn.config.rsfs import RsfsConfig
+from netdyn.studies.rsfs import run_rsfs
 
 SMALL = RsfsConfig(n_exc=400, n_inh=100, n_aff=400, tstop_ms=400.0, seed=2)
 

@@ -37,7 +37,8 @@ def agree(ours: np.ndarray, ref_mean: float, ref_sd: float, ref_n: int, *, rel: 
 
 @pytest.mark.slow
 def test_rsfs_matches_brian2_over_seeds():
-    from netdyn.studies.rsfs import RsfsConfig, rsfs_spec
+    from netdyn.config.rsfs import RsfsConfig
+    from netdyn.studies.rsfs import rsfs_spec
 
     ref = load("rsfs_brian2_reference.json")
     windows = [(350, 900), (950, 1050), (1000, 1500), (1300, 1500)]

@@ -128,7 +128,7 @@ def test_rsfs_mean_field_from_measured_transfer_functions():
     fixed point (0.81, 4.09) Hz against the network's (1.97, 6.85) Hz: a loose check, since the
     mean field has no adaptation; we ask for the same regime (within a factor 3 of the network)."""
     from netdyn.models.spiking.model_dict import cell_params
-    from netdyn.studies.rsfs import RSFS_MODEL
+    from netdyn.config.rsfs import RSFS_MODEL
     from netdyn.theory.transfer_function import measure_transfer_function
 
     inputs = [SynapticInput(200, 1.0, 5.0, 0.0), SynapticInput(50, 4.0, 5.0, -80.0), SynapticInput(200, 1.0, 5.0, 0.0)]

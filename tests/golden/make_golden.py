@@ -84,7 +84,8 @@ def srnn_sweep() -> dict[str, np.ndarray]:
 
 
 def rsfs_single() -> dict[str, np.ndarray]:
-    from netdyn.studies.rsfs import RsfsConfig, run_rsfs
+    from netdyn.config.rsfs import RsfsConfig
+    from netdyn.studies.rsfs import run_rsfs
 
     cfg = RsfsConfig(n_exc=400, n_inh=100, tstop_ms=400.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,7 +109,8 @@ def rsfs_single() -> dict[str, np.ndarray]:
 
 
 def rsfs_seeds() -> dict[str, np.ndarray]:
-    from netdyn.studies.rsfs import RsfsConfig, run_rsfs_seeds
+    from netdyn.config.rsfs import RsfsConfig
+    from netdyn.studies.rsfs import run_rsfs_seeds
 
     cfg = RsfsConfig(n_exc=400, n_inh=100, tstop_ms=400.0)
     with tempfile.TemporaryDirectory() as tmp:

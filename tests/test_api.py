@@ -1,0 +1,28 @@
+"""``import netdyn as nd``: every advertised name resolves, cheaply."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import netdyn as nd
+
+
+@pytest.mark.parametrize("name", sorted(nd._EXPORTS))
+def test_every_export_resolves_to_its_definition(name):
+    obj = getattr(nd, name)
+    assert obj is not None
+    assert name in dir(nd)
+
+
+def test_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Netwrok'"):
+        nd.Netwrok  # noqa: B018
+
+
+def test_import_loads_no_heavy_dependency():
+    code = "import sys, netdyn; print(sorted(m for m in ('numba', 'xarray', 'matplotlib', 'dask', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
