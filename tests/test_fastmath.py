@@ -1,11 +1,11 @@
-"""The vectorisable exp of the compiled step loops against numpy's."""
+"""The vectorisable exp and tanh of the compiled loops against numpy's."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from netdyn.engines.fastmath import exp
+from netdyn.fastmath import exp, tanh
 
 
 @njit(cache=True)
@@ -14,6 +14,12 @@ def _exp_array(x):
     for i in range(x.size):
         out[i] = exp(x[i])
     return out
+
+
+@njit(cache=True)
+def tanh_array(x, out):
+    for i in range(x.size):
+        out[i] = tanh(x[i])
 
 
 def test_exp_within_3_ulp_over_the_whole_range():
@@ -34,3 +40,17 @@ def test_exp_special_values():
     y = _exp_array(np.array([np.nan, 0.0, -1e4, 1e4]))
     assert np.isnan(y[0]) and y[1] == 1.0
     assert 0.0 <= y[2] < 1e-300 and np.isfinite(y[3])
+
+
+def test_vectorised_tanh_within_3_ulp_of_numpy():
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.standard_normal(200_000) * 4, np.logspace(-300, 2.5, 20_000),
+                        -np.logspace(-300, 2.5, 20_000), [0.0, -0.0, 19.0, -19.0, 1e308]])
+    out = np.empty_like(x)
+    tanh_array(x, out)
+    ref = np.tanh(x)
+    assert np.max(np.abs(out - ref) / np.spacing(np.abs(ref))) <= 3
+    special = np.array([np.inf, -np.inf, np.nan, -0.0])
+    got = np.empty(4)
+    tanh_array(special, got)
+    assert got[0] == 1.0 and got[1] == -1.0 and np.isnan(got[2]) and np.signbit(got[3])

@@ -9,66 +9,14 @@ stop LLVM from vectorising the loops (a 8x difference for :func:`tanh`).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
+
+from netdyn.fastmath import tanh
 
 # Built-in transfer functions fused into the step kernels.
 PHI_TANH, PHI_RELU, PHI_LOGISTIC, PHI_IDENTITY = 0, 1, 2, 3
 PHI_CODES = {"tanh": PHI_TANH, "relu": PHI_RELU, "logistic": PHI_LOGISTIC, "identity": PHI_IDENTITY}
-
-_LN2_HI = 6.93147180369123816490e-01  # Cody-Waite split of ln 2 (fdlibm)
-_LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def tanh(x):  # pragma: no cover - compiled
-    r"""tanh to within 3 ulp of numpy's, written so that LLVM vectorises it (no libm call).
-
-    .. math:: \tanh|x| = \frac{t}{t + 2},\quad t = e^{2|x|} - 1 = 2^k (1 + p(r)) - 1
-
-    with :math:`2|x| = k \ln 2 + r`, :math:`|r| \le \ln 2 / 2`, :math:`p(r) = e^r - 1` by its
-    degree-13 Taylor polynomial (truncation < 1e-17 relative) and :math:`2^k` assembled from
-    the bits of ``k`` by exact multiplications. ``|x|`` is clamped at 20, beyond which
-    ``tanh`` rounds to 1. NaN propagates; ``tanh(+-inf) = +-1``.
-    """
-    a = min(abs(x), 20.0)
-    y = 2.0 * a
-    kf = np.floor(y * _INV_LN2 + 0.5)
-    r = (y - kf * _LN2_HI) - kf * _LN2_LO
-    p = 1.6059043836821613e-10
-    p = p * r + 2.08767569878681e-09
-    p = p * r + 2.505210838544172e-08
-    p = p * r + 2.755731922398589e-07
-    p = p * r + 2.7557319223985893e-06
-    p = p * r + 2.48015873015873e-05
-    p = p * r + 0.0001984126984126984
-    p = p * r + 0.001388888888888889
-    p = p * r + 0.008333333333333333
-    p = p * r + 0.041666666666666664
-    p = p * r + 0.16666666666666666
-    p = p * r + 0.5
-    p = p * r * r + r
-    k = np.int64(kf)
-    s = 1.0
-    s *= 2.0 if (k & 1) else 1.0
-    s *= 4.0 if (k & 2) else 1.0
-    s *= 16.0 if (k & 4) else 1.0
-    s *= 256.0 if (k & 8) else 1.0
-    s *= 65536.0 if (k & 16) else 1.0
-    s *= 4294967296.0 if (k & 32) else 1.0
-    t = s * p + (s - 1.0)
-    return math.copysign(t / (t + 2.0), x)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def tanh_array(x, out):  # pragma: no cover - compiled
-    """``out[...] = tanh(x)`` elementwise with :func:`tanh` (1-D arrays)."""
-    for i in range(x.shape[0]):
-        out[i] = tanh(x[i])
-
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _csr_row(indptr, indices, data, state, i, acc):  # pragma: no cover - compiled

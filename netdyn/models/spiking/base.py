@@ -35,7 +35,7 @@ The step contract (all arrays are views of the engine's buffers)::
 Write the update as loops over neurons without branches that depend on earlier neurons
 (then LLVM vectorises them), find the spikes with :func:`collect_spikes` (or, fused into the
 update loop, :func:`spike_candidate` and :func:`scan_block`) and reset them; use
-:func:`netdyn.engines.fastmath.exp` rather than ``math.exp`` (a scalar library call), and
+:func:`netdyn.fastmath.exp` rather than ``math.exp`` (a scalar library call), and
 explicit selects rather than numba's ``min``/``max`` (calls, which stop vectorisation).
 
 It returns the number of spikes, or ``-(i + 1)`` if neuron ``i`` reached a non-finite state.

@@ -23,7 +23,7 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from netdyn.config.base import Spec
-from netdyn.engines.fastmath import exp
+from netdyn.fastmath import exp
 from netdyn.models.spiking.base import (
     STEP_SIGNATURE,
     NeuronModel,
