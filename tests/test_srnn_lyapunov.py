@@ -179,7 +179,7 @@ def _python_path(net: SRNNetwork) -> SRNNetwork:
     import dataclasses
 
     twin = dataclasses.replace(net)
-    object.__setattr__(twin, "compiled_rk4", lambda *args: None)
+    object.__setattr__(twin, "compiled_field", lambda *args: None)
     return twin
 
 
@@ -225,11 +225,11 @@ def test_compiled_rk4_reports_non_finite_states_like_the_python_loop():
     assert (fast.step, fast.trajectory, fast.time_ms) == (slow.step, slow.trajectory, slow.time_ms)
 
 
-def _no_compiled_tangent(net: SRNNetwork) -> SRNNetwork:
+def _no_compiled_field(net: SRNNetwork) -> SRNNetwork:
     import dataclasses
 
     twin = dataclasses.replace(net)
-    object.__setattr__(twin, "compiled_rk4_tangent", lambda *args: None)
+    object.__setattr__(twin, "compiled_field", lambda *args: None)
     return twin
 
 
@@ -243,7 +243,7 @@ def test_compiled_tangent_steps_equal_the_python_steps(adaptation):
     kw = dict(t0=-10.0, t1=-9.0, dt=DT, accumulate_from=-9.8, qr_every=12, n_exponents=3, seed=4,
               history_every=5, runaway_threshold=1e3, params={"weight_scale": scale})
     fast = ode_lyapunov_spectrum(net, net.initial_state(2), **kw)
-    slow = ode_lyapunov_spectrum(_no_compiled_tangent(net), net.initial_state(2), **kw)
+    slow = ode_lyapunov_spectrum(_no_compiled_field(net), net.initial_state(2), **kw)
     np.testing.assert_array_equal(fast.runaway, slow.runaway)
     assert fast.runaway.tolist() == ([True, False] if adaptation == "none" else [False, False])
     np.testing.assert_allclose(fast.exponents, slow.exponents, rtol=1e-9, atol=1e-12)

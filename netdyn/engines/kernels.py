@@ -13,10 +13,7 @@ import numpy as np
 from numba import njit
 
 from netdyn.fastmath import tanh
-
-# Built-in transfer functions fused into the step kernels.
-PHI_TANH, PHI_RELU, PHI_LOGISTIC, PHI_IDENTITY = 0, 1, 2, 3
-PHI_CODES = {"tanh": PHI_TANH, "relu": PHI_RELU, "logistic": PHI_LOGISTIC, "identity": PHI_IDENTITY}
+from netdyn.models.nonlinearity import PHI_LOGISTIC, PHI_RELU, PHI_TANH
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _csr_row(indptr, indices, data, state, i, acc):  # pragma: no cover - compiled
@@ -95,7 +92,7 @@ def csr_relax_step(indptr, indices, data, state, gain, inp, rate, code, out, pai
 
     ``inp`` is the ``(n,)`` external input of this step (zeros for none); ``rate`` is ``a``
     (``dt/tau`` for Euler, ``1 - exp(-dt/tau)`` for exponential Euler); ``code`` selects
-    the transfer function (PHI_CODES); ``out`` must not alias ``state``. If ``pair_sq`` is
+    the transfer function (:data:`netdyn.models.nonlinearity.PHI_CODES`); ``out`` must not alias ``state``. If ``pair_sq`` is
     not empty, ``pair_sq[p]`` receives :math:`\|r'_{b_0+p} - r'_{a_0+p}\|^2` over the units,
     computed while each row of ``r'`` is still in cache. Returns the flat index of the first
     non-finite element of ``out``, or -1.

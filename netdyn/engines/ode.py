@@ -53,6 +53,7 @@ from typing import Any, Callable, Literal, Mapping, Protocol, Sequence, runtime_
 import numpy as np
 import xarray as xr
 
+from netdyn.engines.rk4 import advance_compiled, rk4_step, rk4_steps, rk4_work
 from netdyn.errors import ConfigError, NumericalInstabilityError
 from netdyn.record.observers import Observer
 
@@ -85,10 +86,12 @@ class ODEModel(Protocol):
         ``(dim, B, k)``.
     initial_state(batch)
         Optional: default initial states for the Lyapunov adapters.
-    compiled_rk4(t_start, t_end, batch, params)
-        Optional: a compiled stepper for ``method="rk4"`` (or ``None`` where it does not
-        apply), see :meth:`netdyn.models.srnn.SRNNetwork.compiled_rk4`; the Python loop
-        is the reference it must agree with.
+    compiled_field(t_start, t_end, batch, params, n_tangents=0)
+        Optional: the model's vector field as a
+        :class:`~netdyn.models.compiled.CompiledField` (or ``None`` where it does not
+        apply, e.g. :meth:`netdyn.models.SRNNetwork.compiled_field`); ``method="rk4"`` then
+        runs the compiled RK4 of :mod:`netdyn.engines.rk4`, whose operations are those of
+        the Python loop.
     """
 
     dim: int
@@ -387,12 +390,15 @@ def _relabel_time(rec: Any, ms: float, unit: str) -> Any:
     return rec.assign_coords(time=("time", rec.coords["time"].values / ms, {"units": unit}))
 
 
-def _run_rk4_compiled(advance: Callable[..., int], integ: _Integrator, x: np.ndarray, t0: float, dt: float,
-                      n_steps: int, observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
-    """RK4 through the model's compiled stepper, in segments between observed grid steps."""
+def _run_rk4_compiled(compiled: Any, integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
+                      observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
+    """RK4 of the model's compiled field (:func:`netdyn.engines.rk4.rk4_steps`), in
+    segments between observed grid steps."""
     everys = [obs.every for obs in observers]
     active = np.ones(x.shape[1]) if integ.active is None else np.array(integ.active)
     threshold = 0.0 if integ.threshold is None else float(integ.threshold)
+    lo, hi = compiled.clip_rows if integ.clip is not None else (0, 0)
+    c_min, c_max = compiled.clip_range
     chunk = counter.every if counter.fn is not None else n_steps
     k = 0
     while k < n_steps:
@@ -403,8 +409,8 @@ def _run_rk4_compiled(advance: Callable[..., int], integ: _Integrator, x: np.nda
         for every in everys:
             k_stop = min(k_stop, (k // every + 1) * every)
         flagged = int(integ.runaway.sum())
-        bad = advance(x, t0, k, dt, k_stop - k, integ.clip is not None, threshold, active, integ.runaway,
-                      integ.runaway_time)
+        bad = advance_compiled(rk4_steps, compiled.field, compiled.args, x, k_stop - k, t0, k, dt, lo, hi, c_min,
+                               c_max, threshold, active, integ.runaway, integ.runaway_time)
         if bad >= 0:
             row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
             raise NumericalInstabilityError(step=bad, time_ms=(t0 + bad * dt) * integ.ms, trajectory=col, unit=row,
@@ -419,14 +425,12 @@ def _run_rk4_compiled(advance: Callable[..., int], integ: _Integrator, x: np.nda
 
 def _run_rk4(integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
              observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
-    compiled = getattr(integ.model, "compiled_rk4", None)
-    advance = compiled(t0, t0 + n_steps * dt, x.shape[1], integ.params) if compiled is not None else None
-    if advance is not None:
-        return _run_rk4_compiled(advance, integ, x, t0, dt, n_steps, observers, counter)
-    k1, k2, k3, k4 = (np.empty_like(x) for _ in range(4))
-    tmp = np.empty_like(x)
-    half, sixth = 0.5 * dt, dt / 6.0
-    f = integ.f
+    compiled_field = getattr(integ.model, "compiled_field", None)
+    compiled = compiled_field(t0, t0 + n_steps * dt, x.shape[1], integ.params) if compiled_field is not None else None
+    if compiled is not None:
+        return _run_rk4_compiled(compiled, integ, x, t0, dt, n_steps, observers, counter)
+    work = rk4_work(x)
+    field = integ.f
     t_next = t0
     for k in range(n_steps):
         t = t_next  # = t0 + k dt, computed once so that the input cache hits
@@ -434,22 +438,7 @@ def _run_rk4(integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: i
         for obs in observers:
             if k % obs.every == 0:
                 obs.observe(k, x)
-        f(t, x, k1)
-        np.multiply(k1, half, out=tmp)
-        tmp += x
-        f(t + half, tmp, k2)
-        np.multiply(k2, half, out=tmp)
-        tmp += x
-        f(t + half, tmp, k3)
-        np.multiply(k3, dt, out=tmp)
-        tmp += x
-        f(t_next, tmp, k4)
-        k2 += k3
-        k2 *= 2.0
-        k1 += k4
-        k1 += k2
-        k1 *= sixth
-        x += k1
+        rk4_step(field, x, t, dt, t_next, work)
         integ.after_step(x, t_next, t)
         counter.add(1)
     return x

@@ -20,8 +20,9 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 from netdyn.engines import kernels
+from netdyn.engines.rk4 import rk4_step, rk4_work
 from netdyn.errors import ConfigError, NumericalInstabilityError
-from netdyn.models.nonlinearity import NONLINEARITIES
+from netdyn.models.nonlinearity import kernel_code
 from netdyn.models.rate import RateNetwork
 from netdyn.record.observers import Observer
 
@@ -162,13 +163,12 @@ class _Stepper:
         self.dtype = dtype
         self.gain = gain
         self.rate = dtype.type(dt_ms / self.tau if method == "euler" else -math.expm1(-dt_ms / self.tau))
-        code = kernels.PHI_CODES.get(network.phi.name)
-        builtin = NONLINEARITIES.get(network.phi.name) is network.phi
-        self.code = code if (builtin and backend == "numba" and method != "rk4") else None
+        code = kernel_code(network.phi)
+        self.code = code if (backend == "numba" and method != "rk4") else None
         self.buf = np.empty_like(state)
         self.spare = np.empty_like(state)
         if method == "rk4":
-            self.k = [np.empty_like(state) for _ in range(4)]
+            self.work = rk4_work(state)
 
     def rhs(self, r: np.ndarray, t_ms: float, out: np.ndarray) -> np.ndarray:
         """out = (phi(x(r, t)) - r) / tau"""
@@ -213,25 +213,7 @@ class _Stepper:
         return out, int(bad)
 
     def _rk4(self, state: np.ndarray, t: float) -> int:
-        k1, k2, k3, k4 = self.k
-        tmp, dt, dtype = self.buf, self.dt, self.dtype
-        half = dtype.type(0.5 * dt)
-        self.rhs(state, t, k1)
-        np.multiply(k1, half, out=tmp)
-        tmp += state
-        self.rhs(tmp, t + 0.5 * dt, k2)
-        np.multiply(k2, half, out=tmp)
-        tmp += state
-        self.rhs(tmp, t + 0.5 * dt, k3)
-        np.multiply(k3, dtype.type(dt), out=tmp)
-        tmp += state
-        self.rhs(tmp, t + dt, k4)
-        k2 += k3
-        k2 *= 2.0
-        k1 += k4
-        k1 += k2
-        k1 *= dtype.type(dt / 6.0)
-        state += k1
+        rk4_step(lambda t_ms, r, out: self.rhs(r, t_ms, out), state, t, self.dt, t + self.dt, self.work)
         return _check_finite(state, self.backend)
 
 

@@ -92,6 +92,17 @@ NONLINEARITIES: dict[str, Nonlinearity] = {
 }
 
 
+#: Codes of the built-in transfer functions in compiled kernels (rate engine, SRNN kernels).
+PHI_TANH, PHI_RELU, PHI_LOGISTIC, PHI_IDENTITY = 0, 1, 2, 3
+PHI_CODES: dict[str, int] = {"tanh": PHI_TANH, "relu": PHI_RELU, "logistic": PHI_LOGISTIC, "identity": PHI_IDENTITY}
+
+
+def kernel_code(phi: Nonlinearity) -> int | None:
+    """The compiled kernels' code of ``phi`` when it is a built-in transfer function (the
+    registry's own object), else ``None`` (a user's function runs through numpy)."""
+    return PHI_CODES[phi.name] if NONLINEARITIES.get(phi.name) is phi else None
+
+
 def get_nonlinearity(phi: str | Nonlinearity | ArrayFn, derivative: ArrayFn | None = None) -> Nonlinearity:
     """Resolve ``phi``: a registry name (``tanh``, ``relu``, ``logistic``, ``identity``), a
     :class:`Nonlinearity`, or any vectorised callable ``f(x) -> array`` (its derivative may be
