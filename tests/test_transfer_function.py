@@ -129,7 +129,7 @@ def test_rsfs_mean_field_from_measured_transfer_functions():
     mean field has no adaptation; we ask for the same regime (within a factor 3 of the network)."""
     from netdyn.models.spiking.model_dict import cell_params
     from netdyn.config.rsfs import RSFS_MODEL
-    from netdyn.theory.transfer_function import measure_transfer_function
+    from netdyn.analysis.transfer_function import measure_transfer_function
 
     inputs = [SynapticInput(200, 1.0, 5.0, 0.0), SynapticInput(50, 4.0, 5.0, -80.0), SynapticInput(200, 1.0, 5.0, 0.0)]
     fe, fi = np.meshgrid(np.linspace(0.0, 20.0, 20), np.linspace(0.5, 40.0, 10), indexing="ij")

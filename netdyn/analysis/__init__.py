@@ -1,5 +1,6 @@
 """Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR) and
-spike-train statistics (rates, ISI irregularity, correlations, synchrony)."""
+spike-train statistics (rates, ISI irregularity, correlations, synchrony), transfer functions
+measured by simulation."""
 
 from netdyn.analysis.lyapunov import (
     BenettinEstimate,
@@ -32,6 +33,7 @@ from netdyn.analysis.spikes import (
     population_synchrony,
     sttc,
 )
+from netdyn.analysis.transfer_function import measure_transfer_function
 
 __all__ = [
     "BenettinEstimate",
@@ -61,4 +63,5 @@ __all__ = [
     "population_rate",
     "population_synchrony",
     "sttc",
+    "measure_transfer_function",
 ]

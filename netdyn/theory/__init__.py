@@ -12,7 +12,6 @@ from netdyn.theory.transfer_function import (
     SynapticInput,
     fit_transfer_function,
     mean_field_fixed_point,
-    measure_transfer_function,
     membrane_moments,
     solve_mean_field,
     transfer_function,
@@ -20,6 +19,6 @@ from netdyn.theory.transfer_function import (
 
 __all__ = [
     "CellParams", "SynapticInput", "critical_gain", "effective_gain", "fit_transfer_function",
-    "fixed_point_exponent", "mean_field_fixed_point", "measure_transfer_function", "membrane_moments",
+    "fixed_point_exponent", "mean_field_fixed_point", "membrane_moments",
     "solve_mean_field", "spectral_radius_prediction", "transfer_function",
 ]

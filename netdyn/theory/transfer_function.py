@@ -1,6 +1,6 @@
 r"""Semi-analytical transfer function of conductance-based neurons and its first-order mean field.
 
-The method of the AdEx seed (spec spiking.md section 1.13; Zerlaut et al. 2016 J Physiol
+The method of the AdEx seed's mean field (Zerlaut et al. 2016 J Physiol
 594:3791, 2018 J Comput Neurosci 44:45; El Boustani & Destexhe 2009 Neural Comput 21:46). Unlike the seed's
 code it runs on current numpy and scikit-learn-free (the ridge fit is a least-squares solve).
 Units: ms, mV, pF, nS, pA, Hz.
@@ -27,8 +27,8 @@ Units: ms, mV, pF, nS, pA, Hz.
 3. **Fit** (:func:`fit_transfer_function`): keep the points with :math:`0 < F_\text{out} < 50`
    Hz, invert the template for :math:`V^\text{eff}_\text{thre}` and solve the ridge regression
    (alpha 0.9, no intercept: the seed's choice) by least squares.
-4. **Single-cell data** (:func:`measure_transfer_function`): the output rate of cells driven at
-   every point of a grid of input rates, simulated at once with netdyn's engine.
+4. **Single-cell data**: :func:`netdyn.analysis.measure_transfer_function` simulates the
+   output rate of cells driven at every point of a grid of input rates with netdyn's engine.
 5. **First-order mean field** (:func:`mean_field_fixed_point`, :func:`solve_mean_field`):
    :math:`T\, d\nu_p/dt = \mathrm{TF}_p(\nu, \nu_\text{aff}(t)) - \nu_p`.
 """
@@ -185,42 +185,3 @@ def solve_mean_field(tf: Callable[[np.ndarray, float], np.ndarray], nu0_hz: Sequ
         dt = t[k] - t[k - 1]
         out[k] = np.maximum(out[k - 1] + dt / t_relax_ms * (tf(out[k - 1], t[k - 1]) - out[k - 1]), 0.0)
     return out
-
-
-def measure_transfer_function(cell_params: dict[str, float], inputs: Sequence[SynapticInput],
-                              rate_grids_hz: Sequence[np.ndarray], *, n_neurons: int = 20, duration_ms: float = 3000.0,
-                              discard_ms: float = 500.0, dt_ms: float = 0.1, seed: int = 0,
-                              model: str = "adex_cond_exp", statistics: str = "bernoulli") -> np.ndarray:
-    """Output rates (Hz) of single cells driven at every point of a grid of input rates (item 4).
-
-    All grid points are simulated at once: one population of ``n_neurons`` unconnected cells
-    per point, each input an independent per-neuron drive (the seed's Bernoulli-per-step rule
-    by default). ``rate_grids_hz`` holds one array per input, all of one shape; the result has
-    that shape. ``cell_params`` are the model's parameters (e.g. the AdEx ``g_l_nS`` ...).
-    """
-    from netdyn.engines.spiking import Network
-
-    grids = np.broadcast_arrays(*[np.asarray(g, dtype=np.float64) for g in rate_grids_hz])
-    if len(grids) != len(inputs):
-        raise ConfigError("rate_grids_hz", len(grids), f"needs one grid per input ({len(inputs)})")
-    if not discard_ms < duration_ms:
-        raise ConfigError("discard_ms", discard_ms, f"must be < duration_ms = {duration_ms}")
-    shape = grids[0].shape
-    flat = [g.ravel() for g in grids]
-    receptors = [{"name": f"in{j}", "tau_ms": syn.tau_ms, "e_rev_mV": syn.e_rev_mV} for j, syn in enumerate(inputs)]
-    pops, drives = [], []
-    for k in range(flat[0].size):
-        name = f"g{k}"
-        pops.append({"name": name, "n_neurons": n_neurons, "model": model, "params": dict(cell_params),
-                     "receptors": receptors})
-        for j, syn in enumerate(inputs):
-            if flat[j][k] > 0 and syn.indegree > 0:
-                drives.append({"name": f"{name}.in{j}", "target": name, "receptor": f"in{j}",
-                               "n_inputs": int(round(syn.indegree)), "weight": syn.q_nS, "rate": float(flat[j][k]),
-                               "statistics": statistics})
-    net = Network({"dt_ms": dt_ms, "seed": seed, "populations": pops, "drives": drives,
-                   "record": {"spikes": [], "rate_bin_ms": 1.0}})
-    rec = net.run(duration_ms, progress=False).recording()
-    start = int(round(discard_ms))
-    rates = np.array([rec.population_rates[f"g{k}"].values[start:].mean() for k in range(flat[0].size)])
-    return rates.reshape(shape)
