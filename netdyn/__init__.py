@@ -22,7 +22,9 @@ Layers, data flowing one way (a package imports only those below it)::
     record                       observers that reduce while simulating; recordings
     models                       what a network is: rate, SRNN, spiking
     connectivity                 seeded generators
-    config, fastmath, errors, seeding
+    config                       typed, validated parameter specs; TOML / JSON
+    fastmath, seeding, timegrid  leaves: vectorisable exp and tanh, seeds, whole numbers of steps
+    errors
 """
 
 from __future__ import annotations

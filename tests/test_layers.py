@@ -16,7 +16,8 @@ ROOT = Path(netdyn.__file__).resolve().parent
 
 #: Bottom to top; a package may import only those before it.
 LAYERS: list[set[str]] = [
-    {"errors", "seeding", "fastmath", "atomic", "timegrid"},
+    {"errors"},
+    {"seeding", "fastmath", "atomic", "timegrid"},
     {"config"},
     {"connectivity"},
     {"models"},

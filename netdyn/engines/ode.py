@@ -54,6 +54,7 @@ import numpy as np
 import xarray as xr
 
 from netdyn.engines.rk4 import advance_compiled, rk4_step, rk4_steps, rk4_work
+from netdyn import timegrid
 from netdyn.errors import ConfigError, NumericalInstabilityError
 from netdyn.record.observers import Observer
 
@@ -151,10 +152,7 @@ def grid_steps(t0: float, t1: float, dt: float) -> int:
         raise ConfigError("dt", dt, "must be a finite number > 0")
     if t1 < t0:
         raise ConfigError("t1", t1, f"must be >= t0={t0}")
-    n = round((t1 - t0) / dt)
-    if abs(n * dt - (t1 - t0)) > 1e-9 * max(1.0, abs(t1 - t0), abs(t0)):
-        raise ConfigError("t1", t1, f"t1 - t0 = {t1 - t0} must be a multiple of dt={dt}")
-    return int(n)
+    return timegrid.grid_steps(t1 - t0, dt, field="t1", value=t1, origin=t0)
 
 
 # --------------------------------------------------------------------------------------

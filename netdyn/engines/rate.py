@@ -22,6 +22,7 @@ import numpy as np
 from netdyn.engines import kernels
 from netdyn.engines.rk4 import rk4_step, rk4_work
 from netdyn.errors import ConfigError, NumericalInstabilityError
+from netdyn.timegrid import grid_steps
 from netdyn.models.nonlinearity import kernel_code
 from netdyn.models.rate import RateNetwork
 from netdyn.record.observers import Observer
@@ -60,10 +61,7 @@ def n_steps_for(duration_ms: float, dt_ms: float) -> int:
         raise ConfigError("dt_ms", dt_ms, "must be a finite number > 0")
     if not (np.isfinite(duration_ms) and duration_ms >= 0):
         raise ConfigError("duration_ms", duration_ms, "must be a finite number >= 0")
-    n = round(duration_ms / dt_ms)
-    if abs(n * dt_ms - duration_ms) > 1e-9 * max(1.0, duration_ms):
-        raise ConfigError("duration_ms", duration_ms, f"must be a multiple of dt_ms={dt_ms}")
-    return int(n)
+    return grid_steps(duration_ms, dt_ms, field="duration_ms", step_name="dt_ms")
 
 
 class _Drive:

@@ -19,14 +19,6 @@ def positive_int(value: Any, field: str, *, allow_zero: bool = False) -> int:
     return int(value)
 
 
-def count_multiple(total: float, unit: float, field: str, unit_name: str) -> int:
-    """``total / unit`` as an integer; ConfigError unless it divides evenly."""
-    n = round(total / unit)
-    if n < 0 or abs(n * unit - total) > 1e-9 * max(1.0, abs(total)):
-        raise ConfigError(field, total, f"must be a non-negative multiple of {unit_name}={unit}")
-    return int(n)
-
-
 def as_batch(x0: np.ndarray, field: str = "x0") -> np.ndarray:
     x = np.array(x0, dtype=np.float64, copy=True)
     if x.ndim == 1:

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from netdyn.analysis.lyapunov._checks import as_batch, as_gains, count_multiple, ode_x0, positive_int
+from netdyn import timegrid
+from netdyn.analysis.lyapunov._checks import as_batch, as_gains, ode_x0, positive_int
 from netdyn.engines.ode import grid_steps, integrate_ode
 from netdyn.engines.rate import INTEGRATORS, integrate, n_steps_for
 from netdyn.errors import ConfigError, positive_float
@@ -281,10 +282,11 @@ def rate_benettin(
     steps = n_steps_for(renorm_interval_ms, dt_ms)
     if steps < 1:
         raise ConfigError("renorm_interval_ms", renorm_interval_ms, f"must be at least dt_ms={dt_ms}")
-    n_renorm = count_multiple(float(duration_ms), renorm_interval_ms, "duration_ms", "renorm_interval_ms")
+    n_renorm = timegrid.grid_steps(float(duration_ms), renorm_interval_ms, field="duration_ms", step_name="renorm_interval_ms")
     if n_renorm < 1:
         raise ConfigError("duration_ms", duration_ms, "must cover at least one renormalisation interval")
-    n_transient = count_multiple(float(transient_ms), renorm_interval_ms, "transient_ms", "renorm_interval_ms")
+    n_transient = timegrid.grid_steps(float(transient_ms), renorm_interval_ms, field="transient_ms",
+                                      step_name="renorm_interval_ms")
     r = as_batch(r0, "r0")
     if r.shape[0] != network.n_units:
         raise ConfigError("r0", np.shape(r0), f"must be ({network.n_units},) or ({network.n_units}, batch)")

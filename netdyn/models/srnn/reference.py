@@ -16,6 +16,7 @@ from netdyn.errors import ConfigError, positive_float
 from netdyn.models.inputs import SampledInput
 from netdyn.models.srnn.network import ADAPTATIONS, SRNNetwork, StdVariant
 from netdyn.seeding import SeedLike
+from netdyn.timegrid import grid_steps
 
 __all__ = ["basic_example_input", "basic_example_network", "sfa_timescales", "std_timescales"]
 
@@ -145,9 +146,10 @@ def basic_example_network(
     )
     t0, t1 = (float(v) for v in t_span_s)
     fs = positive_float(fs_hz, "fs_hz")
-    n_samples = round((t1 - t0) * fs) + 1
-    if not (t1 > t0) or abs((n_samples - 1) / fs - (t1 - t0)) > 1e-9 * max(1.0, t1 - t0):
-        raise ConfigError("t_span_s", t_span_s, f"must be increasing and span a whole number of 1/fs_hz = {1 / fs:g} s")
+    if not t1 > t0:
+        raise ConfigError("t_span_s", t_span_s, "must be increasing")
+    n_samples = grid_steps(t1 - t0, 1.0 / fs, field="t_span_s", value=t_span_s, step_name="1/fs_hz", origin=t0,
+                           minimum=1) + 1
     t = t0 + np.arange(n_samples) / fs
     sfa = adaptation in ("sfa", "sfa+std")
     std = adaptation in ("std", "sfa+std")
