@@ -3,10 +3,12 @@ tolerances from theory, invariants (hypothesis), bad input, and agreement with E
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -312,14 +314,75 @@ def test_bad_input_names_the_field():
         assert e.value.field == field, (field, e.value)
 
 
+def _peak_bytes(call):
+    """Result of ``call()`` and the peak of the memory traced during it (tracemalloc sees
+    numpy's buffers, hence scipy.sparse's; spikes.py allocates nothing else)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        out = call()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_scales_to_1e5_neurons():
-    # vectorised: 1e5 neurons and 5e5 spikes, every statistic in well under a second each
-    s = poisson_window(np.random.default_rng(9), 100_000, 10.0, 500.0)
-    assert firing_rates(s).shape == (100_000,)
-    assert np.isfinite(mean_isi_cv(s))
-    assert np.isfinite(np.nanmean(lvr(s)))
-    assert pairwise_correlation(s, seed=0).coefficients.size == 4000
-    assert np.isfinite(population_synchrony(s).count_cv)
+    """What "scales" means, without a clock: at 1e5 neurons every statistic works in memory
+    O(spikes + neurons), never O(neurons x bins) (a dense count matrix) nor O(neurons^2)
+    (all pairs), and its results at that size are the Poisson values.
+
+    5e5 spikes over a 5-s window: a dense int32 (neuron, bin) matrix would be 1 GB in 2-ms
+    bins (correlations), 400 MB in 5-ms bins (synchrony); all pairs 1e10 entries. Measured
+    peaks are 25-61 bytes per spike (the sort, the CSR matrix and its copies; the same with
+    10x fewer bins), so the bound is 100 B per spike + 40 B per neuron = 54 MB, 7x below the
+    smallest dense matrix. It fails when population_synchrony sums a dense copy of its counts.
+    """
+    n, t_stop = 100_000, 5000.0
+    s = poisson_window(np.random.default_rng(9), n, 1.0, t_stop)
+    n_spikes = s.times_ms.size
+    budget = 100 * n_spikes + 40 * n
+    calls = {
+        "firing_rates": lambda: firing_rates(s),
+        "mean_isi_cv": lambda: mean_isi_cv(s),
+        "lvr": lambda: lvr(s),
+        "pairwise_correlation": lambda: pairwise_correlation(s, seed=0),
+        "sttc": lambda: sttc(s, seed=0),
+        "population_synchrony": lambda: population_synchrony(s),
+        "binned_counts": lambda: binned_counts(s, bin_ms=2.0, sparse=True),
+    }
+    out = {}
+    for name, call in calls.items():
+        out[name], peak = _peak_bytes(call)
+        assert peak < budget, (name, peak / 1e6, "MB")
+    rates = out["firing_rates"]
+    assert rates.shape == (n,) and rates.sum() == pytest.approx(n_spikes / (t_stop * 1e-3), rel=1e-12)
+    assert np.isfinite(out["mean_isi_cv"]) and np.isfinite(np.nanmean(out["lvr"]))
+    counts = out["binned_counts"]
+    assert sp.issparse(counts) and counts.shape == (n, 2500) and counts.sum() == n_spikes
+    assert counts.nnz <= n_spikes  # storage follows the spikes, not the 2.5e8 cells
+    # the 4000 sampled pairs, recomputed densely (np.corrcoef of their 2-ms counts only),
+    # and the Poisson values: independent neurons -> mean 0 within 4 SD = 4 / sqrt(L * 4000)
+    # (9 seeds measured within 1.2 SD); eligible = neurons with a spike, n (1 - e^-5) +- 4 SD
+    corr = out["pairwise_correlation"]
+    L = 2500
+    assert corr.coefficients.size == 4000
+    rows = np.unique(corr.pairs)
+    dense = np.zeros((rows.size, L))
+    sel = np.isin(s.senders, rows)
+    np.add.at(dense, (np.searchsorted(rows, s.senders[sel]), (s.times_ms[sel] // 2.0).astype(int)), 1.0)
+    a, b = np.searchsorted(rows, corr.pairs[:, 0]), np.searchsorted(rows, corr.pairs[:, 1])
+    expect = [np.corrcoef(dense[i], dense[j])[0, 1] for i, j in zip(a, b)]
+    np.testing.assert_allclose(corr.coefficients, expect, rtol=1e-9, atol=1e-12)
+    assert abs(corr.mean) < 4 / math.sqrt(L * 4000)
+    assert corr.n_eligible == pytest.approx(n * (1 - math.exp(-5.0)), abs=4 * math.sqrt(n * math.exp(-5.0)))
+    # population count per 5-ms bin is Poisson with mean C = 500: CV = 1/sqrt(C); over 1000
+    # bins the sample CV has SD ~ 1/sqrt(2 * 1000) = 2.2 %, so 10 % is 4.5 SD (9 seeds: 0.96-1.03)
+    sync = out["population_synchrony"]
+    pop = np.bincount((s.times_ms // 5.0).astype(int), minlength=1000)
+    assert sync.n_bins == 1000 and sync.count_cv == pytest.approx(pop.std() / pop.mean(), rel=1e-12)
+    assert sync.count_cv == pytest.approx(1 / math.sqrt(n_spikes / 1000), rel=0.1)
 
 
 # ------------------------------------------------------------------------------- invariants

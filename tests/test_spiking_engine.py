@@ -301,6 +301,70 @@ def test_memory_estimate_refuses_a_network_that_does_not_fit():
     check_memory(est, available=10 * est.total_bytes)
 
 
+def test_network_refuses_before_building_when_psutil_reports_too_little_memory(monkeypatch):
+    """The available memory is psutil's (virtual_memory().available); with less than the
+    estimate / 0.9 available, Network raises MemoryEstimateError before any synapse is drawn,
+    and builds with check_memory=False."""
+    import collections
+
+    import netdyn.engines.spiking.build as build
+    import netdyn.engines.spiking.network as network
+
+    spec = NetworkSpec.model_validate(small_network())
+    need = estimate_memory(spec, plan_layout(spec)).total_bytes
+    vm = collections.namedtuple("svmem", "total available")
+    monkeypatch.setattr(build.psutil, "virtual_memory", lambda: vm(10 * need, need))  # need > 0.9 need
+    assert build.available_memory_bytes() == need
+    built = []
+    real_build = network.build_synapses
+    monkeypatch.setattr(network, "build_synapses", lambda *a: built.append(1) or real_build(*a))
+    with pytest.raises(MemoryEstimateError, match="GiB"):
+        Network(spec)
+    assert built == []
+    Network(spec, check_memory=False)
+    monkeypatch.setattr(build.psutil, "virtual_memory", lambda: vm(10 * need, int(need / 0.9) + 1))
+    Network(spec)
+    assert built == [1, 1]
+
+
+def test_available_memory_is_psutils():
+    import psutil
+
+    from netdyn.engines.spiking.build import available_memory_bytes
+
+    got, ref = available_memory_bytes(), psutil.virtual_memory()
+    assert 0 < got <= ref.total and abs(got - ref.available) < 0.1 * ref.total  # moves a little between calls
+
+
+def test_header_length_check_survives_python_O():
+    """A model whose constants() header and step disagree in length fails with a ValueError
+    naming the model, also under ``python -O`` (where an assert would vanish): every
+    registered model with a ``_HEADER``, in one subprocess."""
+    import subprocess
+    import sys
+
+    code = """
+import importlib
+from netdyn.models.spiking.base import available_models, get_model
+for name in available_models():
+    model = get_model(name)
+    mod = importlib.import_module(model.__module__)
+    if not hasattr(mod, "_HEADER"):
+        continue
+    model.constants(model.Params(), model.default_receptors, 0.1)  # consistent: fine
+    mod._HEADER += 1
+    try:
+        model.constants(model.Params(), model.default_receptors, 0.1)
+    except ValueError as err:
+        print(__debug__, err)
+"""
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    for name in ("adex_cond_exp", "lif_cond_exp", "lif_psc_exp"):
+        assert any(line.startswith("False ") and f"'{name}'" in line and "_HEADER = " in line for line in lines), out.stdout
+
+
 def test_bytes_per_synapse_at_most_eight_and_a_bit():
     net = Network(small_network())
     assert net.n_synapses == 200 * 25

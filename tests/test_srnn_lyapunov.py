@@ -129,10 +129,12 @@ def test_check_7_lle_with_std_under_strong_excitation():
     """Spec check 4.7, second half: the STD-bounded w_EE x 4 networks have LLE about
     -1.15 1/s (STD only) and -0.15 1/s (SFA+STD), by the reference's Benettin (d0 = 1e-3,
     12-ms intervals, [-10, 10] s). With d0 = 1e-3 the perturbation switches ReLUs, so the
-    value depends on its direction: over 3 directions we measured -1.21 .. -1.27 and
-    -0.28 .. -0.30. Bands: [-1.45, -0.9] and [-0.4, -0.05] ("about"), all directions
-    below the no-adaptation value (fixed point, ~-20) by far, and STD-only more negative
-    than SFA+STD (its slowest timescale 2 s < 15 s)."""
+    value depends on its direction (the reference drew one, unseeded): over 100 directions
+    netdyn gives -1.275 .. -1.198 (STD) and -0.300 .. -0.071 (SFA+STD, median -0.288).
+    Bands: that spread joined with the reference's "about" values, with 0.02-0.03 to spare:
+    [-1.30, -1.10] and [-0.32, -0.05] (were [-1.45, -0.9] and [-0.4, -0.05]); all far
+    above the no-adaptation value (fixed point, ~-20), and STD-only more negative than
+    SFA+STD (its slowest timescale 2 s < 15 s)."""
     lle = {}
     for adaptation in ("std", "sfa+std"):
         net = basic_example_network(adaptation, w_ee_factor=4.0)
@@ -140,8 +142,8 @@ def test_check_7_lle_with_std_under_strong_excitation():
                            seed=3, runaway_threshold=1e3)
         assert not est.runaway.any()
         lle[adaptation] = est.exponent
-    assert np.all((lle["std"] > -1.45) & (lle["std"] < -0.9))
-    assert np.all((lle["sfa+std"] > -0.4) & (lle["sfa+std"] < -0.05))
+    assert np.all((lle["std"] > -1.30) & (lle["std"] < -1.10))
+    assert np.all((lle["sfa+std"] > -0.32) & (lle["sfa+std"] < -0.05))
     assert lle["std"].max() < lle["sfa+std"].min()
 
 

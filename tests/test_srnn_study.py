@@ -85,7 +85,7 @@ def test_basic_full_reference_lle():
     8-ms offset of its first interval)."""
     from netdyn.studies.srnn import simulate_basic_configuration
 
-    bands = {"sfa": (-0.09, -0.065), "std": (-0.51, -0.49), "none": (-30.0, -20.0)}
+    bands = {"sfa": (-0.080, -0.066), "std": (-0.51, -0.49), "none": (-29.50, -29.48)}  # why: test_srnn_model.py
     for adaptation, (lo, hi) in bands.items():
         run = simulate_basic_configuration(SRNNBasicConfig(spectrum_exponents=1), adaptation)
         assert lo <= run["lle"] <= hi

@@ -52,7 +52,10 @@ def test_moments_broadcast_over_rate_grids():
 def test_moments_agree_with_simulated_passive_membranes():
     """Passive cells (threshold out of reach) under the same Poisson shot noise: the mean and
     SD of V match the theory up to its approximation (conductance fluctuations are neglected
-    in tau_m), here within 0.3 mV and 15 %."""
+    in tau_m). Measured over seeds 3-6: the mean is 0.13-0.22 mV above the theory (that
+    approximation, systematic), the SD within 0.7 % of it; bounds 0.3 mV and 3 % (a synaptic
+    time constant of 5.5 instead of 5 ms in the theory moves the SD by 4.9 %, which the old
+    15 % let pass)."""
     rates = [3.0, 8.0]
     n = 400
     spec = {"dt_ms": 0.1, "seed": 3,
@@ -68,7 +71,7 @@ def test_moments_agree_with_simulated_passive_membranes():
     v = Network(spec).run(2200.0).recording().state["P"]["v_mV"].sel(time_ms=slice(200.0, None)).values
     m = membrane_moments(CELL, INPUTS, rates)
     assert v.mean() == pytest.approx(float(m.mu_v_mV), abs=0.3)
-    assert v.std(axis=0).mean() == pytest.approx(float(m.sigma_v_mV), rel=0.15)
+    assert v.std(axis=0).mean() == pytest.approx(float(m.sigma_v_mV), rel=0.03)
 
 
 def grid_moments() -> Moments:
@@ -120,16 +123,33 @@ def test_skewness_is_continuous_where_tau_m_meets_tau_syn():
     np.testing.assert_allclose(third[1:-1], 2.0 / 27.0 * 5.0, rtol=5e-3)
 
 
+# The published first-order mean field of the RS-FS network with the fitted transfer functions
+# (the seed's procedure re-run for the specification): fixed points (Exc, Inh) in Hz per
+# afferent rate nu_aff, and the fits' mean absolute errors in Hz.
+PUBLISHED_FIXED_POINTS = {4.0: (0.81, 4.09), 6.0: (2.84, 11.2), 8.0: (4.42, 17.2)}
+PUBLISHED_FIT_ERROR = {"Exc": 1.06, "Inh": 1.43}
+
+
 @pytest.mark.slow
 def test_rsfs_mean_field_from_measured_transfer_functions():
-    """The seed's procedure end to end (spec spiking.md section 2.4): measure the RS and FS
-    transfer functions on the 20 x 10 grid, fit the template, solve the first-order mean field
-    at nu_aff = 4 Hz. The spec reports fits with a mean error of about 1-1.5 Hz and a mean-field
-    fixed point (0.81, 4.09) Hz against the network's (1.97, 6.85) Hz: a loose check, since the
-    mean field has no adaptation; we ask for the same regime (within a factor 3 of the network)."""
-    from netdyn.models.spiking.model_dict import cell_params
+    """The seed's procedure end to end: measure the RS and FS transfer functions on the
+    20 x 10 grid (K_E 200 x 1 nS, K_I 50 x 4 nS, K_aff 200 x 1 nS at 4 Hz; 3 s, 0.5 s
+    discarded), fit the template, solve the first-order mean field, and compare with the
+    published numbers, not with the network (the mean field has no adaptation).
+
+    Tolerances, measured: the published points are one measurement with 2 cells per grid
+    point; that protocol re-run here over 8 seeds spreads the E fixed point by about +-20 %
+    at nu_aff = 4 Hz (0.47-0.72 Hz) and the I one by +-6 %. Here 20 cells per point: over
+    seeds 1-6 netdyn's points differ from the published ones by -15 .. +22 % (E) and
+    -7 .. +9 % (I), part of it systematic (E above at 4 Hz, below at 6 and 8 Hz). Bounds:
+    30 % (E), 12 % (I). They fail on a plausible slip: the afferents' indegree 100 in the
+    moments (-90 %), tau_syn 6 ms (+78 % at 4 Hz), Q_I 4.4 nS (+15 % I at 4 Hz), E_L -68 mV
+    (+39 %); the old check (within a factor 3 of the network's 1.97 / 6.85 Hz) passed the
+    last three. The fit errors must not exceed the published ones (measured on noisier
+    2-cell data; here 0.65-0.79 Hz RS, 0.94-1.12 Hz FS over 6 seeds)."""
     from netdyn.config.rsfs import RSFS_MODEL
     from netdyn.analysis.transfer_function import measure_transfer_function
+    from netdyn.models.spiking.model_dict import cell_params
 
     inputs = [SynapticInput(200, 1.0, 5.0, 0.0), SynapticInput(50, 4.0, 5.0, -80.0), SynapticInput(200, 1.0, 5.0, 0.0)]
     fe, fi = np.meshgrid(np.linspace(0.0, 20.0, 20), np.linspace(0.5, 40.0, 10), indexing="ij")
@@ -142,13 +162,14 @@ def test_rsfs_mean_field_from_measured_transfer_functions():
         coeffs[pop] = fit_transfer_function(m, out, -50.0)
         keep = (out > 0) & (out < 50)
         err = np.abs(transfer_function(coeffs[pop], m, -50.0) - out)[keep].mean()
-        assert err < 2.0, (pop, err)
+        assert err < PUBLISHED_FIT_ERROR[pop], (pop, err)
 
-    def tf(nu: np.ndarray) -> np.ndarray:
-        m = membrane_moments(CELL, inputs, [nu[0], nu[1], 4.0])
-        return np.array([float(transfer_function(coeffs[p], m, -50.0)) for p in ("Exc", "Inh")])
+    for nu_aff, published in PUBLISHED_FIXED_POINTS.items():
+        def tf(nu: np.ndarray, nu_aff: float = nu_aff) -> np.ndarray:
+            m = membrane_moments(CELL, inputs, [nu[0], nu[1], nu_aff])
+            return np.array([float(transfer_function(coeffs[p], m, -50.0)) for p in ("Exc", "Inh")])
 
-    fixed = mean_field_fixed_point(tf, [1.0, 5.0])
-    network = np.array([1.97, 6.85])
-    assert np.all(fixed > network / 3) and np.all(fixed < network * 3), fixed
-    assert fixed[1] > fixed[0]  # inhibitory cells fire faster, as in the network
+        fixed = mean_field_fixed_point(tf, [1.0, 5.0])
+        assert fixed[0] == pytest.approx(published[0], rel=0.30), (nu_aff, fixed)
+        assert fixed[1] == pytest.approx(published[1], rel=0.12), (nu_aff, fixed)
+        assert fixed[1] > fixed[0]  # inhibitory cells fire faster, as in the network

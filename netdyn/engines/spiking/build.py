@@ -18,10 +18,10 @@ synapse while building (target, weight, delay) and 8 when running (delays become
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
+import psutil
 
 from netdyn.connectivity.distributions import sample
 from netdyn.connectivity.rules import connect, expected_synapses
@@ -124,15 +124,9 @@ class MemoryEstimate:
 
 
 def available_memory_bytes() -> int:
-    """MemAvailable of /proc/meminfo (or total physical memory where that is missing)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    """Memory available without swapping: ``psutil.virtual_memory().available`` (on Linux
+    the kernel's MemAvailable; also on macOS and Windows)."""
+    return int(psutil.virtual_memory().available)
 
 
 def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
