@@ -243,7 +243,7 @@ def mean_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = N
     .. math:: \bar\nu = \frac{\sum_i n_i}{N_\mathrm{rec}\, T}
 
     over the :math:`N_\mathrm{rec}` recorded neurons (silent ones included); this is the
-    "population rate in a window" of the rsfs tables (spec ``spiking.md`` section 2.1).
+    "population rate in a window" of the rsfs study's tables.
     Arguments as in :func:`firing_rates`.
     """
     s = _spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
@@ -322,8 +322,7 @@ def isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None
     ----------
     min_isis
         Neurons with fewer intervals get NaN. Default 3, the rule behind the rsfs figures
-        (spec ``spiking.md`` 2.1: "neurons with >= 3 ISIs"; the seed's ``get_CV_spiking``:
-        "more than 2 ISIs"). At least 1.
+        ("neurons with >= 3 ISIs"; ``ntwk``'s ``get_CV_spiking``: "more than 2 ISIs"). At least 1.
 
     Returns
     -------
@@ -347,8 +346,7 @@ def mean_isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any =
                 t_start_ms: Any = None, t_stop_ms: Any = None, *, min_isis: int = 3) -> float:
     r"""Mean of :func:`isi_cv` over the neurons with at least ``min_isis`` intervals.
 
-    The "CV of ISI" of the rsfs study (spec ``spiking.md`` 2.1) and of the seed's
-    ``get_CV_spiking``. NaN when no neuron qualifies.
+    The "CV of ISI" of the rsfs study and of ``ntwk``'s ``get_CV_spiking``. NaN when no neuron qualifies.
     """
     cv = isi_cv(spikes, senders, n_neurons, t_start_ms, t_stop_ms, min_isis=min_isis)
     ok = np.isfinite(cv)
@@ -725,7 +723,7 @@ class PopulationSynchrony:
     ----------
     count_cv
         CV over bins of the population spike count, :math:`\sigma_C / \bar C` (``ddof = 0``):
-        the spec's "asynchrony" (5-ms bins; about :math:`1/\sqrt{\bar C}` for independent
+        the rsfs study's "asynchrony" (5-ms bins; about :math:`1/\sqrt{\bar C}` for independent
         Poisson neurons, larger when they fire together).
     chi
         Golomb's :math:`\chi` (:func:`golomb_chi`) of the neurons' binned counts.
@@ -754,12 +752,12 @@ def population_synchrony(spikes: SpikeTrains | Any, senders: Any = None, n_neuro
         \chi^2 = \frac{\operatorname{Var}_k (C_k / N)}{\frac1N \sum_i \operatorname{Var}_k c_{ik}}
 
     (:math:`N` recorded neurons, silent ones included). ``count_cv`` over 350-900 ms in 5-ms
-    bins is the rsfs "asynchrony" (spec ``spiking.md`` 2.1). Computed from sparse counts.
+    bins is the rsfs study's "asynchrony". Computed from sparse counts.
 
     Parameters
     ----------
     bin_ms
-        Bin width in ms (default 5, as the spec).
+        Bin width in ms (default 5, as the rsfs study).
     """
     s = _spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
     b = positive_float(bin_ms, "bin_ms")

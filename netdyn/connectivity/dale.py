@@ -1,6 +1,6 @@
 r"""Sparse E/I connectivity obeying Dale's law, strongly connected by construction.
 
-The generator of the SRNN study (spec ``srnn.md`` section 1.3, the reference's
+The generator of the SRNN reference (T. Richner's *Stable Random Nonlinear Networks*,
 ``generate_M_no_iso``): a random directed Hamiltonian cycle through all neurons (so no
 neuron is isolated and the graph is strongly connected), plus uniformly drawn extra edges,
 Gaussian weights, signs by presynaptic population (column), and one scale per block.
@@ -129,11 +129,10 @@ def strongly_connected_dale(
     w_self_i: float = 0.0,
     seed: SeedLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Random sparse E/I weight matrix with Dale's law and no isolated neuron (SRNN 1.3).
+    r"""Random sparse E/I weight matrix with Dale's law and no isolated neuron (the SRNN generator).
 
-    Steps (spec ``srnn.md`` 1.3, in the reference Python port's draw order, so that
-    ``seed=42000`` reproduces the spec's example network "seed 42" and ``seed=7000``
-    its "seed 7"):
+    Steps (in the reference Python port's draw order, so that ``seed=42000`` reproduces
+    the reference's example network "seed 42" and ``seed=7000`` its "seed 7"):
 
     1. ``is_excitatory[:n_E] = True`` with ``n_E = round(e_fraction * n)`` (Python's round:
        half to even; the first ``n_E`` indices are E, the rest I).

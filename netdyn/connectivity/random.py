@@ -23,7 +23,7 @@ def bernoulli_gaussian(
 ) -> sp.csr_array:
     """Random weight matrix: each pair connected with probability ``p``, weight ~ N(0, sigma).
 
-    The draw order is that of the chaos seed (spec chaos.md, "Connectivity"), so that with
+    The draw order is that of the chaos seed's code, so that with
     the seed's generator the published networks are reproduced exactly:
 
     1. ``n*n - n`` uniforms ``u`` over the off-diagonal slots in row-major order (``n*n``

@@ -36,7 +36,7 @@ arrays as JSON text listed in that dataset's ``json_attrs``)::
         rate_hz           (time,)       float64; attrs: units = "Hz" and the DataArray's
         time_ms           (time,)       float64, ms
 
-Unlike the reference (spec ``spiking.md`` section 1.8) nothing is flattened into string keys,
+Unlike ``ntwk``'s files, nothing is flattened into string keys,
 integers are never narrowed (no int16 overflow) and times are stored in ms, as named. The
 write is atomic: the file is built under a temporary name in the target directory and moved
 into place with :func:`os.replace`, so a crash never leaves a half-written file at ``path``.

@@ -1,12 +1,12 @@
-"""The microcircuit of Potjans & Diesmann (2014) at scale k, as plain numbers (spec
-microcircuit.md; Cereb Cortex 24:785, doi:10.1093/cercor/bhs358).
+"""The microcircuit of Potjans & Diesmann (2014) at scale k, as plain numbers (Cereb Cortex
+24:785, doi:10.1093/cercor/bhs358; parameters as in NEST's ``Potjans_2014`` example).
 
 This module imports nothing but numpy, so the NEST peer (``benchmarks/peers/``, another
 interpreter) loads the very same numbers by path; :func:`netdyn.studies.microcircuit.microcircuit_spec`
 turns them into a :class:`~netdyn.models.spiking.spec.NetworkSpec`. Units: ms, mV, pF, pA, Hz.
 Matrices are [target, source].
 
-Down-scaling (microcircuit.md): N_i -> max(1, round(k N_i)); full-scale synapse numbers
+Down-scaling (as NEST's example): N_i -> max(1, round(k N_i)); full-scale synapse numbers
 S_ij = ln(1 - C_ij) / ln(1 - 1/(N_i N_j)) (not rounded, as the NEST example), full-scale
 indegree K_ij = S_ij / N_i; synapses per projection round(k K_ij N_i_scaled); external
 indegree round(k K_ext,i); all weights / sqrt(k); DC current
@@ -50,7 +50,9 @@ POISSON_DELAY_MS = 1.5
 
 
 def psc_per_psp(c_m_pf: float, tau_m_ms: float, tau_s_ms: float) -> float:
-    """PSC amplitude (pA) per mV of PSP peak for iaf_psc_exp (multiarea.md section 1.3)."""
+    """PSC amplitude (pA) per mV of PSP peak for ``iaf_psc_exp``: the inverse of the peak of
+    the PSP of a unit current jump decaying with ``tau_s_ms`` on a membrane with ``tau_m_ms``,
+    ``c_m_pf`` (the conversion of Schmidt et al. 2018, PLoS Comput Biol 14:e1006359)."""
     ratio = tau_m_ms / tau_s_ms
     sub = 1.0 / c_m_pf * tau_m_ms * tau_s_ms / (tau_s_ms - tau_m_ms)
     return 1.0 / (sub * (ratio ** (-tau_m_ms / (tau_m_ms - tau_s_ms)) - ratio ** (-tau_s_ms / (tau_m_ms - tau_s_ms))))

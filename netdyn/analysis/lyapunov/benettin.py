@@ -312,7 +312,7 @@ def rate_benettin(
 @dataclass(frozen=True, eq=False)
 class ODEBenettinEstimate(BenettinEstimate):
     r"""Result of :func:`ode_benettin`: a :class:`BenettinEstimate` with the reference's
-    bookkeeping (spec ``srnn.md`` 1.5) and runaway flags.
+    bookkeeping (the SRNN reference's ``benettin_algorithm``) and runaway flags.
 
     Differences from :func:`benettin_largest`'s result: ``time`` is the end of each
     recorded interval measured from ``accumulate_from`` (the reference's
@@ -377,7 +377,8 @@ def ode_benettin(
     runaway_threshold: float | None = None,
 ) -> ODEBenettinEstimate:
     r"""Largest Lyapunov exponent of an ODE model by Benettin's method, with the SRNN
-    reference's bookkeeping (spec ``srnn.md`` 1.5), via :func:`benettin_largest`.
+    reference's bookkeeping (the SRNN reference's ``benettin_algorithm``), via
+    :func:`benettin_largest`.
 
     * Grid ``t = t0 + j dt``, ``N = (t1 - t0) / dt`` steps; renormalisation every
       ``deci = round(lya_dt / dt)`` steps (Python's round, half to even: 12 for

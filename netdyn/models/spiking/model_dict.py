@@ -1,6 +1,6 @@
 """The AdEx seed's model dictionary (``ntwk`` Model dict) as a :class:`NetworkSpec`.
 
-A user of the seed moves their dictionary over unchanged (spec spiking.md section 1.2): the
+A user of ``ntwk`` (Zerlaut's *neural_network_dynamics*) moves their dictionary over unchanged: the
 keys keep their names and units (ms, mV, pF, nS, pA, Hz)::
 
     N_<pop>            population size (recurrent or afferent)

@@ -1,6 +1,6 @@
 """Adaptive exponential integrate-and-fire neuron with exponential conductance synapses.
 
-The cell of the AdEx seed (spec spiking.md section 1.3; Brette & Gerstner 2005)::
+The cell of the AdEx networks of ``ntwk`` (Brette & Gerstner 2005, J Neurophysiol 94:3637)::
 
     C_m dV/dt   = g_L (E_L - V) + g_L Delta_T exp((V - V_T) / Delta_T) - w + I_syn + I_e + I_ext
     tau_w dw/dt = a (V - E_L) - w
