@@ -10,7 +10,8 @@ The step loop runs compiled (:func:`netdyn.engines.spiking.kernel.run_steps`) in
 ``chunk_steps``; between chunks the engine refreshes time-varying input rates and step
 currents, moves recorded data out and updates the progress bar. The whole mutable state —
 membrane state, refractory counters, ring buffer, the state of the Poisson sources' random
-generator (xoshiro256+) and the clock — lives in this object (:meth:`Network.state_arrays`).
+generator (xoshiro256+) and the clock — lives in this object (``state``, ``refractory``,
+``ring``, ``rng_state``, ``step_count``).
 Poisson drives need no carried state: their draws are counter-based, a function of (seed,
 drive, step, neuron).
 """
@@ -250,12 +251,6 @@ class Network:
             return self.layout.pop_names.index(population)
         except ValueError:
             raise ConfigError("population", population, f"no such population; known: {self.layout.pop_names}") from None
-
-    def state_arrays(self) -> dict[str, Any]:
-        """Everything that changes during a run (what a checkpoint needs)."""
-        return {"state": self.state, "refractory": self.refractory, "ring": self.ring,
-                "step_count": self.step_count, "rng_state": self.rng_state,
-                "params": {name: self._params[k].to_dict() for k, name in enumerate(self.layout.pop_names)}}
 
     # ------------------------------------------------------------------ running
     def run(self, duration_ms: float, *, progress: bool | None = None) -> "Network":

@@ -154,13 +154,14 @@ class NeuronModel:
 
     @classmethod
     def state_units(cls, receptors: tuple[Receptor, ...]) -> dict[str, str]:
-        syn_unit = "nS" if cls.synapse_kind == "conductance" else "pA"
+        """Unit of every state variable, synaptic states (nS or pA, as the weights) included."""
         units = {v.name: v.unit for v in cls.state_vars}
-        units.update({cls.synaptic_state_name(r): syn_unit for r in receptors})
+        units.update({cls.synaptic_state_name(r): cls.weight_unit() for r in receptors})
         return units
 
     @classmethod
     def weight_unit(cls) -> str:
+        """Unit of the weights onto this model: nS (conductance synapses) or pA (current)."""
         return "nS" if cls.synapse_kind == "conductance" else "pA"
 
     @classmethod
