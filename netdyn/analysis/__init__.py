@@ -1,67 +1,13 @@
-"""Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR) and
-spike-train statistics (rates, ISI irregularity, correlations, synchrony), transfer functions
-measured by simulation."""
+"""Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR),
+spike-train statistics (rates, ISI irregularity, correlations, synchrony) and transfer
+functions measured by simulation.
 
-from netdyn.analysis.lyapunov import (
-    BenettinEstimate,
-    ODEBenettinEstimate,
-    ODESpectrumEstimate,
-    SpectrumEstimate,
-    TwinEstimate,
-    benettin_largest,
-    ode_benettin,
-    ode_lyapunov_spectrum,
-    qr_spectrum,
-    rate_benettin,
-    rate_lyapunov_spectrum,
-    twin_trajectory_exponent,
-)
-from netdyn.analysis.spikes import (
-    PairCorrelations,
-    PopulationSynchrony,
-    active_fraction,
-    binned_counts,
-    firing_rates,
-    golomb_chi,
-    isi_cv,
-    lv,
-    lvr,
-    mean_isi_cv,
-    mean_rate,
-    pairwise_correlation,
-    population_rate,
-    population_synchrony,
-    sttc,
-)
-from netdyn.analysis.transfer_function import measure_transfer_function
+Every public name of the modules is available here (``netdyn.analysis.ode_benettin``).
+"""
 
-__all__ = [
-    "BenettinEstimate",
-    "ODEBenettinEstimate",
-    "ODESpectrumEstimate",
-    "SpectrumEstimate",
-    "TwinEstimate",
-    "benettin_largest",
-    "ode_benettin",
-    "ode_lyapunov_spectrum",
-    "qr_spectrum",
-    "rate_benettin",
-    "rate_lyapunov_spectrum",
-    "twin_trajectory_exponent",
-    "PairCorrelations",
-    "PopulationSynchrony",
-    "active_fraction",
-    "binned_counts",
-    "firing_rates",
-    "golomb_chi",
-    "isi_cv",
-    "lv",
-    "lvr",
-    "mean_isi_cv",
-    "mean_rate",
-    "pairwise_correlation",
-    "population_rate",
-    "population_synchrony",
-    "sttc",
-    "measure_transfer_function",
-]
+from netdyn.analysis import lyapunov, spikes, transfer_function
+from netdyn.analysis.lyapunov import *  # noqa: F403 - the package's face: its modules' public names
+from netdyn.analysis.spikes import *  # noqa: F403
+from netdyn.analysis.transfer_function import *  # noqa: F403
+
+__all__ = [*lyapunov.__all__, *spikes.__all__, *transfer_function.__all__]

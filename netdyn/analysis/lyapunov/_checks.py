@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from netdyn.errors import ConfigError
+from netdyn.errors import ConfigError, positive_float
 
 
 def positive_int(value: Any, field: str, *, allow_zero: bool = False) -> int:
@@ -50,3 +50,19 @@ def ode_x0(model: Any, x0: np.ndarray | None) -> np.ndarray:
     if x.shape[0] != int(model.dim):
         raise ConfigError("x0", np.shape(x0), f"must be ({model.dim},) or ({model.dim}, batch)")
     return x
+
+
+def rate_arguments(network: Any, r0: np.ndarray, gain: Any, method: str, dt_ms: float,
+                   methods: tuple[str, ...]) -> tuple[float, np.ndarray, np.ndarray]:
+    """Checked ``(dt_ms, r0 as (n_units, batch), gains (batch,))`` of a rate-network adapter."""
+    from netdyn.models.rate import RateNetwork
+
+    if not isinstance(network, RateNetwork):
+        raise ConfigError("network", type(network).__name__, "must be a RateNetwork")
+    if method not in methods:
+        raise ConfigError("method", method, f"unknown integrator; expected one of {list(methods)}")
+    dt_ms = positive_float(dt_ms, "dt_ms")
+    r = as_batch(r0, "r0")
+    if r.shape[0] != network.n_units:
+        raise ConfigError("r0", np.shape(r0), f"must be ({network.n_units},) or ({network.n_units}, batch)")
+    return dt_ms, r, as_gains(gain, r.shape[1])

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from netdyn import timegrid
-from netdyn.analysis.lyapunov._checks import as_batch, as_gains, ode_x0, positive_int
+from netdyn.analysis.lyapunov._checks import as_batch, ode_x0, positive_int, rate_arguments
 from netdyn.engines.ode import grid_steps, integrate_ode
 from netdyn.engines.rate import INTEGRATORS, integrate, n_steps_for
 from netdyn.errors import ConfigError, positive_float
@@ -273,11 +273,7 @@ def rate_benettin(
     A time-dependent input given as an ``(n, batch)`` callable would have to return
     ``2 * batch`` columns here; give inputs as ``(n,)`` instead.
     """
-    if not isinstance(network, RateNetwork):
-        raise ConfigError("network", type(network).__name__, "must be a RateNetwork")
-    if method not in INTEGRATORS:
-        raise ConfigError("method", method, f"unknown integrator; expected one of {list(INTEGRATORS)}")
-    dt_ms = positive_float(dt_ms, "dt_ms")
+    dt_ms, r, g = rate_arguments(network, r0, gain, method, dt_ms, INTEGRATORS)
     renorm_interval_ms = positive_float(renorm_interval_ms, "renorm_interval_ms")
     steps = n_steps_for(renorm_interval_ms, dt_ms)
     if steps < 1:
@@ -287,10 +283,6 @@ def rate_benettin(
         raise ConfigError("duration_ms", duration_ms, "must cover at least one renormalisation interval")
     n_transient = timegrid.grid_steps(float(transient_ms), renorm_interval_ms, field="transient_ms",
                                       step_name="renorm_interval_ms")
-    r = as_batch(r0, "r0")
-    if r.shape[0] != network.n_units:
-        raise ConfigError("r0", np.shape(r0), f"must be ({network.n_units},) or ({network.n_units}, batch)")
-    g = as_gains(gain, r.shape[1])
     g2 = np.concatenate([g, g])
     clock = [float(t0_ms)]
 

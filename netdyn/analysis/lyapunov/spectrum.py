@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from netdyn.analysis.lyapunov._checks import as_batch, as_gains, ode_x0, positive_int
+from netdyn.analysis.lyapunov._checks import as_batch, ode_x0, positive_int, rate_arguments
 from netdyn.engines.ode import grid_steps
 from netdyn.engines.rate import INTEGRATORS, n_steps_for
 from netdyn.engines.tangent import ode_tangent_stepper, rate_tangent_stepper
@@ -312,11 +312,7 @@ def rate_lyapunov_spectrum(
         ``exponents (batch, k)`` in 1/s sorted descending; ``duration`` and
         ``history_time`` in s.
     """
-    if not isinstance(network, RateNetwork):
-        raise ConfigError("network", type(network).__name__, "must be a RateNetwork")
-    if method not in INTEGRATORS:
-        raise ConfigError("method", method, f"unknown integrator; expected one of {list(INTEGRATORS)}")
-    dt_ms = positive_float(dt_ms, "dt_ms")
+    dt_ms, r, g = rate_arguments(network, r0, gain, method, dt_ms, INTEGRATORS)
     qr_every_steps = positive_int(qr_every_steps, "qr_every_steps")
     n_steps = n_steps_for(float(duration_ms), dt_ms)
     n_transient = n_steps_for(float(transient_ms), dt_ms)
@@ -326,10 +322,6 @@ def rate_lyapunov_spectrum(
         raise ConfigError("duration_ms", duration_ms, f"must be a multiple of qr_every_steps * dt_ms = {qr_every_steps * dt_ms}")
     if n_transient % qr_every_steps:
         raise ConfigError("transient_ms", transient_ms, f"must be a multiple of qr_every_steps * dt_ms = {qr_every_steps * dt_ms}")
-    r = as_batch(r0, "r0")
-    if r.shape[0] != network.n_units:
-        raise ConfigError("r0", np.shape(r0), f"must be ({network.n_units},) or ({network.n_units}, batch)")
-    g = as_gains(gain, r.shape[1])
     stepper = rate_tangent_stepper(network, g, dt_ms=dt_ms, method=method, t0_ms=t0_ms,
                                    dense_jacobian=dense_jacobian)
     return qr_spectrum(

@@ -166,8 +166,19 @@ class NeuronModel:
 
     @classmethod
     def constants(cls, params: Spec, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
-        """float64 vector read by :attr:`step`: parameters and propagators for ``dt_ms``."""
+        """float64 vector read by :attr:`step`: parameters and propagators for ``dt_ms``
+        (usually built with :meth:`pack_constants`)."""
         raise NotImplementedError
+
+    @classmethod
+    def pack_constants(cls, head: list[float], header: int, per_receptor: list[float]) -> np.ndarray:
+        """The constants vector: the ``header`` scalars the step reads by position, then the
+        per-receptor values. A ``ValueError`` naming the model when ``head`` does not have
+        ``header`` entries (an explicit check: it must not vanish under ``python -O``)."""
+        if len(head) != header:
+            raise ValueError(f"neuron model {cls.name!r}: constants() built {len(head)} header values, "
+                             f"its step reads {header}")
+        return np.array(list(head) + list(per_receptor), dtype=np.float64)
 
     @classmethod
     def resting_state(cls, params: Spec, receptors: tuple[Receptor, ...]) -> dict[str, float]:

@@ -46,6 +46,24 @@ def _phi(v, code):  # pragma: no cover - compiled
     return v
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _effective_drive(x, ud_off, i, b, ci, sfa):  # pragma: no cover - compiled
+    """:math:`u_\\mathrm{eff} = u_d - c \\sum_k a_k` of neuron ``i``, column ``b``."""
+    u = x[ud_off + i, b]
+    if ci != 0.0:
+        u = u - sfa[i, b] * ci
+    return u
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _std_products(x, b_off, b_unit, bprod):  # pragma: no cover - compiled
+    """``bprod[i] *= prod_m b_{i,m}`` over the STD rows, in timescale order."""
+    for row in range(b_unit.shape[0]):
+        i = b_unit[row]
+        for b in range(x.shape[1]):
+            bprod[i, b] *= x[b_off + row, b]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def srnn_pre(x, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mask, julia, phi_code,
              r, p, sfa, bprod, out):  # pragma: no cover - compiled
@@ -68,14 +86,8 @@ def srnn_pre(x, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo, b_mas
     for i in range(n):
         ci = c[i]
         for b in range(batch):
-            u = x[ud_off + i, b]
-            if ci != 0.0:
-                u = u - sfa[i, b] * ci
-            r[i, b] = _phi(u, phi_code)
-    for row in range(n_b):
-        i = b_unit[row]
-        for b in range(batch):
-            bprod[i, b] *= x[b_off + row, b]
+            r[i, b] = _phi(_effective_drive(x, ud_off, i, b, ci, sfa), phi_code)
+    _std_products(x, b_off, b_unit, bprod)
     for i in range(n):
         for b in range(batch):
             p[i, b] = r[i, b] * bprod[i, b]
@@ -153,9 +165,7 @@ def srnn_jvp_pre(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo
     for i in range(n):
         ci = c[i]
         for b in range(batch):
-            u = x[ud_off + i, b]
-            if ci != 0.0:
-                u = u - sfa[i, b] * ci
+            u = _effective_drive(x, ud_off, i, b, ci, sfa)
             r[i, b] = _phi(u, phi_code)
             g = _dphi(u, phi_code)
             for q in range(kk):
@@ -163,10 +173,7 @@ def srnn_jvp_pre(x, v, n, ud_off, a_unit, a_rate, c, b_off, b_unit, b_rate, b_fo
                 if ci != 0.0:
                     du = du - dsfa[i, b, q] * ci
                 dr[i, b, q] = g * du
-    for row in range(n_b):
-        i = b_unit[row]
-        for b in range(batch):
-            bprod[i, b] *= x[b_off + row, b]
+    _std_products(x, b_off, b_unit, bprod)
     for i in range(n):
         for b in range(batch):
             for q in range(kk):

@@ -125,11 +125,8 @@ class AdExCondExp(NeuronModel):
         head = [dt_ms, params.c_m_pF, params.g_l_nS, params.e_l_mV, params.v_thre_mV, params.delta_t_mV,
                 params.v_reset_mV, v_peak, params.a_nS, params.b_pA, params.tau_w_ms,
                 refractory_steps(params.t_ref_ms, dt_ms), params.i_e_pA]
-        if len(head) != _HEADER:
-            raise ValueError(f"neuron model {cls.name!r}: constants() built {len(head)} header values, "
-                             f"its step reads _HEADER = {_HEADER}")
         pairs = [x for r in receptors for x in (1 - dt_ms / r.tau_ms, r.e_rev_mV)]
-        return np.array(head + pairs, dtype=np.float64)
+        return cls.pack_constants(head, _HEADER, pairs)
 
     @classmethod
     def resting_state(cls, params: AdExParams, receptors: tuple[Receptor, ...]) -> dict[str, float]:

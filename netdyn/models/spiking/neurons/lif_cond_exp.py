@@ -191,13 +191,10 @@ class LIFCondExp(NeuronModel):
     def constants(cls, params: LIFCondParams, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
         head = [dt_ms / params.c_m_pF, params.g_l_nS, params.e_l_mV, params.v_th_mV, params.v_reset_mV,
                 refractory_steps(params.t_ref_ms, dt_ms), params.i_e_pA, float(params.integrator == "euler")]
-        if len(head) != _HEADER:
-            raise ValueError(f"neuron model {cls.name!r}: constants() built {len(head)} header values, "
-                             f"its step reads _HEADER = {_HEADER}")
         euler = params.integrator == "euler"
         pairs = [x for r in receptors
                  for x in ((1.0 - dt_ms / r.tau_ms) if euler else math.exp(-dt_ms / r.tau_ms), r.e_rev_mV)]
-        return np.array(head + pairs, dtype=np.float64)
+        return cls.pack_constants(head, _HEADER, pairs)
 
     @classmethod
     def resting_state(cls, params: LIFCondParams, receptors: tuple[Receptor, ...]) -> dict[str, float]:

@@ -128,12 +128,9 @@ class LIFPscExp(NeuronModel):
         p20 = -params.tau_m_ms / params.c_m_pF * math.expm1(-dt_ms / params.tau_m_ms)
         head = [p22, p20, params.e_l_mV, params.v_th_mV, params.v_reset_mV, params.i_e_pA,
                 refractory_steps(params.t_ref_ms, dt_ms), 0.0]
-        if len(head) != _HEADER:
-            raise ValueError(f"neuron model {cls.name!r}: constants() built {len(head)} header values, "
-                             f"its step reads _HEADER = {_HEADER}")
         pairs = [x for r in receptors
                  for x in (math.exp(-dt_ms / r.tau_ms), propagator_21(r.tau_ms, params.tau_m_ms, params.c_m_pF, dt_ms))]
-        return np.array(head + pairs, dtype=np.float64)
+        return cls.pack_constants(head, _HEADER, pairs)
 
     @classmethod
     def resting_state(cls, params: LIFPscExpParams, receptors: tuple[Receptor, ...]) -> dict[str, float]:
