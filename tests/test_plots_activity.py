@@ -11,7 +11,7 @@ from matplotlib.collections import LineCollection, PathCollection
 from netdyn.errors import ConfigError
 from netdyn.plots import make_activity_figure, plot_activity_figure
 from netdyn.plots.activity import population_colours
-from netdyn.plots.style import PNG_DPI
+from netdyn.plots.common import PNG_DPI
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 from tests._spiking_fixtures import synthetic_recording
 

@@ -11,7 +11,8 @@ import pytest
 import xarray as xr
 
 from netdyn.plots import make_chaos_figure, plot_chaos_figure
-from netdyn.plots.chaos import FIGSIZE_IN, PNG_DPI, PANEL_LABELS
+from netdyn.plots.chaos import FIGSIZE_IN, PANEL_LABELS
+from netdyn.plots.common import PNG_DPI
 
 
 def chaos_dataset(

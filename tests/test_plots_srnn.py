@@ -15,9 +15,9 @@ from netdyn.plots import (
     plot_srnn_sweep_figure,
     plot_srnn_trajectory_figure,
 )
+from netdyn.plots.common import PNG_DPI
 from netdyn.plots.srnn import (
     MAX_POINTS,
-    PNG_DPI,
     SWEEP_FIGSIZE_IN,
     SWEEP_PANEL_LABELS,
     TRAJECTORY_FIGSIZE_IN,

@@ -27,14 +27,22 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 
-from netdyn.plots.style import PNG_DPI, RC, save_figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
+
+from netdyn.plots.common import (
+    annotate_cells,
+    has_vars,
+    hide_frame,
+    house_figure,
+    note,
+    panel_title,
+    save_figure,
+)
 
 __all__ = ["make_chaos_figure", "plot_chaos_figure"]
 
@@ -51,7 +59,6 @@ PANEL_LABELS = ("design", "activity", "divergence", "lyapunov")
 _EXC_COLOUR = "#b2182b"
 _INH_COLOUR = "#2166ac"
 _NONE_COLOUR = "#bdbdbd"
-_NA_NOTE_COLOUR = "0.35"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -100,29 +107,11 @@ def _g_colours(gains: np.ndarray) -> dict[float, tuple]:
     return {float(g): cmap(0.88 * (float(g) - lo) / span) for g in gains}
 
 
-def _note(ax: Axes, text: str) -> None:
-    """Replace a panel's content by a centred explanatory note."""
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-            fontsize=9, color=_NA_NOTE_COLOUR, wrap=True)
-
-
-def _title(ax: Axes, letter: str, text: str) -> None:
-    ax.set_title(rf"$\mathbf{{{letter}}}$   {text}", loc="left")
-
-
-def _has(ds: xr.Dataset, *names: str) -> bool:
-    return all(name in ds.variables for name in names)
-
-
 # --------------------------------------------------------------------------- panel a
 
 
 def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure) -> None:
-    _title(ax, "a", "Design: example network (session 1)")
+    panel_title(ax, "a", "Design: example network (session 1)")
     ax.set_axis_off()
 
     n_cfg = _first(cfg, "n_neurons", "n_units", "N")
@@ -145,7 +134,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
         g_text,
     ])
 
-    have_edges = (_has(ds, "example_edge_pre", "example_edge_post", "example_edge_weight")
+    have_edges = (has_vars(ds, "example_edge_pre", "example_edge_post", "example_edge_weight")
                   and ds["example_edge_pre"].size > 0)
     if have_edges:
         pre = np.asarray(ds["example_edge_pre"].values, dtype=np.int64).ravel()
@@ -159,8 +148,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
         ax.set_ylim(0, 1)
         ax.text(0.03, 0.97, info, transform=ax.transAxes, va="top", ha="left", fontsize=9,
                 bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"))
-        ax.text(0.65, 0.5, "no example network\nstored in the dataset", transform=ax.transAxes,
-                ha="center", va="center", color=_NA_NOTE_COLOUR)
+        note(ax, "no example network\nstored in the dataset", x=0.65)
         return
 
     n_units = max(n_units, int(pre.max()) + 1, int(post.max()) + 1)
@@ -229,9 +217,9 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
 
 
 def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tuple]) -> None:
-    _title(ax, "b", "One unit's activity: original (solid) vs twin run (dashed)")
-    if not _has(ds, "example_rate") or s1 is None or ds["example_rate"].size == 0:
-        _note(ax, "no example trajectories stored")
+    panel_title(ax, "b", "One unit's activity: original (solid) vs twin run (dashed)")
+    if not has_vars(ds, "example_rate") or s1 is None or ds["example_rate"].size == 0:
+        note(ax, "no example trajectories stored")
         return
     rate = ds["example_rate"].sel(session=s1)
     twins = [str(t) for t in np.asarray(rate["twin"].values)]
@@ -274,22 +262,22 @@ def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tupl
 
 def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tuple],
                       n_units: int | None) -> None:
-    _title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(CHAOS_G_MIN)}")
+    panel_title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(CHAOS_G_MIN)}")
     gains = np.asarray(ds["g"].values, dtype=float)
     chaos_g = gains[gains >= CHAOS_G_MIN]
-    if not _has(ds, "divergence_mean") or ds["divergence_mean"].size == 0:
-        _note(ax, "no divergence stored")
+    if not has_vars(ds, "divergence_mean") or ds["divergence_mean"].size == 0:
+        note(ax, "no divergence stored")
         return
     if chaos_g.size == 0:
-        _note(ax, f"no upscaling factor g ≥ {_fmt(CHAOS_G_MIN)} in this sweep\n"
-                  "(divergence is analysed for g ≥ 10 only)")
+        note(ax, f"no upscaling factor g ≥ {_fmt(CHAOS_G_MIN)} in this sweep\n"
+                 "(divergence is analysed for g ≥ 10 only)")
         return
     div = ds["divergence_mean"].sel(g=chaos_g).transpose("session", "g", "time")
     t_s = np.asarray(div["time"].values, dtype=float) / 1000.0
     values = np.asarray(div.values, dtype=float)
     values = np.where(values > 0, values, np.nan)  # log axis
     if not np.isfinite(values).any():
-        _note(ax, "divergence is zero or undefined for every g ≥ 10")
+        note(ax, "divergence is zero or undefined for every g ≥ 10")
         return
     sessions = list(np.asarray(div["session"].values))
     i1 = sessions.index(s1) if s1 in sessions else 0
@@ -321,16 +309,16 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
 
 
 def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
-    _title(ax, "d", "Largest Lyapunov exponent (two-trajectory fit)")
-    if not _has(ds, "lyapunov_exponent") or ds["lyapunov_exponent"].size == 0:
-        _note(ax, "no Lyapunov exponents stored")
+    panel_title(ax, "d", "Largest Lyapunov exponent (two-trajectory fit)")
+    if not has_vars(ds, "lyapunov_exponent") or ds["lyapunov_exponent"].size == 0:
+        note(ax, "no Lyapunov exponents stored")
         return
     lam = ds["lyapunov_exponent"].transpose("session", "g")
     values = np.asarray(lam.values, dtype=float)
     cols = np.isfinite(values).any(axis=0)
     if not cols.any():
-        _note(ax, "no chaotic episode:\nλ_max was not computed for any session and g\n"
-                  f"(needs g ≥ {_fmt(CHAOS_G_MIN)} and a non-stable trial)")
+        note(ax, "no chaotic episode:\nλ_max was not computed for any session and g\n"
+                 f"(needs g ≥ {_fmt(CHAOS_G_MIN)} and a non-stable trial)")
         return
     data = values[:, cols]
     gains = np.asarray(lam["g"].values, dtype=float)[cols]
@@ -346,35 +334,23 @@ def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
     ax.set_xticks(np.arange(gains.size), [_fmt(g) for g in gains])
     ax.set_yticks(np.arange(sessions.size), [str(s) for s in sessions])
     ax.set_ylabel("session (network)")
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    hide_frame(ax)
 
     n_rows, n_cols = data.shape
     two_lines = False
     if n_rows * n_cols <= 150:
-        n_ns = None
-        if _has(ds, "n_nonstable"):
-            n_ns = np.asarray(ds["n_nonstable"].transpose("session", "g").values)[:, cols]
+        counts = None
         n_trials = ds.sizes.get("trial")
-        two_lines = n_ns is not None and n_rows <= 8 and n_cols <= 10
-        for i in range(n_rows):
-            for j in range(n_cols):
-                v = data[i, j]
-                if np.isfinite(v):
-                    dark = sum(cmap(norm(v))[:3]) / 3 < 0.5
-                    colour = "white" if dark else "black"
-                    text = f"{v:.1f}"
-                else:
-                    colour, text = "0.25", "n/a"
-                if two_lines:
-                    k = int(n_ns[i, j])
-                    text += f"\n({k}/{n_trials})" if n_trials else f"\n(n = {k})"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
-    note = "cells: λ_max (non-stable / all trials)" if two_lines else "cells: λ_max (1/s)"
+        if has_vars(ds, "n_nonstable") and n_rows <= 8 and n_cols <= 10:
+            n_ns = np.asarray(ds["n_nonstable"].transpose("session", "g").values)[:, cols]
+            counts = [[f"\n({int(k)}/{n_trials})" if n_trials else f"\n(n = {int(k)})"
+                       for k in row] for row in n_ns]
+        two_lines = counts is not None
+        annotate_cells(ax, data, cmap, norm, lambda v: f"{v:.1f}", counts, fontsize=8)
+    caption = "cells: λ_max (non-stable / all trials)" if two_lines else "cells: λ_max (1/s)"
     if not np.isfinite(data).all():
-        note += ",  n/a (grey): no non-stable trial"
-    ax.set_xlabel(f"upscaling factor g\n{note}")
+        caption += ",  n/a (grey): no non-stable trial"
+    ax.set_xlabel(f"upscaling factor g\n{caption}")
     cbar = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
     cbar.set_label("λ_max (1/s)")
 
@@ -414,10 +390,7 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
     n_units = int(n_cfg) if n_cfg is not None else (int(ds.attrs.get("example_n_units", 0))
                                                      or None)
 
-    with mpl.rc_context(RC):
-        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
+    with house_figure(FIGSIZE_IN, w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08) as fig:
         axes = fig.subplots(2, 2)
         for ax, label in zip(axes.flat, PANEL_LABELS):
             ax.set_label(label)
@@ -445,4 +418,4 @@ def plot_chaos_figure(ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
     The suffixes are appended to ``path_stem`` (a stem like ``"out/chaos_v1.2"`` keeps its
     dots); missing parent directories are created. Returns ``[png_path, pdf_path]``.
     """
-    return save_figure(make_chaos_figure(ds), ds, path_stem)
+    return save_figure(make_chaos_figure(ds), path_stem, ds.attrs)

@@ -26,14 +26,26 @@ import matplotlib as mpl
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import Colormap, SymLogNorm, to_rgb
+from matplotlib.colors import Colormap, SymLogNorm
 from matplotlib.figure import Figure
 
-from netdyn.plots.style import PNG_DPI, RC, save_figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
+
+from netdyn.plots.common import (
+    MAX_POINTS,
+    NOTE_COLOUR,
+    annotate_cells,
+    has_vars,
+    hide_frame,
+    house_figure,
+    lighter,
+    minmax_decimate,
+    note,
+    panel_title,
+    save_figure,
+)
 
 __all__ = [
     "make_srnn_trajectory_figure",
@@ -44,8 +56,6 @@ __all__ = [
 
 TRAJECTORY_FIGSIZE_IN = (10.0, 11.0)
 SWEEP_FIGSIZE_IN = (13.0, 8.5)
-#: At most this many points per drawn line (min/max decimation keeps the extrema).
-MAX_POINTS = 4000
 #: At most this many neurons drawn per trajectory panel (evenly chosen among E and I).
 MAX_LINES = 60
 #: At most this many stimulated neurons are named one by one in the input legend.
@@ -64,33 +74,11 @@ _EXTRA_COLOURS = ("#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 _HEATMAP_PREFERENCE = ("sfa_std", "sfa", "std")
 
 
-_NA_NOTE_COLOUR = "0.35"
 _TRANSIENT_COLOUR = "0.93"
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _title(ax: Axes, letter: str, text: str) -> None:
-    ax.set_title(rf"$\mathbf{{{letter}}}$   {text}", loc="left")
-
-
-def _note(ax: Axes, text: str, *, keep_x: bool = False) -> None:
-    """Replace a panel's content by a centred note (``keep_x``: leave a shared x axis alone)."""
-    ax.set_yticks([])
-    if not keep_x:
-        ax.set_xticks([])
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-    else:
-        ax.spines["left"].set_visible(False)
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-            fontsize=9, color=_NA_NOTE_COLOUR)
-
-
-def _has(ds: xr.Dataset, *names: str) -> bool:
-    return all(name in ds.variables for name in names)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -175,41 +163,6 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     return lo, hi
 
 
-def minmax_decimate(x: np.ndarray, y: np.ndarray,
-                    max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """Min/max decimation of the columns of ``y`` (samples along axis 0) to <= max_points.
-
-    Each bucket of consecutive samples contributes its minimum and its maximum in time order,
-    so peaks survive. Returns ``(xs, ys)`` of shape ``(m, n_columns)``: every column has its
-    own sample times (a subset of ``x``). NaN samples are kept only where a whole bucket is NaN.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    squeeze = y.ndim == 1
-    if squeeze:
-        y = y[:, None]
-    n = y.shape[0]
-    if n <= max_points:
-        xs = np.broadcast_to(x[:, None], y.shape).copy()
-        return (xs[:, 0], y[:, 0]) if squeeze else (xs, y)
-    n_buckets = max(1, max_points // 2)
-    size = -(-n // n_buckets)
-    n_buckets = -(-n // size)
-    pad = n_buckets * size - n
-    yp = np.concatenate([y, np.full((pad, y.shape[1]), np.nan)], axis=0)
-    yb = yp.reshape(n_buckets, size, y.shape[1])
-    i_min = np.argmin(np.where(np.isnan(yb), np.inf, yb), axis=1)
-    i_max = np.argmax(np.where(np.isnan(yb), -np.inf, yb), axis=1)
-    start = (np.arange(n_buckets) * size)[:, None]
-    first = start + np.minimum(i_min, i_max)
-    second = start + np.maximum(i_min, i_max)
-    idx = np.stack([first, second], axis=1).reshape(2 * n_buckets, y.shape[1])
-    idx = np.minimum(idx, n - 1)
-    ys = np.take_along_axis(y, idx, axis=0)
-    xs = x[idx]
-    return (xs[:, 0], ys[:, 0]) if squeeze else (xs, ys)
-
-
 # --------------------------------------------------------------------------- trajectory
 
 
@@ -280,7 +233,7 @@ def _shade_transient(ax: Axes, t_min: float) -> None:
 
 
 def _traj_values(ds: xr.Dataset, name: str, config: Any) -> np.ndarray | None:
-    if not _has(ds, name):
+    if not has_vars(ds, name):
         return None
     da = ds[name]
     if "configuration" in da.dims:
@@ -290,10 +243,10 @@ def _traj_values(ds: xr.Dataset, name: str, config: Any) -> np.ndarray | None:
 
 def _panel_input(ax: Axes, ds: xr.Dataset, t: np.ndarray, is_exc: np.ndarray,
                  colours: list[tuple]) -> None:
-    _title(ax, "a", "External input $u_\\mathrm{ex}$ of the stimulated neurons")
+    panel_title(ax, "a", "External input $u_\\mathrm{ex}$ of the stimulated neurons")
     ax.set_ylabel("$u_\\mathrm{ex}$ (Hz)")
-    if not _has(ds, "input") or ds["input"].size == 0:
-        _note(ax, "no external input stored", keep_x=True)
+    if not has_vars(ds, "input") or ds["input"].size == 0:
+        note(ax, "no external input stored", keep_x=True)
         return
     u = np.asarray(ds["input"].transpose("time", "neuron").values, dtype=float)
     # "stimulated" = input not constant over the analysed window t >= 0 (a common ramp or DC
@@ -333,7 +286,7 @@ def _panel_input(ax: Axes, ds: xr.Dataset, t: np.ndarray, is_exc: np.ndarray,
                                   label=f"stimulated I ({inh.size})"))
     if not stimulated.size:
         ax.text(0.99, 0.95, "no neuron stimulated after the transient", transform=ax.transAxes,
-                ha="right", va="top", fontsize=8, color=_NA_NOTE_COLOUR)
+                ha="right", va="top", fontsize=8, color=NOTE_COLOUR)
     if handles:
         title = None if picked.size == stimulated.size else \
             f"{picked.size} of {stimulated.size} stimulated shown"
@@ -353,7 +306,7 @@ def _panel_lines(ax: Axes, ds: xr.Dataset, name: str, config: Any, t: np.ndarray
     """Draw every neuron of ``name`` that is not all-NaN; the note ``missing`` if none is."""
     values = _traj_values(ds, name, config)
     if values is None or values.size == 0 or not np.isfinite(values).any():
-        _note(ax, missing, keep_x=True)
+        note(ax, missing, keep_x=True)
         return None
     present = np.flatnonzero(np.isfinite(values).any(axis=0))
     picked = _pick_lines(present, is_exc)
@@ -363,12 +316,12 @@ def _panel_lines(ax: Axes, ds: xr.Dataset, name: str, config: Any, t: np.ndarray
 
 
 def _panel_lyapunov(ax: Axes, ds: xr.Dataset, config: Any, lle: float) -> None:
-    _title(ax, "f", "Largest Lyapunov exponent (Benettin): local and finite-time")
+    panel_title(ax, "f", "Largest Lyapunov exponent (Benettin): local and finite-time")
     ax.set_ylabel("exponent (1/s)")
-    have_local = _has(ds, "lya_local") and ds["lya_local"].size > 0
-    have_finite = _has(ds, "lya_finite") and ds["lya_finite"].size > 0
+    have_local = has_vars(ds, "lya_local") and ds["lya_local"].size > 0
+    have_finite = has_vars(ds, "lya_finite") and ds["lya_finite"].size > 0
     if not (have_local or have_finite):
-        _note(ax, "no Lyapunov exponents stored", keep_x=True)
+        note(ax, "no Lyapunov exponents stored", keep_x=True)
         return
     handles = []
     shown: list[np.ndarray] = []
@@ -444,21 +397,18 @@ def make_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any) -> Figure:
         raise ValueError("srnn trajectory figure: dataset has no 'configuration' coordinate")
     t = np.asarray(ds["time"].values, dtype=float)
     n = int(ds.sizes.get("neuron", 0))
-    if _has(ds, "is_excitatory"):
+    if has_vars(ds, "is_excitatory"):
         is_exc = np.asarray(ds["is_excitatory"].values, dtype=bool)
     else:
         is_exc = np.ones(n, dtype=bool)
     colours = _neuron_colours(is_exc)
-    lle = float(ds["lle"].sel(configuration=config)) if _has(ds, "lle") else float("nan")
+    lle = float(ds["lle"].sel(configuration=config)) if has_vars(ds, "lle") else float("nan")
     name = _config_name(config)
     t_min = float(np.nanmin(t)) if t.size else float("nan")
-    if _has(ds, "lya_time") and ds["lya_time"].size:
+    if has_vars(ds, "lya_time") and ds["lya_time"].size:
         t_min = min(t_min, float(np.nanmin(ds["lya_time"].values)))
 
-    with mpl.rc_context(RC):
-        fig = Figure(figsize=TRAJECTORY_FIGSIZE_IN, layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=0.05, h_pad=0.03, hspace=0.02)
+    with house_figure(TRAJECTORY_FIGSIZE_IN, w_pad=0.05, h_pad=0.03, hspace=0.02) as fig:
         axes = fig.subplots(6, 1, sharex=True, height_ratios=[0.8, 1.2, 1.0, 0.9, 0.9, 1.2])
         for ax, label in zip(axes, TRAJECTORY_PANEL_LABELS):
             ax.set_label(label)
@@ -466,21 +416,21 @@ def make_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any) -> Figure:
 
         _panel_input(axes[0], ds, t, is_exc, colours)
 
-        _title(axes[1], "b", "Rates $r = [u_d - c_\\mathrm{SFA}\\,\\Sigma_k a_k]_+$")
+        panel_title(axes[1], "b", "Rates $r = [u_d - c_\\mathrm{SFA}\\,\\Sigma_k a_k]_+$")
         axes[1].set_ylabel("$r$ (Hz)")
         _panel_lines(axes[1], ds, "rate", config, t, is_exc, colours, "no rates stored")
 
-        _title(axes[2], "c", "Dendritic state $u_d$")
+        panel_title(axes[2], "c", "Dendritic state $u_d$")
         axes[2].set_ylabel("$u_d$ (Hz)")
         _panel_lines(axes[2], ds, "u_d", config, t, is_exc, colours,
                      "no dendritic states stored")
 
-        _title(axes[3], "d", "Spike-frequency adaptation $c_\\mathrm{SFA}\\,\\Sigma_k a_k$")
+        panel_title(axes[3], "d", "Spike-frequency adaptation $c_\\mathrm{SFA}\\,\\Sigma_k a_k$")
         axes[3].set_ylabel("$c_\\mathrm{SFA}\\,\\Sigma_k a_k$")
         _panel_lines(axes[3], ds, "sfa", config, t, is_exc, colours,
                      f"no SFA in configuration {name!r}")
 
-        _title(axes[4], "e", "Short-term depression $\\Pi_m b_m$")
+        panel_title(axes[4], "e", "Short-term depression $\\Pi_m b_m$")
         axes[4].set_ylabel("$\\Pi_m b_m$")
         if _panel_lines(axes[4], ds, "std", config, t, is_exc, colours,
                         f"no STD in configuration {name!r}") is not None:
@@ -507,7 +457,7 @@ def plot_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any,
 
     Missing parent directories are created; returns ``[png_path, pdf_path]``.
     """
-    return save_figure(make_srnn_trajectory_figure(ds, configuration), ds, path_stem)
+    return save_figure(make_srnn_trajectory_figure(ds, configuration), path_stem, ds.attrs)
 
 
 
@@ -525,14 +475,9 @@ def _sweep_array(ds: xr.Dataset, name: str) -> np.ndarray:
     return np.asarray(da.transpose(*_SWEEP_DIMS, *extra).values, dtype=float)
 
 
-def _lighter(colour: str, amount: float) -> tuple:
-    r, g, b = to_rgb(colour)
-    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
-
-
 def _panel_bounded(ax: Axes, bounded: np.ndarray, ws: np.ndarray, configs: list[str],
                    taus: np.ndarray, colours: dict[str, str]) -> None:
-    _title(ax, "a", "Fraction of bounded networks (Wilson 95 % CI)")
+    panel_title(ax, "a", "Fraction of bounded networks (Wilson 95 % CI)")
     n_net = np.sum(np.isfinite(bounded), axis=0)  # (ws, config, tau)
     k = np.nansum(bounded, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -548,7 +493,7 @@ def _panel_bounded(ax: Axes, bounded: np.ndarray, ws: np.ndarray, configs: list[
         others = [j for j in order if j != j_slow]
         for rank, j in enumerate(others):
             light = 0.65 - 0.4 * rank / max(len(others), 1)
-            (ln,) = ax.plot(x, frac[:, c, j], color=_lighter(col, light), lw=0.9,
+            (ln,) = ax.plot(x, frac[:, c, j], color=lighter(col, light), lw=0.9,
                             marker="o", ms=2.5, zorder=2)
             ln.set_gid(f"bounded:{config}:{taus[j]:g}")
         if single:
@@ -599,11 +544,11 @@ def _ws_axis(ax: Axes, ws: np.ndarray) -> None:
 def _panel_lle(ax: Axes, lle: np.ndarray, ws: np.ndarray, configs: list[str],
                taus: np.ndarray, colours: dict[str, str], linthresh: float) -> None:
     j_slow = int(np.argmax(taus))
-    _title(ax, "b", "LLE of the bounded networks (median, IQR band), "
-                    f"$\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
+    panel_title(ax, "b", "LLE of the bounded networks (median, IQR band), "
+                         f"$\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
     q = _quantiles(lle[:, :, :, j_slow], (0.25, 0.5, 0.75), axis=0)  # (3, ws, config)
     if not np.isfinite(q).any():
-        _note(ax, "no bounded network: LLE undefined everywhere")
+        note(ax, "no bounded network: LLE undefined everywhere")
         return
     single = ws.size == 1
     for c, config in enumerate(configs):
@@ -631,18 +576,18 @@ def _panel_heatmap(ax: Axes, fig: Figure, lle: np.ndarray, bounded: np.ndarray,
                    linthresh: float) -> None:
     chosen = next((c for c in _HEATMAP_PREFERENCE if c in configs), None)
     if chosen is None:
-        _title(ax, "c", "Median LLE over τ_slowest × weight scale")
-        _note(ax, "no configuration with adaptation in this sweep")
+        panel_title(ax, "c", "Median LLE over τ_slowest × weight scale")
+        note(ax, "no configuration with adaptation in this sweep")
         return
     c = configs.index(chosen)
-    _title(ax, "c", f"Median LLE (1/s), {_config_name(chosen)}, bounded networks")
+    panel_title(ax, "c", f"Median LLE (1/s), {_config_name(chosen)}, bounded networks")
     med = _quantiles(lle[:, :, c, :], (0.5,), axis=0)[0].T  # (tau, ws)
     n_b = np.nansum(bounded[:, :, c, :], axis=0).T.astype(int)
     n_all = np.sum(np.isfinite(bounded[:, :, c, :]), axis=0).T
     order = np.argsort(taus)
     med, n_b, n_all = med[order], n_b[order], n_all[order]
     if not np.isfinite(med).any():
-        _note(ax, f"no bounded network with {_config_name(chosen)}: LLE undefined")
+        note(ax, f"no bounded network with {_config_name(chosen)}: LLE undefined")
         return
     vmax = float(np.nanmax(np.abs(med))) or 1.0
     cmap = mpl.colormaps["RdBu_r"].with_extremes(bad="0.82")
@@ -653,35 +598,25 @@ def _panel_heatmap(ax: Axes, fig: Figure, lle: np.ndarray, bounded: np.ndarray,
     ax.set_yticks(np.arange(taus.size), [f"{taus[j]:g}" for j in order])
     ax.set_xlabel("weight scale\ncells: median LLE (bounded / all networks)")
     ax.set_ylabel("$\\tau_\\mathrm{slowest}$ (s)")
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    hide_frame(ax)
     n_rows, n_cols = med.shape
     if n_rows * n_cols <= 120:
-        counts = n_rows <= 8 and n_cols <= 10
-        size = 7 if n_cols <= 8 else 6
-        for i in range(n_rows):
-            for j in range(n_cols):
-                v = med[i, j]
-                if np.isfinite(v):
-                    dark = sum(cmap(norm(v))[:3]) / 3 < 0.5
-                    colour, text = ("white" if dark else "black"), _fmt(v)
-                else:
-                    colour, text = "0.25", "n/a"
-                if counts:
-                    text += f"\n{n_b[i, j]}/{n_all[i, j]}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=size, color=colour,
-                        linespacing=1.0)
+        counts = None
+        if n_rows <= 8 and n_cols <= 10:
+            counts = [[f"\n{n_b[i, j]}/{n_all[i, j]}" for j in range(n_cols)]
+                      for i in range(n_rows)]
+        annotate_cells(ax, med, cmap, norm, _fmt, counts, fontsize=7 if n_cols <= 8 else 6,
+                       linespacing=1.0)
     cbar = fig.colorbar(im, ax=ax, fraction=0.06, pad=0.02)
     cbar.set_label("median LLE (1/s)")
 
 
 def _panel_rule(ax: Axes, lle: np.ndarray, spectrum: np.ndarray | None, configs: list[str],
                 taus: np.ndarray, colours: dict[str, str], linthresh: float) -> None:
-    _title(ax, "d", "LLE vs the slowest relaxation rate (bounded networks)")
+    panel_title(ax, "d", "LLE vs the slowest relaxation rate (bounded networks)")
     adaptive = [c for c in configs if c != "none"]
     if not adaptive:
-        _note(ax, "no configuration with adaptation in this sweep")
+        note(ax, "no configuration with adaptation in this sweep")
         return
     pred = -1.0 / taus
     xs_all: list[float] = list(pred[np.isfinite(pred)])
@@ -699,7 +634,7 @@ def _panel_rule(ax: Axes, lle: np.ndarray, spectrum: np.ndarray | None, configs:
         shift = 1.0 + 0.04 * (m - (n_cfg - 1) / 2)
         x = pred * shift
         for w in range(cell_med.shape[0]):
-            ax.plot(x, cell_med[w], ls="", marker="o", ms=2.5, color=_lighter(col, 0.45),
+            ax.plot(x, cell_med[w], ls="", marker="o", ms=2.5, color=lighter(col, 0.45),
                     zorder=2)
         ok = np.isfinite(q[1])
         if ok.any():
@@ -717,7 +652,7 @@ def _panel_rule(ax: Axes, lle: np.ndarray, spectrum: np.ndarray | None, configs:
                         mec=col, mew=1.0, zorder=5)
                 ys_all.extend(lam1[ok1].tolist())
     if not drew:
-        _note(ax, "no bounded network with adaptation: LLE undefined")
+        note(ax, "no bounded network with adaptation: LLE undefined")
         return
     vals = np.array(xs_all + ys_all, dtype=float)
     vals = vals[np.isfinite(vals)]
@@ -776,9 +711,9 @@ def _panel_spectrum(ax: Axes, spectrum: np.ndarray | None, exponents: np.ndarray
                     configs: list[str], taus: np.ndarray, colours: dict[str, str],
                     linthresh: float) -> None:
     j_slow = int(np.argmax(taus))
-    _title(ax, "e", f"Lyapunov spectrum (QR), $\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
+    panel_title(ax, "e", f"Lyapunov spectrum (QR), $\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
     if spectrum is None or spectrum.shape[-1] == 0 or not np.isfinite(spectrum).any():
-        _note(ax, "no Lyapunov spectrum stored")
+        note(ax, "no Lyapunov spectrum stored")
         return
     k = spectrum.shape[-1]
     idx = np.arange(1, k + 1) if exponents.size != k else np.asarray(exponents) + 1
@@ -831,7 +766,7 @@ def make_srnn_sweep_figure(ds: xr.Dataset) -> Figure:
     for dim in ("network", "configuration"):
         if dim not in ds.dims:
             raise ValueError(f"srnn sweep figure: dataset has no {dim!r} dimension")
-    if not _has(ds, "bounded"):
+    if not has_vars(ds, "bounded"):
         raise ValueError("srnn sweep figure: dataset has no 'bounded' variable")
     for dim in ("weight_scale", "tau_slowest"):
         if dim not in ds.dims:
@@ -845,14 +780,14 @@ def make_srnn_sweep_figure(ds: xr.Dataset) -> Figure:
     ws = np.asarray(ds["weight_scale"].values, dtype=float)
     taus = np.asarray(ds["tau_slowest"].values, dtype=float)
     bounded = _sweep_array(ds, "bounded")
-    if _has(ds, "lle"):
+    if has_vars(ds, "lle"):
         lle = _sweep_array(ds, "lle")
         lle = np.where(bounded > 0.5, lle, np.nan)  # bounded networks only
     else:
         lle = np.full(bounded.shape, np.nan)
     spectrum = None
     exponents = np.arange(0)
-    if _has(ds, "spectrum") and "exponent" in ds["spectrum"].dims:
+    if has_vars(ds, "spectrum") and "exponent" in ds["spectrum"].dims:
         spectrum = _sweep_array(ds, "spectrum")
         spectrum = np.where((bounded > 0.5)[..., None], spectrum, np.nan)
         exponents = np.asarray(ds["exponent"].values)
@@ -861,10 +796,8 @@ def make_srnn_sweep_figure(ds: xr.Dataset) -> Figure:
         pool.append(spectrum.ravel())
     linthresh = _symlog_linthresh(np.concatenate(pool))
 
-    with mpl.rc_context(RC):
-        fig = Figure(figsize=SWEEP_FIGSIZE_IN, layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.06)
+    with house_figure(SWEEP_FIGSIZE_IN, w_pad=0.06, h_pad=0.06, wspace=0.04,
+                      hspace=0.06) as fig:
         grid = fig.add_gridspec(2, 6)
         ax_a = fig.add_subplot(grid[0, 0:3])
         ax_b = fig.add_subplot(grid[0, 3:6])
@@ -898,4 +831,4 @@ def plot_srnn_sweep_figure(ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
 
     Missing parent directories are created; returns ``[png_path, pdf_path]``.
     """
-    return save_figure(make_srnn_sweep_figure(ds), ds, path_stem)
+    return save_figure(make_srnn_sweep_figure(ds), path_stem, ds.attrs)
