@@ -36,6 +36,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from netdyn.plots.common import (
     annotate_cells,
+    count,
     has_vars,
     hide_frame,
     house_figure,
@@ -399,16 +400,12 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
         _panel_divergence(axes[1, 0], ds, s1, colours, n_units)
         _panel_lyapunov(axes[1, 1], ds, fig)
 
-        n_sessions = ds.sizes.get("session", 0)
-        n_trials = ds.sizes.get("trial", 0)
-        version = ds.attrs.get("netdyn_version", "?")
         seed = _first(cfg, "seed", "root_seed")
-        fig.suptitle(
-            "Synaptic upscaling and chaotic spontaneous activity in a random rate network"
-            f"   ({n_sessions} session{'s' if n_sessions != 1 else ''} × {gains.size} g × "
-            f"{n_trials} trials, seed {seed if seed is not None else '?'}, netdyn {version})",
-            fontsize=11,
-        )
+        about = (f"{count(ds.sizes.get('session', 0), 'session')} × {gains.size} g × "
+                 f"{ds.sizes.get('trial', 0)} trials, seed {seed if seed is not None else '?'}, "
+                 f"netdyn {ds.attrs.get('netdyn_version', '?')}")
+        fig.suptitle("Synaptic upscaling and chaotic spontaneous activity in a random rate "
+                     f"network   ({about})", fontsize=11)
     return fig
 
 

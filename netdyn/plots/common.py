@@ -33,6 +33,7 @@ __all__ = [
     "panel_title",
     "note",
     "has_vars",
+    "count",
     "lighter",
     "hide_frame",
     "annotate_cells",
@@ -162,6 +163,11 @@ def note(ax: Axes, text: str, *, keep_x: bool = False, x: float = 0.5,
 def has_vars(ds: xr.Dataset, *names: str) -> bool:
     """Whether ``ds`` has every one of the variables (or coordinates) ``names``."""
     return all(name in ds.variables for name in names)
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n == 1``: "1 session", "5 sessions"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def lighter(colour: str | tuple, amount: float) -> tuple[float, float, float]:
