@@ -203,3 +203,15 @@ def test_missing_variables(drop, tmp_path):
 def test_rejects_dataset_without_g():
     with pytest.raises(ValueError, match="'g'"):
         make_chaos_figure(xr.Dataset(coords={"session": [1]}))
+
+
+def test_divergence_panel_follows_chaos_min_gain():
+    ds = chaos_dataset(n_sessions=2, duration_ms=500)
+    cfg = json.loads(ds.attrs["config"])
+    ds.attrs["config"] = json.dumps({**cfg, "chaos_min_gain": 15.0, "perturbation": 1e-3})
+    div = _axis(make_chaos_figure(ds), "divergence")
+    thick = [ln for ln in div.lines if ln.get_linewidth() > 1.5]
+    assert [ln.get_label() for ln in thick] == ["g = 16", "g = 19", "g = 22"]
+    assert "g ≥ 15" in div.get_title(loc="left")
+    start = [ln for ln in div.lines if ln.get_linestyle() == ":"]
+    np.testing.assert_allclose(start[0].get_ydata(), np.sqrt(200) * 1e-3)

@@ -1,4 +1,4 @@
-"""One-page figure of the ``chaos`` study (spec ``chaos.md``, section "Figure").
+"""One-page figure of the ``chaos`` study.
 
 Panels:
 
@@ -6,7 +6,8 @@ a. the design: a drawn example network (the first units of session 1's weight ma
    nodes coloured by role (sign of the mean outgoing weight), edges coloured by weight;
 b. one unit's activity for every upscaling factor g, original (solid) and twin (dashed) run,
    first 2 s of session 1;
-c. mean divergence D(t) of the twin runs for g >= 10, log scale;
+c. mean divergence D(t) of the twin runs for g >= the study's ``chaos_min_gain`` (the gains
+   for which it fits exponents), log scale;
 d. heat map of the largest Lyapunov exponent, sessions x g.
 
 Only :class:`matplotlib.figure.Figure` objects are used (no ``pyplot``, no global backend
@@ -34,6 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from netdyn.config.chaos import ChaosConfig
 from netdyn.plots.common import (
     annotate_cells,
     count,
@@ -47,8 +49,6 @@ from netdyn.plots.common import (
 
 __all__ = ["make_chaos_figure", "plot_chaos_figure"]
 
-#: Smallest upscaling factor for which the study fits an exponent (spec "Analysis").
-CHAOS_G_MIN = 10.0
 FIGSIZE_IN = (11.0, 8.0)
 #: Number of units of the example network drawn in panel a.
 N_EXAMPLE_NODES = 28
@@ -84,11 +84,33 @@ def _first(cfg: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
     return default
 
 
+def _from_config(cfg: Mapping[str, Any], key: str) -> float:
+    """The config's value of ``key``; the study's default where the config has none."""
+    value = cfg.get(key)
+    return float(value) if value is not None else ChaosConfig.model_fields[key].default
+
+
+def _weight_std(cfg: Mapping[str, Any]) -> float | None:
+    """The config's weight SD ``sigma``, or the study's default 1 / (N p) when it is unset."""
+    sigma = _first(cfg, "sigma", "weight_std")
+    n, p = _first(cfg, "n_neurons", "n_units", "N"), _first(cfg, "p", "connection_probability")
+    if sigma is None and n and p:
+        return 1.0 / (float(n) * float(p))
+    return sigma
+
+
 def _fmt(value: Any, spec: str = "g") -> str:
     try:
         return format(float(value), spec)
     except (TypeError, ValueError):
         return "?"
+
+
+def _tex_number(value: float) -> str:
+    """Mathtext of a number: powers of ten as ``10^{k}``, anything else as ``%g``."""
+    k = np.log10(value) if value > 0 else np.nan
+    return f"10^{{{int(round(k))}}}" if np.isfinite(k) and abs(k - round(k)) < 1e-9 \
+        else f"{value:g}"
 
 
 def _session_one(ds: xr.Dataset) -> Any:
@@ -118,7 +140,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
     n_cfg = _first(cfg, "n_neurons", "n_units", "N")
     n_units = int(ds.attrs.get("example_n_units", n_cfg or 0) or 0)
     p = _first(cfg, "p", "connection_probability")
-    sigma = _first(cfg, "sigma", "weight_std")
+    sigma = _weight_std(cfg)
     tau = _first(cfg, "tau_ms", "tau")
     gains = np.asarray(ds["g"].values, dtype=float)
     if gains.size <= 4:
@@ -262,23 +284,23 @@ def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tupl
 
 
 def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tuple],
-                      n_units: int | None) -> None:
-    panel_title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(CHAOS_G_MIN)}")
+                      n_units: int | None, g_min: float, perturbation: float) -> None:
+    panel_title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(g_min)}")
     gains = np.asarray(ds["g"].values, dtype=float)
-    chaos_g = gains[gains >= CHAOS_G_MIN]
+    chaos_g = gains[gains >= g_min]
     if not has_vars(ds, "divergence_mean") or ds["divergence_mean"].size == 0:
         note(ax, "no divergence stored")
         return
     if chaos_g.size == 0:
-        note(ax, f"no upscaling factor g ≥ {_fmt(CHAOS_G_MIN)} in this sweep\n"
-                 "(divergence is analysed for g ≥ 10 only)")
+        note(ax, f"no upscaling factor g ≥ {_fmt(g_min)} in this sweep\n"
+                 f"(divergence is analysed for g ≥ {_fmt(g_min)} only)")
         return
     div = ds["divergence_mean"].sel(g=chaos_g).transpose("session", "g", "time")
     t_s = np.asarray(div["time"].values, dtype=float) / 1000.0
     values = np.asarray(div.values, dtype=float)
     values = np.where(values > 0, values, np.nan)  # log axis
     if not np.isfinite(values).any():
-        note(ax, "divergence is zero or undefined for every g ≥ 10")
+        note(ax, f"divergence is zero or undefined for every g ≥ {_fmt(g_min)}")
         return
     sessions = list(np.asarray(div["session"].values))
     i1 = sessions.index(s1) if s1 in sessions else 0
@@ -294,9 +316,10 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
         handles.append(Line2D([], [], color="0.4", lw=0.6, alpha=0.6,
                               label=f"sessions ≠ {sessions[i1]}"))
     if n_units:
-        d0 = np.sqrt(n_units) * 1e-4
-        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0,
-                                  label="$\\sqrt{N}\\cdot 10^{-4}$ (start)"))
+        # every unit of the twin starts shifted by the perturbation
+        d0 = np.sqrt(n_units) * perturbation
+        label = f"$\\sqrt{{N}}\\cdot {_tex_number(perturbation)}$ (start)"
+        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0, label=label))
     ax.set_yscale("log")
     ax.set_xlim(float(t_s[0]), float(t_s[-1]))
     ax.set_xlabel("time (s)")
@@ -309,7 +332,7 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
 # --------------------------------------------------------------------------- panel d
 
 
-def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
+def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure, g_min: float) -> None:
     panel_title(ax, "d", "Largest Lyapunov exponent (two-trajectory fit)")
     if not has_vars(ds, "lyapunov_exponent") or ds["lyapunov_exponent"].size == 0:
         note(ax, "no Lyapunov exponents stored")
@@ -319,7 +342,7 @@ def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
     cols = np.isfinite(values).any(axis=0)
     if not cols.any():
         note(ax, "no chaotic episode:\nλ_max was not computed for any session and g\n"
-                 f"(needs g ≥ {_fmt(CHAOS_G_MIN)} and a non-stable trial)")
+                 f"(needs g ≥ {_fmt(g_min)} and a non-stable trial)")
         return
     data = values[:, cols]
     gains = np.asarray(lam["g"].values, dtype=float)[cols]
@@ -370,9 +393,11 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
         (session, g), ``divergence_mean`` (session, g, time), ``n_nonstable``
         (session, g), ``example_rate`` (session, g, twin, example_time),
         ``example_edge_pre`` / ``example_edge_post`` / ``example_edge_weight`` (edge);
-        attrs ``config`` (JSON), ``example_n_units``, ``netdyn_version``. Missing example
-        data, NaN exponents, a single session or no g >= 10 give explanatory notes in the
-        affected panels instead of errors.
+        attrs ``config`` (JSON, the study's :class:`~netdyn.config.chaos.ChaosConfig`),
+        ``example_n_units``, ``netdyn_version``. Panel c shows the gains from the config's
+        ``chaos_min_gain`` up (its default where the Dataset carries no config). Missing
+        example data, NaN exponents, a single session or no gain >= ``chaos_min_gain`` give
+        explanatory notes in the affected panels instead of errors.
 
     Returns
     -------
@@ -397,8 +422,10 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
             ax.set_label(label)
         _panel_design(axes[0, 0], ds, cfg, fig)
         _panel_activity(axes[0, 1], ds, s1, colours)
-        _panel_divergence(axes[1, 0], ds, s1, colours, n_units)
-        _panel_lyapunov(axes[1, 1], ds, fig)
+        g_min = _from_config(cfg, "chaos_min_gain")
+        _panel_divergence(axes[1, 0], ds, s1, colours, n_units, g_min,
+                          _from_config(cfg, "perturbation"))
+        _panel_lyapunov(axes[1, 1], ds, fig, g_min)
 
         seed = _first(cfg, "seed", "root_seed")
         about = (f"{count(ds.sizes.get('session', 0), 'session')} × {gains.size} g × "

@@ -344,7 +344,8 @@ def _panel_spectrum(ax: Axes, spectrum: np.ndarray | None, exponents: np.ndarray
                     configs: list[str], taus: np.ndarray, colours: dict[str, str],
                     linthresh: float) -> None:
     j_slow = int(np.argmax(taus))
-    panel_title(ax, "e", f"Lyapunov spectrum (QR), $\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
+    panel_title(ax, "e",
+                f"Lyapunov spectrum (QR), $\\tau_\\mathrm{{slowest}}$ = {taus[j_slow]:g} s")
     if spectrum is None or spectrum.shape[-1] == 0 or not np.isfinite(spectrum).any():
         note(ax, "no Lyapunov spectrum stored")
         return
