@@ -1,5 +1,5 @@
-"""The activity figure of a spiking simulation (the seed's ``activity_plots``, spec
-``spiking.md`` section 1.12), built from a :class:`~netdyn.record.spiking.SpikingRecording`.
+"""The activity figure of a spiking simulation (after the seed's ``activity_plots``), built
+from a :class:`~netdyn.record.spiking.SpikingRecording`.
 
 Stacked panels sharing the time axis (ms), each present only when there is something to draw:
 
@@ -155,7 +155,8 @@ def _panel_inputs(ax: Axes, rec: SpikingRecording, t0: float, t1: float) -> None
     for k, (name, da) in enumerate(rec.input_rates.items()):
         w = _window(da, t0, t1)
         ax.plot(w["time_ms"].values, w.values, color=_INPUT_COLOURS[k % len(_INPUT_COLOURS)],
-                lw=1.2, label=name, drawstyle="steps-post" if w.size < 200 else "default")
+                lw=1.2, label=name, drawstyle="steps-post" if w.size < 200 else "default",
+                gid=f"input:{name}")
     ax.set_ylabel("input rate\n(Hz)")
     ax.set_ylim(bottom=0)
     _title_row_legend(ax, len(rec.input_rates))
@@ -178,7 +179,7 @@ def _panel_raster(ax: Axes, rec: SpikingRecording, pops: list[str], colours: dic
         rows, n_rows = _rank(trains)
         keep = rows % step == 0
         ax.scatter(trains.times_ms[keep], offset + rows[keep], s=1.2, marker="o", lw=0,
-                   color=colours[p], rasterized=True)
+                   color=colours[p], rasterized=True, gid=f"raster:{p}")
         ticks.append(offset + 0.5 * n_rows)
         labels.append(p)
         if p != with_spikes[-1]:
@@ -221,7 +222,7 @@ def _panel_vm(ax: Axes, rec: SpikingRecording, p: str, var: str, colour: str, t0
     for k, j in enumerate(neurons):
         c = _shade(colour, k, neurons.size)
         ts, vs = minmax_decimate(t, v[:, k])
-        ax.plot(ts, vs, color=c, lw=0.7, zorder=3 + neurons.size - k)
+        ax.plot(ts, vs, color=c, lw=0.7, zorder=3 + neurons.size - k, gid=f"vm:{p}:{j}")
     if spike_marker and trains is not None:
         lo, hi = np.nanmin(v), np.nanmax(v)
         top = hi + 0.25 * max(hi - lo, 1.0)
@@ -258,7 +259,8 @@ def _panel_rates(ax: Axes, rates: dict[str, xr.DataArray], colours: dict[str, st
         # centre of each bin (time_ms is the bin start)
         t = np.asarray(w["time_ms"].values, dtype=float) + (0.5 * bin_ms if np.isfinite(bin_ms)
                                                             else 0.0)
-        ax.plot(t, hz, color=colours[p], lw=1.0, label=f"{p} (mean {mean:.3g} Hz)")
+        ax.plot(t, hz, color=colours[p], lw=1.0, label=f"{p} (mean {mean:.3g} Hz)",
+                gid=f"rate:{p}")
         peak = max(peak, float(np.nanmax(hz)) if hz.size and np.isfinite(hz).any() else 0.0)
     ax.set_ylabel("rate (Hz)")
     # headroom above the highest rate for the legend (one row per 4 populations)
@@ -332,7 +334,10 @@ def make_activity_figure(
     -------
     matplotlib.figure.Figure
         Panels labelled ``"inputs"``, ``"raster"``, ``"vm:<population>"``..., ``"rates"``
-        (those that apply), sharing the time axis; attached to an Agg canvas.
+        (those that apply), sharing the time axis; attached to an Agg canvas. Artists carry
+        gids: ``"input:<name>"``, ``"raster:<population>"`` (the dots),
+        ``"vm:<population>:<neuron>"``, ``"rate:<population>"``; a panel without data shows a
+        note with the gid :data:`~netdyn.plots.common.NOTE_GID`.
 
     Raises
     ------

@@ -207,6 +207,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
             tuple(pos[u]), tuple(pos[v]), arrowstyle="-|>", mutation_scale=5 + 5 * strength,
             connectionstyle="arc3,rad=0.12", color=cmap(norm(w)),
             linewidth=0.3 + 2.2 * strength, shrinkA=5.5, shrinkB=5.5, zorder=1,
+            gid=f"edge:{u}->{v}",
         ))
 
     xy = np.array([pos[i] for i in range(n_sub)])
@@ -214,10 +215,11 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
     colours = np.where(roles > 0, _EXC_COLOUR, np.where(roles < 0, _INH_COLOUR, _NONE_COLOUR))
     colours = np.where(np.isnan(roles), _NONE_COLOUR, colours)
     net.scatter(xy[:, 0], xy[:, 1], s=70, c=list(colours), edgecolors="black",
-               linewidths=0.6, zorder=3)
+                linewidths=0.6, zorder=3, gid="nodes")
 
     ax.text(0.0, 0.98, info, transform=ax.transAxes, va="top", ha="left", fontsize=8,
-            bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), zorder=5)
+            bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), zorder=5,
+            gid="design_info")
 
     handles = [
         Line2D([], [], ls="", marker="o", ms=7, mfc=_EXC_COLOUR, mec="black",
@@ -260,9 +262,11 @@ def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tupl
     for k, g in enumerate(gains):
         base = k * step
         c = colours[float(g)]
-        ax.plot(t_s, base + values[k, i_orig], color=c, lw=1.0, solid_capstyle="butt")
+        ax.plot(t_s, base + values[k, i_orig], color=c, lw=1.0, solid_capstyle="butt",
+                gid=f"rate:{_fmt(g)}:original")
         if i_twin != i_orig:
-            ax.plot(t_s, base + values[k, i_twin], color=c, lw=1.0, ls=(0, (3.0, 2.0)))
+            ax.plot(t_s, base + values[k, i_twin], color=c, lw=1.0, ls=(0, (3.0, 2.0)),
+                    gid=f"rate:{_fmt(g)}:twin")
     ax.set_yticks(np.arange(gains.size) * step, [f"g = {_fmt(g)}" for g in gains])
     for tick, g in zip(ax.get_yticklabels(), gains):
         tick.set_color(colours[float(g)])
@@ -309,8 +313,10 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
     for k, g in enumerate(chaos_g):
         c = colours[float(g)]
         for i in others:
-            ax.plot(t_s, values[i, k], color=c, lw=0.6, alpha=0.35, zorder=1)
-        (line,) = ax.plot(t_s, values[i1, k], color=c, lw=1.6, zorder=2, label=f"g = {_fmt(g)}")
+            ax.plot(t_s, values[i, k], color=c, lw=0.6, alpha=0.35, zorder=1,
+                    gid=f"divergence:{sessions[i]}:{_fmt(g)}")
+        (line,) = ax.plot(t_s, values[i1, k], color=c, lw=1.6, zorder=2, label=f"g = {_fmt(g)}",
+                          gid=f"divergence:{sessions[i1]}:{_fmt(g)}")
         handles.append(line)
     if others:
         handles.append(Line2D([], [], color="0.4", lw=0.6, alpha=0.6,
@@ -319,7 +325,8 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
         # every unit of the twin starts shifted by the perturbation
         d0 = np.sqrt(n_units) * perturbation
         label = f"$\\sqrt{{N}}\\cdot {_tex_number(perturbation)}$ (start)"
-        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0, label=label))
+        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0, label=label,
+                                  gid="divergence_start"))
     ax.set_yscale("log")
     ax.set_xlim(float(t_s[0]), float(t_s[-1]))
     ax.set_xlabel("time (s)")
@@ -403,7 +410,12 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
     -------
     matplotlib.figure.Figure
         An 11 x 8 in figure with four panels (axes labelled ``"design"``, ``"activity"``,
-        ``"divergence"``, ``"lyapunov"``), attached to an Agg canvas.
+        ``"divergence"``, ``"lyapunov"``), attached to an Agg canvas. Artists carry gids:
+        in panel a the parameter box ``"design_info"``, the drawn network (child axes
+        ``"design_network"``) its nodes ``"nodes"`` and edges ``"edge:<pre>-><post>"``; in
+        panel b the traces ``"rate:<g>:original"`` and ``"rate:<g>:twin"``; in panel c
+        ``"divergence:<session>:<g>"`` and the start level ``"divergence_start"``. A panel
+        without data shows a note with the gid :data:`~netdyn.plots.common.NOTE_GID`.
     """
     for coord in ("session", "g"):
         if coord not in ds.coords and coord not in ds.dims:

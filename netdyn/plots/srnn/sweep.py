@@ -136,7 +136,7 @@ def _panel_bounded(ax: Axes, bounded: np.ndarray, ws: np.ndarray, configs: list[
                         fmt="none", ecolor=col, elinewidth=1.0, capsize=3, zorder=3)
         else:
             ax.fill_between(ws, lo[:, c, j_slow], hi[:, c, j_slow], color=col, alpha=0.18,
-                            lw=0, zorder=1)
+                            lw=0, zorder=1, gid=f"ci:{config}")
         (ln,) = ax.plot(x, frac[:, c, j_slow], color=col, lw=1.8, marker="o", ms=4,
                         zorder=4, label=config_name(config))
         ln.set_gid(f"bounded:{config}:{taus[j_slow]:g}")
@@ -191,7 +191,8 @@ def _panel_lle(ax: Axes, lle: np.ndarray, ws: np.ndarray, configs: list[str],
             ax.errorbar(x, q[1, :, c], yerr=[q[1, :, c] - q[0, :, c], q[2, :, c] - q[1, :, c]],
                         fmt="none", ecolor=col, elinewidth=1.0, capsize=3)
         else:
-            ax.fill_between(ws, q[0, :, c], q[2, :, c], color=col, alpha=0.2, lw=0)
+            ax.fill_between(ws, q[0, :, c], q[2, :, c], color=col, alpha=0.2, lw=0,
+                            gid=f"iqr:{config}")
         (ln,) = ax.plot(x, q[1, :, c], color=col, lw=1.6, marker="o", ms=3.5,
                         label=config_name(config))
         ln.set_gid(f"lle:{config}")
@@ -268,13 +269,14 @@ def _panel_rule(ax: Axes, lle: np.ndarray, spectrum: np.ndarray | None, configs:
         x = pred * shift
         for w in range(cell_med.shape[0]):
             ax.plot(x, cell_med[w], ls="", marker="o", ms=2.5, color=lighter(col, 0.45),
-                    zorder=2)
+                    zorder=2, gid=f"rule_cell:{config}:{w}")
         ok = np.isfinite(q[1])
         if ok.any():
             drew = True
-            ax.errorbar(x[ok], q[1, ok], yerr=[q[1, ok] - q[0, ok], q[2, ok] - q[1, ok]],
-                        fmt="o", ms=6, color=col, mec="black", mew=0.5, elinewidth=1.2,
-                        capsize=2.5, zorder=4, label=config_name(config))
+            bars = ax.errorbar(x[ok], q[1, ok], yerr=[q[1, ok] - q[0, ok], q[2, ok] - q[1, ok]],
+                               fmt="o", ms=6, color=col, mec="black", mew=0.5, elinewidth=1.2,
+                               capsize=2.5, zorder=4, label=config_name(config))
+            bars.lines[0].set_gid(f"rule:{config}")
             ys_all.extend(q[:, ok].ravel().tolist())
         ys_all.extend(cell_med[np.isfinite(cell_med)].ravel().tolist())
         if spectrum is not None and spectrum.shape[-1] > 0:
@@ -282,7 +284,7 @@ def _panel_rule(ax: Axes, lle: np.ndarray, spectrum: np.ndarray | None, configs:
             ok1 = np.isfinite(lam1)
             if ok1.any():
                 ax.plot(x[ok1] * (1.0 + 0.025), lam1[ok1], ls="", marker="D", ms=5, mfc="none",
-                        mec=col, mew=1.0, zorder=5)
+                        mec=col, mew=1.0, zorder=5, gid=f"rule_lambda1:{config}")
                 ys_all.extend(lam1[ok1].tolist())
     if not drew:
         note(ax, "no bounded network with adaptation: LLE undefined")
@@ -361,9 +363,10 @@ def _panel_spectrum(ax: Axes, spectrum: np.ndarray | None, exponents: np.ndarray
             continue
         x = idx + (c - (len(configs) - 1) / 2) * width
         shown.extend(q[:, ok].ravel().tolist())
-        ax.errorbar(x[ok], q[1, ok], yerr=[q[1, ok] - q[0, ok], q[2, ok] - q[1, ok]],
-                    fmt="o-", ms=3.5, lw=0.8, color=colours[config], elinewidth=1.0,
-                    capsize=2)
+        bars = ax.errorbar(x[ok], q[1, ok], yerr=[q[1, ok] - q[0, ok], q[2, ok] - q[1, ok]],
+                           fmt="o-", ms=3.5, lw=0.8, color=colours[config], elinewidth=1.0,
+                           capsize=2)
+        bars.lines[0].set_gid(f"spectrum:{config}")
     ax.axhline(-1.0 / taus[j_slow], color="0.3", lw=0.9, ls="--",
                label=f"$-1/\\tau_\\mathrm{{slowest}}$ = {fmt_number(-1.0 / taus[j_slow], 3)} 1/s")
     ax.axhline(0.0, color="black", lw=0.8, zorder=0)
@@ -396,9 +399,13 @@ def make_srnn_sweep_figure(ds: xr.Dataset) -> Figure:
     -------
     matplotlib.figure.Figure
         Panels labelled ``"bounded"`` (a), ``"lle"`` (b), ``"heatmap"`` (c), ``"rule"`` (d),
-        ``"spectrum"`` (e); attached to an Agg canvas. In panel a the line of a configuration
-        and timescale carries the gid ``"bounded:<configuration>:<tau>"``, in panel b the
-        median line the gid ``"lle:<configuration>"``.
+        ``"spectrum"`` (e); attached to an Agg canvas. Artists carry gids (``<c>`` a
+        configuration): panel a the line of a configuration and timescale
+        ``"bounded:<c>:<tau>"`` and the Wilson band ``"ci:<c>"``; panel b the median line
+        ``"lle:<c>"`` and its IQR band ``"iqr:<c>"``; panel d the pooled medians ``"rule:<c>"``,
+        the medians per weight scale ``"rule_cell:<c>:<index>"``, the QR spectrum's first
+        exponent ``"rule_lambda1:<c>"``; panel e the medians ``"spectrum:<c>"``. A panel
+        without data shows a note with the gid :data:`~netdyn.plots.common.NOTE_GID`.
     """
     for dim in ("network", "configuration"):
         if dim not in ds.dims:

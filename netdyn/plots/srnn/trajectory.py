@@ -171,7 +171,8 @@ def _panel_input(ax: Axes, ds: xr.Dataset, t: np.ndarray, is_exc: np.ndarray,
         shown = np.unique(shown)
         xs, ys = minmax_decimate(t, u[:, shown])
         for col in range(shown.size):
-            ax.plot(xs[:, col], ys[:, col], color="0.55", lw=0.8, zorder=1)
+            ax.plot(xs[:, col], ys[:, col], color="0.55", lw=0.8, zorder=1,
+                    gid=f"unstimulated:{int(shown[col])}")
         handles.append(Line2D([], [], color="0.55", lw=0.8,
                               label=f"unstimulated ({others.size})"))
     picked = _pick_lines(stimulated, is_exc)
@@ -293,8 +294,10 @@ def make_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any) -> Figure:
     matplotlib.figure.Figure
         Panels labelled ``"input"``, ``"rate"``, ``"dendrite"``, ``"sfa"``, ``"std"``,
         ``"lyapunov"`` (top to bottom), sharing the time axis; attached to an Agg canvas.
-        Lines of neuron ``i`` carry the gid ``"neuron:i"``; the Lyapunov lines carry
-        ``"lya_local"``, ``"lya_finite"``, ``"lle"``. Long series are min/max decimated to
+        Lines of neuron ``i`` carry the gid ``"neuron:i"`` (unstimulated inputs
+        ``"unstimulated:i"``); the Lyapunov lines carry ``"lya_local"``, ``"lya_finite"``,
+        ``"lle"``; a panel without data shows a note with the gid
+        :data:`~netdyn.plots.common.NOTE_GID`. Long series are min/max decimated to
         at most :data:`MAX_POINTS` points per line.
     """
     if "time" not in ds.coords and "time" not in ds.dims:
