@@ -170,7 +170,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.text(0.03, 0.97, info, transform=ax.transAxes, va="top", ha="left", fontsize=9,
-                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"))
+                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), gid="design_info")
         note(ax, "no example network\nstored in the dataset", x=0.65)
         return
 
