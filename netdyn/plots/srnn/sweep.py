@@ -84,7 +84,8 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     Returns
     -------
     tuple of numpy.ndarray
-        Lower and upper bounds in [0, 1]; NaN where ``trials == 0``.
+        Lower and upper bounds in [0, 1], exactly 0 where ``successes == 0`` and exactly 1
+        where ``successes == trials``; NaN where ``trials == 0``.
     """
     k = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
@@ -93,8 +94,9 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
         denom = 1.0 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
-    hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # at k = 0 and k = n the bounds are 0 and 1 exactly; rounding would leave ~1e-17
+    lo = np.where(n > 0, np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.nan)
+    hi = np.where(n > 0, np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0)), np.nan)
     return lo, hi
 
 
