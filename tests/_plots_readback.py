@@ -22,11 +22,12 @@ def axis(fig: Figure, label: str) -> Axes:
     return ax
 
 
-def draw(fig: Figure) -> None:
-    """Render ``fig``; layout, glyph and NaN warnings are failures."""
+def draw(fig: Figure) -> Figure:
+    """Render ``fig`` (and return it); layout, glyph and NaN warnings are failures."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig.canvas.draw()
+    return fig
 
 
 def texts(ax: Axes) -> list[str]:

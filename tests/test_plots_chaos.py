@@ -16,18 +16,8 @@ from netdyn.config.chaos import ChaosConfig
 from netdyn.plots import make_chaos_figure, plot_chaos_figure
 from netdyn.plots.chaos import FIGSIZE_IN, N_EXAMPLE_NODES, PANEL_LABELS
 from netdyn.studies.chaos import run_chaos, session_network
-from tests._plots_readback import (
-    axis,
-    by_gid,
-    check_files,
-    draw,
-    image_data,
-    legend_texts,
-    line,
-    notes,
-    texts,
-    tick_labels,
-)
+from tests._plots_readback import axis, by_gid, check_files, draw, image_data, legend_texts, line
+from tests._plots_readback import notes, texts, tick_labels
 
 #: The variables each panel draws; without them the panel shows its "no data" note.
 PANEL_VARIABLES = {
@@ -138,14 +128,13 @@ def chaos_dataset(
 
 @pytest.fixture(scope="module")
 def ds() -> xr.Dataset:
+    """The default synthetic results: 5 sessions x 8 gains x 20 trials, 200 units."""
     return chaos_dataset()
 
 
 @pytest.fixture(scope="module")
 def fig(ds):
-    figure = make_chaos_figure(ds)
-    draw(figure)
-    return figure
+    return draw(make_chaos_figure(ds))
 
 
 # --------------------------------------------------------------------------- helpers

@@ -8,18 +8,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from PIL import Image
 
-from netdyn.plots.common import (
-    NOTE_COLOUR,
-    NOTE_GID,
-    annotate_cells,
-    count,
-    house_figure,
-    lighter,
-    minmax_decimate,
-    note,
-    panel_title,
-    save_figure,
-)
+from netdyn.plots.common import NOTE_COLOUR, NOTE_GID, annotate_cells, count, house_figure, lighter
+from netdyn.plots.common import minmax_decimate, note, panel_title, save_figure
 
 
 def test_minmax_decimate_keeps_extrema_and_samples():

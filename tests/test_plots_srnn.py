@@ -25,18 +25,8 @@ from netdyn.plots.srnn import (
     wilson_interval,
 )
 from netdyn.plots.srnn.shared import fmt_number
-from tests._plots_readback import (
-    axis,
-    by_gid,
-    check_files,
-    draw,
-    image_data,
-    legend_texts,
-    line,
-    notes,
-    texts,
-    tick_labels,
-)
+from tests._plots_readback import axis, by_gid, check_files, draw, image_data, legend_texts, line
+from tests._plots_readback import notes, texts, tick_labels
 
 CONFIGS = ("none", "sfa", "std", "sfa_std")
 
@@ -185,9 +175,7 @@ def traj_ds() -> xr.Dataset:
 
 @pytest.fixture(scope="module")
 def traj_fig(traj_ds):
-    fig = make_srnn_trajectory_figure(traj_ds, "SFA+STD")
-    draw(fig)
-    return fig
+    return draw(make_srnn_trajectory_figure(traj_ds, "SFA+STD"))
 
 
 @pytest.fixture(scope="module")
@@ -197,9 +185,7 @@ def sweep_ds() -> xr.Dataset:
 
 @pytest.fixture(scope="module")
 def sweep_fig(sweep_ds):
-    fig = make_srnn_sweep_figure(sweep_ds)
-    draw(fig)
-    return fig
+    return draw(make_srnn_sweep_figure(sweep_ds))
 
 
 # --------------------------------------------------------------------------- helpers

@@ -38,15 +38,8 @@ from matplotlib.transforms import blended_transform_factory
 from scipy.ndimage import gaussian_filter1d
 
 from netdyn.errors import ConfigError
-from netdyn.plots.common import (
-    NOTE_COLOUR,
-    house_figure,
-    lighter,
-    minmax_decimate,
-    note,
-    panel_title,
-    save_figure,
-)
+from netdyn.plots.common import NOTE_COLOUR, house_figure, lighter, minmax_decimate, note
+from netdyn.plots.common import panel_title, save_figure
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 
 __all__ = ["PANEL_LABELS", "make_activity_figure", "plot_activity_figure"]
