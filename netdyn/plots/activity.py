@@ -1,5 +1,5 @@
-"""The activity figure of a spiking simulation (the seed's ``activity_plots``, spec
-``spiking.md`` section 1.12), built from a :class:`~netdyn.record.spiking.SpikingRecording`.
+"""The activity figure of a spiking simulation (after the seed's ``activity_plots``), built
+from a :class:`~netdyn.record.spiking.SpikingRecording`.
 
 Stacked panels sharing the time axis (ms), each present only when there is something to draw:
 
@@ -31,16 +31,15 @@ import matplotlib as mpl
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_hex, to_rgb
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 from scipy.ndimage import gaussian_filter1d
 
 from netdyn.errors import ConfigError
-from netdyn.plots.srnn import minmax_decimate
-from netdyn.plots.style import RC, save_figure
+from netdyn.plots.common import NOTE_COLOUR, house_figure, lighter, minmax_decimate, note
+from netdyn.plots.common import panel_title, save_figure
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 
 __all__ = ["PANEL_LABELS", "make_activity_figure", "plot_activity_figure"]
@@ -56,7 +55,6 @@ VM_NAMES = ("V", "V_m", "Vm", "v", "vm", "v_m")
 _EXC_MAP, _INH_MAP = "Reds", "Blues"
 _OTHER = ("#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d")
 _INPUT_COLOURS = ("#4d4d4d", "#1b7837", "#7f3b08", "#878787")
-_NOTE = "0.4"
 _EXC_RE = re.compile(r"(^|[^a-z])(exc|e|rs|pyr|pc)$|^(exc|rs|pyr)|e$", re.IGNORECASE)
 _INH_RE = re.compile(r"(^|[^a-z])(inh|i|fs|pv|sst|som|vip|in)$|^(inh|fs|pv|sst|som|vip)|i$",
                      re.IGNORECASE)
@@ -93,9 +91,7 @@ def population_colours(names: Sequence[str]) -> dict[str, str]:
 
 def _shade(colour: str, k: int, n: int) -> tuple[float, float, float]:
     """The ``k``-th of ``n`` variants of ``colour``, from itself towards a lighter tint."""
-    rgb = np.array(to_rgb(colour))
-    mix = 0.0 if n <= 1 else 0.55 * k / (n - 1)
-    return tuple(rgb + (1 - rgb) * mix)
+    return lighter(colour, 0.0 if n <= 1 else 0.55 * k / (n - 1))
 
 
 def _ordinal(k: int) -> str:
@@ -103,21 +99,10 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
-def _letter(ax: Axes, letter: str, text: str) -> None:
-    ax.set_title(rf"$\mathbf{{{letter}}}$   {text}", loc="left")
-
-
 def _title_row_legend(ax: Axes, n: int) -> None:
     """Legend in the panel's title row, right-aligned, so it never hides data."""
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.99), frameon=False, ncols=max(n, 1),
               handlelength=1.2, columnspacing=1.2, borderaxespad=0.0, borderpad=0.1)
-
-
-def _note(ax: Axes, text: str) -> None:
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8,
-            color=_NOTE)
 
 
 def _window(da: xr.DataArray, t0: float, t1: float) -> xr.DataArray:
@@ -163,7 +148,8 @@ def _panel_inputs(ax: Axes, rec: SpikingRecording, t0: float, t1: float) -> None
     for k, (name, da) in enumerate(rec.input_rates.items()):
         w = _window(da, t0, t1)
         ax.plot(w["time_ms"].values, w.values, color=_INPUT_COLOURS[k % len(_INPUT_COLOURS)],
-                lw=1.2, label=name, drawstyle="steps-post" if w.size < 200 else "default")
+                lw=1.2, label=name, drawstyle="steps-post" if w.size < 200 else "default",
+                gid=f"input:{name}")
     ax.set_ylabel("input rate\n(Hz)")
     ax.set_ylim(bottom=0)
     _title_row_legend(ax, len(rec.input_rates))
@@ -173,7 +159,7 @@ def _panel_raster(ax: Axes, rec: SpikingRecording, pops: list[str], colours: dic
                   t0: float, t1: float, max_spikes: int) -> None:
     with_spikes = [p for p in pops if p in rec.spikes]
     if not with_spikes:
-        _note(ax, "no spikes recorded")
+        note(ax, "no spikes recorded", keep_x=True, fontsize=8)
         return
     # One thinning step for all populations, so dot density stays proportional to rate.
     windows = {p: rec.spikes[p].window(t0, t1) for p in with_spikes}
@@ -186,7 +172,7 @@ def _panel_raster(ax: Axes, rec: SpikingRecording, pops: list[str], colours: dic
         rows, n_rows = _rank(trains)
         keep = rows % step == 0
         ax.scatter(trains.times_ms[keep], offset + rows[keep], s=1.2, marker="o", lw=0,
-                   color=colours[p], rasterized=True)
+                   color=colours[p], rasterized=True, gid=f"raster:{p}")
         ticks.append(offset + 0.5 * n_rows)
         labels.append(p)
         if p != with_spikes[-1]:
@@ -211,7 +197,7 @@ def _panel_raster(ax: Axes, rec: SpikingRecording, pops: list[str], colours: dic
     ax.set_ylabel("neurons")
     if step > 1:
         ax.set_title(f"every {_ordinal(step)} recorded neuron shown", loc="right", fontsize=7.5,
-                     color=_NOTE)
+                     color=NOTE_COLOUR)
 
 
 def _panel_vm(ax: Axes, rec: SpikingRecording, p: str, var: str, colour: str, t0: float,
@@ -220,7 +206,7 @@ def _panel_vm(ax: Axes, rec: SpikingRecording, p: str, var: str, colour: str, t0
     neurons = np.asarray(da["neuron"].values)[:max_traces]
     units = da.attrs.get("units", "mV")
     if da.sizes["time_ms"] == 0 or neurons.size == 0:
-        _note(ax, f"no {var} samples in the window")
+        note(ax, f"no {var} samples in the window", keep_x=True, fontsize=8)
         ax.set_ylabel(f"{p} {var}\n({units})")
         return
     t = np.asarray(da["time_ms"].values, dtype=float)
@@ -229,7 +215,7 @@ def _panel_vm(ax: Axes, rec: SpikingRecording, p: str, var: str, colour: str, t0
     for k, j in enumerate(neurons):
         c = _shade(colour, k, neurons.size)
         ts, vs = minmax_decimate(t, v[:, k])
-        ax.plot(ts, vs, color=c, lw=0.7, zorder=3 + neurons.size - k)
+        ax.plot(ts, vs, color=c, lw=0.7, zorder=3 + neurons.size - k, gid=f"vm:{p}:{j}")
     if spike_marker and trains is not None:
         lo, hi = np.nanmin(v), np.nanmax(v)
         top = hi + 0.25 * max(hi - lo, 1.0)
@@ -247,7 +233,7 @@ def _panel_vm(ax: Axes, rec: SpikingRecording, p: str, var: str, colour: str, t0
     shown = f"{neurons.size} of {da.sizes['neuron']}" if da.sizes["neuron"] > neurons.size \
         else f"{neurons.size}"
     ax.set_title(f"{shown} recorded neuron{'s' if neurons.size != 1 else ''}", loc="right",
-                 fontsize=7.5, color=_NOTE)
+                 fontsize=7.5, color=NOTE_COLOUR)
     ax.set_ylabel(f"$V_m$ ({units})" if var in VM_NAMES else f"{var} ({units})")
 
 
@@ -266,7 +252,8 @@ def _panel_rates(ax: Axes, rates: dict[str, xr.DataArray], colours: dict[str, st
         # centre of each bin (time_ms is the bin start)
         t = np.asarray(w["time_ms"].values, dtype=float) + (0.5 * bin_ms if np.isfinite(bin_ms)
                                                             else 0.0)
-        ax.plot(t, hz, color=colours[p], lw=1.0, label=f"{p} (mean {mean:.3g} Hz)")
+        ax.plot(t, hz, color=colours[p], lw=1.0, label=f"{p} (mean {mean:.3g} Hz)",
+                gid=f"rate:{p}")
         peak = max(peak, float(np.nanmax(hz)) if hz.size and np.isfinite(hz).any() else 0.0)
     ax.set_ylabel("rate (Hz)")
     # headroom above the highest rate for the legend (one row per 4 populations)
@@ -340,7 +327,10 @@ def make_activity_figure(
     -------
     matplotlib.figure.Figure
         Panels labelled ``"inputs"``, ``"raster"``, ``"vm:<population>"``..., ``"rates"``
-        (those that apply), sharing the time axis; attached to an Agg canvas.
+        (those that apply), sharing the time axis; attached to an Agg canvas. Artists carry
+        gids: ``"input:<name>"``, ``"raster:<population>"`` (the dots),
+        ``"vm:<population>:<neuron>"``, ``"rate:<population>"``; a panel without data shows a
+        note with the gid :data:`~netdyn.plots.common.NOTE_GID`.
 
     Raises
     ------
@@ -373,34 +363,31 @@ def make_activity_figure(
     kinds = (["inputs"] if show_inputs and recording.input_rates else []) + ["raster"] \
         + ["vm"] * len(vm_pops) + (["rates"] if rates else [])
     heights = [PANEL_HEIGHT_IN[k] for k in kinds]
-    with mpl.rc_context(RC):
-        fig = Figure(figsize=(WIDTH_IN, sum(heights) + 0.55 + (0.25 if title else 0.0)),
-                     layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=0.04, h_pad=0.02, hspace=0.0)
+    figsize = (WIDTH_IN, sum(heights) + 0.55 + (0.25 if title else 0.0))
+    with house_figure(figsize, w_pad=0.04, h_pad=0.02, hspace=0.0) as fig:
         axes = np.atleast_1d(fig.subplots(len(kinds), 1, sharex=True, height_ratios=heights))
         letters = iter("abcdefghijklmnopqrstuvwxyz")
         vm_iter = iter(vm_pops)
         for ax, kind in zip(axes, kinds):
             if kind == "inputs":
                 ax.set_label("inputs")
-                _letter(ax, next(letters), "Afferent drive")
+                panel_title(ax, next(letters), "Afferent drive")
                 _panel_inputs(ax, recording, t0, t1)
             elif kind == "raster":
                 ax.set_label("raster")
-                _letter(ax, next(letters), "Spikes")
+                panel_title(ax, next(letters), "Spikes")
                 _panel_raster(ax, recording, pops, palette, t0, t1, raster_max_spikes)
             elif kind == "vm":
                 p = next(vm_iter)
                 ax.set_label(f"vm:{p}")
-                _letter(ax, next(letters), f"Membrane potential, {p}")
+                panel_title(ax, next(letters), f"Membrane potential, {p}")
                 _panel_vm(ax, recording, p, vm_vars[p], palette[p], t0, t1, vm_max_traces,
                           spike_marker)
             else:
                 ax.set_label("rates")
                 smooth = f", smoothed (Gaussian σ = {rate_smoothing_ms:g} ms)" \
                     if rate_smoothing_ms else ""
-                _letter(ax, next(letters), f"Population rates{smooth}")
+                panel_title(ax, next(letters), f"Population rates{smooth}")
                 _panel_rates(ax, rates, palette, t0, t1, rate_smoothing_ms, rate_log)
         for ax in axes[:-1]:
             ax.tick_params(axis="x", labelbottom=False)
@@ -420,6 +407,4 @@ def plot_activity_figure(recording: SpikingRecording, path_stem: str | Path,
     ``"out/activity_v1.2"`` keeps its dots); missing parent directories are created. The
     raster dots are rasterised in the PDF, so it stays small. Returns ``[png, pdf]``.
     """
-    fig = make_activity_figure(recording, **kwargs)
-    provenance = xr.Dataset(attrs={"netdyn_version": recording.attrs.get("netdyn_version", "")})
-    return save_figure(fig, provenance, path_stem)
+    return save_figure(make_activity_figure(recording, **kwargs), path_stem, recording.attrs)

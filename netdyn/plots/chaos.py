@@ -1,4 +1,4 @@
-"""One-page figure of the ``chaos`` study (spec ``chaos.md``, section "Figure").
+"""One-page figure of the ``chaos`` study.
 
 Panels:
 
@@ -6,7 +6,8 @@ a. the design: a drawn example network (the first units of session 1's weight ma
    nodes coloured by role (sign of the mean outgoing weight), edges coloured by weight;
 b. one unit's activity for every upscaling factor g, original (solid) and twin (dashed) run,
    first 2 s of session 1;
-c. mean divergence D(t) of the twin runs for g >= 10, log scale;
+c. mean divergence D(t) of the twin runs for g >= the study's ``chaos_min_gain`` (the gains
+   for which it fits exponents), log scale;
 d. heat map of the largest Lyapunov exponent, sessions x g.
 
 Only :class:`matplotlib.figure.Figure` objects are used (no ``pyplot``, no global backend
@@ -27,19 +28,27 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 
-from netdyn.plots.style import PNG_DPI, RC, save_figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from netdyn.config.chaos import ChaosConfig
+from netdyn.plots.common import (
+    annotate_cells,
+    count,
+    has_vars,
+    hide_frame,
+    house_figure,
+    note,
+    panel_title,
+    save_figure,
+)
+
 __all__ = ["make_chaos_figure", "plot_chaos_figure"]
 
-#: Smallest upscaling factor for which the study fits an exponent (spec "Analysis").
-CHAOS_G_MIN = 10.0
 FIGSIZE_IN = (11.0, 8.0)
 #: Number of units of the example network drawn in panel a.
 N_EXAMPLE_NODES = 28
@@ -51,7 +60,6 @@ PANEL_LABELS = ("design", "activity", "divergence", "lyapunov")
 _EXC_COLOUR = "#b2182b"
 _INH_COLOUR = "#2166ac"
 _NONE_COLOUR = "#bdbdbd"
-_NA_NOTE_COLOUR = "0.35"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -76,11 +84,33 @@ def _first(cfg: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
     return default
 
 
+def _from_config(cfg: Mapping[str, Any], key: str) -> float:
+    """The config's value of ``key``; the study's default where the config has none."""
+    value = cfg.get(key)
+    return float(value) if value is not None else ChaosConfig.model_fields[key].default
+
+
+def _weight_std(cfg: Mapping[str, Any]) -> float | None:
+    """The config's weight SD ``sigma``, or the study's default 1 / (N p) when it is unset."""
+    sigma = _first(cfg, "sigma", "weight_std")
+    n, p = _first(cfg, "n_neurons", "n_units", "N"), _first(cfg, "p", "connection_probability")
+    if sigma is None and n and p:
+        return 1.0 / (float(n) * float(p))
+    return sigma
+
+
 def _fmt(value: Any, spec: str = "g") -> str:
     try:
         return format(float(value), spec)
     except (TypeError, ValueError):
         return "?"
+
+
+def _tex_number(value: float) -> str:
+    """Mathtext of a number: powers of ten as ``10^{k}``, anything else as ``%g``."""
+    k = np.log10(value) if value > 0 else np.nan
+    return f"10^{{{int(round(k))}}}" if np.isfinite(k) and abs(k - round(k)) < 1e-9 \
+        else f"{value:g}"
 
 
 def _session_one(ds: xr.Dataset) -> Any:
@@ -100,35 +130,17 @@ def _g_colours(gains: np.ndarray) -> dict[float, tuple]:
     return {float(g): cmap(0.88 * (float(g) - lo) / span) for g in gains}
 
 
-def _note(ax: Axes, text: str) -> None:
-    """Replace a panel's content by a centred explanatory note."""
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-            fontsize=9, color=_NA_NOTE_COLOUR, wrap=True)
-
-
-def _title(ax: Axes, letter: str, text: str) -> None:
-    ax.set_title(rf"$\mathbf{{{letter}}}$   {text}", loc="left")
-
-
-def _has(ds: xr.Dataset, *names: str) -> bool:
-    return all(name in ds.variables for name in names)
-
-
 # --------------------------------------------------------------------------- panel a
 
 
 def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure) -> None:
-    _title(ax, "a", "Design: example network (session 1)")
+    panel_title(ax, "a", "Design: example network (session 1)")
     ax.set_axis_off()
 
     n_cfg = _first(cfg, "n_neurons", "n_units", "N")
     n_units = int(ds.attrs.get("example_n_units", n_cfg or 0) or 0)
     p = _first(cfg, "p", "connection_probability")
-    sigma = _first(cfg, "sigma", "weight_std")
+    sigma = _weight_std(cfg)
     tau = _first(cfg, "tau_ms", "tau")
     gains = np.asarray(ds["g"].values, dtype=float)
     if gains.size <= 4:
@@ -145,7 +157,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
         g_text,
     ])
 
-    have_edges = (_has(ds, "example_edge_pre", "example_edge_post", "example_edge_weight")
+    have_edges = (has_vars(ds, "example_edge_pre", "example_edge_post", "example_edge_weight")
                   and ds["example_edge_pre"].size > 0)
     if have_edges:
         pre = np.asarray(ds["example_edge_pre"].values, dtype=np.int64).ravel()
@@ -158,9 +170,8 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.text(0.03, 0.97, info, transform=ax.transAxes, va="top", ha="left", fontsize=9,
-                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"))
-        ax.text(0.65, 0.5, "no example network\nstored in the dataset", transform=ax.transAxes,
-                ha="center", va="center", color=_NA_NOTE_COLOUR)
+                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), gid="design_info")
+        note(ax, "no example network\nstored in the dataset", x=0.65)
         return
 
     n_units = max(n_units, int(pre.max()) + 1, int(post.max()) + 1)
@@ -196,6 +207,7 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
             tuple(pos[u]), tuple(pos[v]), arrowstyle="-|>", mutation_scale=5 + 5 * strength,
             connectionstyle="arc3,rad=0.12", color=cmap(norm(w)),
             linewidth=0.3 + 2.2 * strength, shrinkA=5.5, shrinkB=5.5, zorder=1,
+            gid=f"edge:{u}->{v}",
         ))
 
     xy = np.array([pos[i] for i in range(n_sub)])
@@ -203,10 +215,11 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
     colours = np.where(roles > 0, _EXC_COLOUR, np.where(roles < 0, _INH_COLOUR, _NONE_COLOUR))
     colours = np.where(np.isnan(roles), _NONE_COLOUR, colours)
     net.scatter(xy[:, 0], xy[:, 1], s=70, c=list(colours), edgecolors="black",
-               linewidths=0.6, zorder=3)
+                linewidths=0.6, zorder=3, gid="nodes")
 
     ax.text(0.0, 0.98, info, transform=ax.transAxes, va="top", ha="left", fontsize=8,
-            bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), zorder=5)
+            bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="0.6"), zorder=5,
+            gid="design_info")
 
     handles = [
         Line2D([], [], ls="", marker="o", ms=7, mfc=_EXC_COLOUR, mec="black",
@@ -229,9 +242,9 @@ def _panel_design(ax: Axes, ds: xr.Dataset, cfg: Mapping[str, Any], fig: Figure)
 
 
 def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tuple]) -> None:
-    _title(ax, "b", "One unit's activity: original (solid) vs twin run (dashed)")
-    if not _has(ds, "example_rate") or s1 is None or ds["example_rate"].size == 0:
-        _note(ax, "no example trajectories stored")
+    panel_title(ax, "b", "One unit's activity: original (solid) vs twin run (dashed)")
+    if not has_vars(ds, "example_rate") or s1 is None or ds["example_rate"].size == 0:
+        note(ax, "no example trajectories stored")
         return
     rate = ds["example_rate"].sel(session=s1)
     twins = [str(t) for t in np.asarray(rate["twin"].values)]
@@ -249,9 +262,11 @@ def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tupl
     for k, g in enumerate(gains):
         base = k * step
         c = colours[float(g)]
-        ax.plot(t_s, base + values[k, i_orig], color=c, lw=1.0, solid_capstyle="butt")
+        ax.plot(t_s, base + values[k, i_orig], color=c, lw=1.0, solid_capstyle="butt",
+                gid=f"rate:{_fmt(g)}:original")
         if i_twin != i_orig:
-            ax.plot(t_s, base + values[k, i_twin], color=c, lw=1.0, ls=(0, (3.0, 2.0)))
+            ax.plot(t_s, base + values[k, i_twin], color=c, lw=1.0, ls=(0, (3.0, 2.0)),
+                    gid=f"rate:{_fmt(g)}:twin")
     ax.set_yticks(np.arange(gains.size) * step, [f"g = {_fmt(g)}" for g in gains])
     for tick, g in zip(ax.get_yticklabels(), gains):
         tick.set_color(colours[float(g)])
@@ -273,23 +288,23 @@ def _panel_activity(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tupl
 
 
 def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tuple],
-                      n_units: int | None) -> None:
-    _title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(CHAOS_G_MIN)}")
+                      n_units: int | None, g_min: float, perturbation: float) -> None:
+    panel_title(ax, "c", f"Mean divergence of the twin runs, g ≥ {_fmt(g_min)}")
     gains = np.asarray(ds["g"].values, dtype=float)
-    chaos_g = gains[gains >= CHAOS_G_MIN]
-    if not _has(ds, "divergence_mean") or ds["divergence_mean"].size == 0:
-        _note(ax, "no divergence stored")
+    chaos_g = gains[gains >= g_min]
+    if not has_vars(ds, "divergence_mean") or ds["divergence_mean"].size == 0:
+        note(ax, "no divergence stored")
         return
     if chaos_g.size == 0:
-        _note(ax, f"no upscaling factor g ≥ {_fmt(CHAOS_G_MIN)} in this sweep\n"
-                  "(divergence is analysed for g ≥ 10 only)")
+        note(ax, f"no upscaling factor g ≥ {_fmt(g_min)} in this sweep\n"
+                 f"(divergence is analysed for g ≥ {_fmt(g_min)} only)")
         return
     div = ds["divergence_mean"].sel(g=chaos_g).transpose("session", "g", "time")
     t_s = np.asarray(div["time"].values, dtype=float) / 1000.0
     values = np.asarray(div.values, dtype=float)
     values = np.where(values > 0, values, np.nan)  # log axis
     if not np.isfinite(values).any():
-        _note(ax, "divergence is zero or undefined for every g ≥ 10")
+        note(ax, f"divergence is zero or undefined for every g ≥ {_fmt(g_min)}")
         return
     sessions = list(np.asarray(div["session"].values))
     i1 = sessions.index(s1) if s1 in sessions else 0
@@ -298,16 +313,20 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
     for k, g in enumerate(chaos_g):
         c = colours[float(g)]
         for i in others:
-            ax.plot(t_s, values[i, k], color=c, lw=0.6, alpha=0.35, zorder=1)
-        (line,) = ax.plot(t_s, values[i1, k], color=c, lw=1.6, zorder=2, label=f"g = {_fmt(g)}")
+            ax.plot(t_s, values[i, k], color=c, lw=0.6, alpha=0.35, zorder=1,
+                    gid=f"divergence:{sessions[i]}:{_fmt(g)}")
+        (line,) = ax.plot(t_s, values[i1, k], color=c, lw=1.6, zorder=2, label=f"g = {_fmt(g)}",
+                          gid=f"divergence:{sessions[i1]}:{_fmt(g)}")
         handles.append(line)
     if others:
         handles.append(Line2D([], [], color="0.4", lw=0.6, alpha=0.6,
                               label=f"sessions ≠ {sessions[i1]}"))
     if n_units:
-        d0 = np.sqrt(n_units) * 1e-4
-        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0,
-                                  label="$\\sqrt{N}\\cdot 10^{-4}$ (start)"))
+        # every unit of the twin starts shifted by the perturbation
+        d0 = np.sqrt(n_units) * perturbation
+        label = f"$\\sqrt{{N}}\\cdot {_tex_number(perturbation)}$ (start)"
+        handles.append(ax.axhline(d0, color="0.3", lw=0.9, ls=":", zorder=0, label=label,
+                                  gid="divergence_start"))
     ax.set_yscale("log")
     ax.set_xlim(float(t_s[0]), float(t_s[-1]))
     ax.set_xlabel("time (s)")
@@ -320,17 +339,17 @@ def _panel_divergence(ax: Axes, ds: xr.Dataset, s1: Any, colours: dict[float, tu
 # --------------------------------------------------------------------------- panel d
 
 
-def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
-    _title(ax, "d", "Largest Lyapunov exponent (two-trajectory fit)")
-    if not _has(ds, "lyapunov_exponent") or ds["lyapunov_exponent"].size == 0:
-        _note(ax, "no Lyapunov exponents stored")
+def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure, g_min: float) -> None:
+    panel_title(ax, "d", "Largest Lyapunov exponent (two-trajectory fit)")
+    if not has_vars(ds, "lyapunov_exponent") or ds["lyapunov_exponent"].size == 0:
+        note(ax, "no Lyapunov exponents stored")
         return
     lam = ds["lyapunov_exponent"].transpose("session", "g")
     values = np.asarray(lam.values, dtype=float)
     cols = np.isfinite(values).any(axis=0)
     if not cols.any():
-        _note(ax, "no chaotic episode:\nλ_max was not computed for any session and g\n"
-                  f"(needs g ≥ {_fmt(CHAOS_G_MIN)} and a non-stable trial)")
+        note(ax, "no chaotic episode:\nλ_max was not computed for any session and g\n"
+                 f"(needs g ≥ {_fmt(g_min)} and a non-stable trial)")
         return
     data = values[:, cols]
     gains = np.asarray(lam["g"].values, dtype=float)[cols]
@@ -346,35 +365,23 @@ def _panel_lyapunov(ax: Axes, ds: xr.Dataset, fig: Figure) -> None:
     ax.set_xticks(np.arange(gains.size), [_fmt(g) for g in gains])
     ax.set_yticks(np.arange(sessions.size), [str(s) for s in sessions])
     ax.set_ylabel("session (network)")
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    hide_frame(ax)
 
     n_rows, n_cols = data.shape
     two_lines = False
     if n_rows * n_cols <= 150:
-        n_ns = None
-        if _has(ds, "n_nonstable"):
-            n_ns = np.asarray(ds["n_nonstable"].transpose("session", "g").values)[:, cols]
+        counts = None
         n_trials = ds.sizes.get("trial")
-        two_lines = n_ns is not None and n_rows <= 8 and n_cols <= 10
-        for i in range(n_rows):
-            for j in range(n_cols):
-                v = data[i, j]
-                if np.isfinite(v):
-                    dark = sum(cmap(norm(v))[:3]) / 3 < 0.5
-                    colour = "white" if dark else "black"
-                    text = f"{v:.1f}"
-                else:
-                    colour, text = "0.25", "n/a"
-                if two_lines:
-                    k = int(n_ns[i, j])
-                    text += f"\n({k}/{n_trials})" if n_trials else f"\n(n = {k})"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
-    note = "cells: λ_max (non-stable / all trials)" if two_lines else "cells: λ_max (1/s)"
+        if has_vars(ds, "n_nonstable") and n_rows <= 8 and n_cols <= 10:
+            n_ns = np.asarray(ds["n_nonstable"].transpose("session", "g").values)[:, cols]
+            counts = [[f"\n({int(k)}/{n_trials})" if n_trials else f"\n(n = {int(k)})"
+                       for k in row] for row in n_ns]
+        two_lines = counts is not None
+        annotate_cells(ax, data, cmap, norm, lambda v: f"{v:.1f}", counts, fontsize=8)
+    caption = "cells: λ_max (non-stable / all trials)" if two_lines else "cells: λ_max (1/s)"
     if not np.isfinite(data).all():
-        note += ",  n/a (grey): no non-stable trial"
-    ax.set_xlabel(f"upscaling factor g\n{note}")
+        caption += ",  n/a (grey): no non-stable trial"
+    ax.set_xlabel(f"upscaling factor g\n{caption}")
     cbar = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
     cbar.set_label("λ_max (1/s)")
 
@@ -393,15 +400,22 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
         (session, g), ``divergence_mean`` (session, g, time), ``n_nonstable``
         (session, g), ``example_rate`` (session, g, twin, example_time),
         ``example_edge_pre`` / ``example_edge_post`` / ``example_edge_weight`` (edge);
-        attrs ``config`` (JSON), ``example_n_units``, ``netdyn_version``. Missing example
-        data, NaN exponents, a single session or no g >= 10 give explanatory notes in the
-        affected panels instead of errors.
+        attrs ``config`` (JSON, the study's :class:`~netdyn.config.chaos.ChaosConfig`),
+        ``example_n_units``, ``netdyn_version``. Panel c shows the gains from the config's
+        ``chaos_min_gain`` up (its default where the Dataset carries no config). Missing
+        example data, NaN exponents, a single session or no gain >= ``chaos_min_gain`` give
+        explanatory notes in the affected panels instead of errors.
 
     Returns
     -------
     matplotlib.figure.Figure
         An 11 x 8 in figure with four panels (axes labelled ``"design"``, ``"activity"``,
-        ``"divergence"``, ``"lyapunov"``), attached to an Agg canvas.
+        ``"divergence"``, ``"lyapunov"``), attached to an Agg canvas. Artists carry gids:
+        in panel a the parameter box ``"design_info"``, the drawn network (child axes
+        ``"design_network"``) its nodes ``"nodes"`` and edges ``"edge:<pre>-><post>"``; in
+        panel b the traces ``"rate:<g>:original"`` and ``"rate:<g>:twin"``; in panel c
+        ``"divergence:<session>:<g>"`` and the start level ``"divergence_start"``. A panel
+        without data shows a note with the gid :data:`~netdyn.plots.common.NOTE_GID`.
     """
     for coord in ("session", "g"):
         if coord not in ds.coords and coord not in ds.dims:
@@ -414,28 +428,23 @@ def make_chaos_figure(ds: xr.Dataset) -> Figure:
     n_units = int(n_cfg) if n_cfg is not None else (int(ds.attrs.get("example_n_units", 0))
                                                      or None)
 
-    with mpl.rc_context(RC):
-        fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
+    with house_figure(FIGSIZE_IN, w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08) as fig:
         axes = fig.subplots(2, 2)
         for ax, label in zip(axes.flat, PANEL_LABELS):
             ax.set_label(label)
         _panel_design(axes[0, 0], ds, cfg, fig)
         _panel_activity(axes[0, 1], ds, s1, colours)
-        _panel_divergence(axes[1, 0], ds, s1, colours, n_units)
-        _panel_lyapunov(axes[1, 1], ds, fig)
+        g_min = _from_config(cfg, "chaos_min_gain")
+        _panel_divergence(axes[1, 0], ds, s1, colours, n_units, g_min,
+                          _from_config(cfg, "perturbation"))
+        _panel_lyapunov(axes[1, 1], ds, fig, g_min)
 
-        n_sessions = ds.sizes.get("session", 0)
-        n_trials = ds.sizes.get("trial", 0)
-        version = ds.attrs.get("netdyn_version", "?")
         seed = _first(cfg, "seed", "root_seed")
-        fig.suptitle(
-            "Synaptic upscaling and chaotic spontaneous activity in a random rate network"
-            f"   ({n_sessions} session{'s' if n_sessions != 1 else ''} × {gains.size} g × "
-            f"{n_trials} trials, seed {seed if seed is not None else '?'}, netdyn {version})",
-            fontsize=11,
-        )
+        about = (f"{count(ds.sizes.get('session', 0), 'session')} × {gains.size} g × "
+                 f"{ds.sizes.get('trial', 0)} trials, seed {seed if seed is not None else '?'}, "
+                 f"netdyn {ds.attrs.get('netdyn_version', '?')}")
+        fig.suptitle("Synaptic upscaling and chaotic spontaneous activity in a random rate "
+                     f"network   ({about})", fontsize=11)
     return fig
 
 
@@ -445,4 +454,4 @@ def plot_chaos_figure(ds: xr.Dataset, path_stem: str | Path) -> list[Path]:
     The suffixes are appended to ``path_stem`` (a stem like ``"out/chaos_v1.2"`` keeps its
     dots); missing parent directories are created. Returns ``[png_path, pdf_path]``.
     """
-    return save_figure(make_chaos_figure(ds), ds, path_stem)
+    return save_figure(make_chaos_figure(ds), path_stem, ds.attrs)
