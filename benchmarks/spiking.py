@@ -2,18 +2,18 @@
 
 Prints one table, every row measured in this run on this machine:
 
-* COBA (spiking.md section 5: Vogels-Abbott, N LIF, Bernoulli K = 80, 1 s) at each
+* COBA (Vogels & Abbott 2005, the Brian2/NEST benchmark model: N LIF, Bernoulli K = 80, 1 s) at each
   ``--sizes`` N, with each simulator's numerical method in brackets:
   ``netdyn[euler]`` and ``netdyn[exp_euler]`` (``netdyn bench coba --integrator ...``),
   ``brian2-runtime[euler]`` (Cython), ``brian2-cpp_standalone[euler]`` and
   ``brian2-cpp_standalone[exp_euler]`` (Brian2's ``exponential_euler``: the same update as
   netdyn's exp_euler), and ``nest[rkf45]`` (iaf_cond_exp, GSL's adaptive RKF45, ``--threads``),
   from ``benchmarks/peers/``.
-* microcircuit (microcircuit.md) at ``--mc-scale`` k: ``netdyn bench microcircuit --scale k
+* microcircuit (Potjans & Diesmann 2014) at ``--mc-scale`` k: ``netdyn bench microcircuit --scale k
   --duration-ms T --threads M --json`` and ``nest`` (iaf_psc_exp) with the same threads.
 
 Above ``--fixed-indegree-above`` (20k) neurons every simulator wires fixed indegrees 64 E + 16 I
-(drawn with replacement) instead of Bernoulli p = 80/N, as the spec allows.
+(drawn with replacement) instead of Bernoulli p = 80/N: the variant of the published benchmarks.
 
 Each command runs ``--repeats`` times, the simulators taking turns (so a slow spell of a shared
 machine does not fall on one of them), and a row keeps its fastest run (``timeit``'s rule:

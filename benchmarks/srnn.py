@@ -3,7 +3,7 @@
 Prints one table, all rows measured in this run on this machine:
 
 * ``reference method``: a faithful re-implementation of the reference Python port
-  (spec ``srnn.md`` 1.4-1.5): the vector field as one numpy function of one state vector
+  (its ``dynamics.py`` and Benettin loop): the vector field as one numpy function of one state vector
   (``[a_E; a_I; b_E; b_I; u_d]``, timescale-fastest packing), the input through
   ``scipy.interpolate.interp1d``; the fiducial trajectory by ``scipy.integrate.solve_ivp``
   (RK45, ``max_step = dt``, ``t_eval`` on the 1-ms grid), then Benettin with **one

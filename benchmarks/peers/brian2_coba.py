@@ -1,4 +1,5 @@
-"""Brian2 peer of ``netdyn bench coba``: the COBA benchmark model of spiking.md section 5.
+"""Brian2 peer of ``netdyn bench coba``: the COBA benchmark model (Vogels & Abbott 2005;
+Brette et al. 2007).
 
 Runs under the Brian2 interpreter (``$NETDYN_PEERS_DIR/brian2/bin/python``), one thread.
 

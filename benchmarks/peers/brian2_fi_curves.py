@@ -1,4 +1,5 @@
-"""Single-neuron f-I curves from Brian2 on the ntwk cell equations (spiking.md section 1.3).
+"""Single-neuron f-I curves from Brian2 on the ntwk cell equations (Zerlaut's
+``neural_network_dynamics``).
 
 Runs under the Brian2 interpreter. For each cell, one NeuronGroup with one neuron per
 current (no coupling), integrated with ``method='euler'`` at dt 0.1 ms for 2 s:
@@ -10,7 +11,7 @@ the exponential term dropped when DeltaV = 0 (LIF); spike when V > Vthre + 5 Del
 V = Vreset, w += b; V clamped for Trefrac while w keeps evolving; V(0) = El, w(0) = 0.
 
 Cells: the README's RS and FS network cells, and the ``LIF``, ``EIF`` and ``AdExp`` presets
-of ``cell_library`` (spiking.md section 1.3 table; Vreset is not in that table: Vreset = El
+of ``cell_library`` (its parameter table; Vreset is not in that table: Vreset = El
 as in every ntwk preset). Units: ms, mV, pF, nS, pA, Hz.
 
 Per current: ``rate_hz`` (spikes in [0, 2 s) / 2 s), ``rate_last_1s_hz`` (spikes in [1, 2) s),

@@ -1,4 +1,5 @@
-"""Regenerate the peer reference data in tests/data/ (Brian2 and NEST runs, spec transcriptions).
+"""Regenerate the peer reference data in tests/data/ (Brian2 and NEST runs, transcribed published
+figures).
 
 Runs under any Python 3 (it only starts the peer scripts with the peers' interpreters,
 found under ``$NETDYN_PEERS_DIR``, default ``~/.cache/netdyn-peers``, as built by
@@ -6,10 +7,11 @@ found under ``$NETDYN_PEERS_DIR``, default ``~/.cache/netdyn-peers``, as built b
 
 Writes (into ``--out``, default ``tests/data``):
 
-* ``rsfs_brian2_reference.json``: spiking.md section 2.1, transcribed (``spec_figures.py``).
-* ``coba_reference.json``: spiking.md section 2.2 table (transcribed) plus Brian2 (runtime
+* ``rsfs_brian2_reference.json``: the published Brian2 figures of ntwk's README RS-FS network,
+  transcribed (``spec_figures.py``).
+* ``coba_reference.json``: the published self-sustained COBA table (transcribed) plus Brian2 (runtime
   device; cpp_standalone gives identical spikes for the same seed) and NEST runs of the
-  section-5 COBA model at N = 4000, 1 s, seeds 1, 2, 3.
+  COBA benchmark model at N = 4000, 1 s, seeds 1, 2, 3.
 * ``microcircuit_nest_k<scale>.json``: NEST microcircuit at scale k (default 0.1), 1200 ms
   with the first 200 ms discarded, seeds 1..5, one thread: per-population rate, CV of ISI
   and pairwise correlation, mean and SD over seeds, every seed's values, the parameters.

@@ -1,4 +1,5 @@
-"""NEST peer of ``netdyn bench coba``: the COBA benchmark model of spiking.md section 5.
+"""NEST peer of ``netdyn bench coba``: the COBA benchmark model (Vogels & Abbott 2005;
+Brette et al. 2007).
 
 Runs under the NEST interpreter (``$NETDYN_PEERS_DIR/nest/bin/python``).
 

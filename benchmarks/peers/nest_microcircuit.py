@@ -1,7 +1,7 @@
 """NEST peer of ``netdyn bench microcircuit``: the Potjans-Diesmann microcircuit at scale k.
 
 Runs under the NEST interpreter (``$NETDYN_PEERS_DIR/nest/bin/python``). The network is the
-one of microcircuit.md with the down-scaling rules written there; every number comes from
+one of Potjans & Diesmann (2014) with NEST's down-scaling rules; every number comes from
 ``microcircuit_params.microcircuit_parameters(k)`` (stored with the statistics).
 
 iaf_psc_exp neurons (C_m 250 pF, tau_m 10 ms, tau_syn 0.5 ms, t_ref 2 ms, E_L = V_reset =

