@@ -2,7 +2,7 @@
 
 Source of truth for ``tests/data/rsfs_brian2_reference.json`` (the RS-FS network) and the
 ``spec_table`` part of ``tests/data/coba_reference.json`` (the self-sustained COBA table). Rates in Hz,
-times in ms, potentials in mV. A value with no spread in the spec has ``sd``/``min``/``max``
+times in ms, potentials in mV. A value with no spread in the source has ``sd``/``min``/``max``
 None.
 """
 
