@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
@@ -12,6 +11,7 @@ from typing import Any, Mapping, TypeVar
 import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from netdyn import atomic
 from netdyn.errors import ConfigError
 
 S = TypeVar("S", bound="Spec")
@@ -86,8 +86,4 @@ def save_config(spec: Spec, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(data, indent=2)
     else:
         raise ConfigError("path", str(path), "expected a .toml or .json file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as fh:
-        fh.write(text)
-    os.replace(fh.name, path)
-    return path
+    return atomic.write_text(path, text)
