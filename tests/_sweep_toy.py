@@ -32,8 +32,8 @@ def config_json(n_units: int, root_seed: int = ROOT_SEED) -> str:
                        "n_time": N_TIME, "n_neurons": N_NEURONS}, sort_keys=True)
 
 
-def make_template(n_units: int) -> xr.Dataset:
-    """Layout: units on a (session x gain) grid, a trace per unit, shared weights."""
+def make_template(n_units: int, root_seed: int = ROOT_SEED) -> xr.Dataset:
+    """Layout: units on a (session x gain) grid, a trace per unit, shared weights (values)."""
     units = np.arange(n_units)
     nan = np.full((n_units, N_TIME), np.nan)
     return xr.Dataset(
@@ -41,7 +41,7 @@ def make_template(n_units: int) -> xr.Dataset:
             "trace": (("unit", "time"), nan, {"units": "a.u."}),
             "mean": (("unit",), np.full(n_units, np.nan)),
             "n_spikes": (("unit",), np.zeros(n_units, dtype=np.int64)),
-            "weights": (("neuron",), np.full(N_NEURONS, np.nan)),
+            "weights": (("neuron",), shared_weights(root_seed)),
         },
         coords={
             "unit": units,
@@ -84,10 +84,9 @@ def worker_threads(_: Any) -> dict[str, Any]:
             "pools": [p["num_threads"] for p in threadpool_info()], "pid": os.getpid()}
 
 
-def shared(root_seed: int) -> xr.Dataset:
-    """The variables written once."""
-    rng = child_generator(root_seed, SHARED_KEY)
-    return xr.Dataset({"weights": (("neuron",), rng.standard_normal(N_NEURONS))})
+def shared_weights(root_seed: int) -> np.ndarray:
+    """The values of the shared variable ``weights`` (no unit dimension)."""
+    return child_generator(root_seed, SHARED_KEY).standard_normal(N_NEURONS)
 
 
 def run(out: str | os.PathLike[str], n_units: int, *, sleep_s: float = 0.0,
@@ -99,7 +98,6 @@ def run(out: str | os.PathLike[str], n_units: int, *, sleep_s: float = 0.0,
     with open_executor(workers, scheduler, start_method=start_method) as executor:
         store = SweepStore.create_or_open(out, make_template(n_units), "unit",
                                           config_json(n_units))
-        store.write_shared(shared(ROOT_SEED))
         return run_units(fn, store.pending(), store=store, executor=executor,
                          progress=progress, desc="toy")
 

@@ -242,6 +242,26 @@ def test_store_layout_and_unit_checks(tmp_path):
     assert np.isnan(loaded["trace"].sel(unit=0)).all()
 
 
+def test_shared_variables_are_written_with_the_layout(tmp_path):
+    """A variable without the unit dimension holds the template's values from creation on,
+    before any unit ran, and after a reopen."""
+    out = tmp_path / "shared.zarr"
+    SweepStore.create_or_open(out, toy.make_template(3), "unit", toy.config_json(3))
+    expected = toy.shared_weights(toy.ROOT_SEED)
+    assert np.isfinite(expected).all()
+    np.testing.assert_array_equal(SweepStore(out).open(load=True)["weights"].values, expected)
+    reopened = SweepStore.create_or_open(out, toy.make_template(3), "unit", toy.config_json(3))
+    np.testing.assert_array_equal(reopened.open(load=True)["weights"].values, expected)
+
+
+def test_lazy_shared_variable_is_refused_and_writes_nothing(tmp_path):
+    template = toy.make_template(3)
+    template["weights"] = template["weights"].chunk()
+    with pytest.raises(ValueError, match=r"\['weights'\].*lazy"):
+        SweepStore.create_or_open(tmp_path / "lazy.zarr", template, "unit", toy.config_json(3))
+    assert list(tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- runner errors
 
 
