@@ -54,7 +54,7 @@ import xarray as xr
 from netdyn import atomic
 from netdyn.errors import ConfigError
 
-__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore"]
+__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore", "open_results"]
 
 #: Name of the bookkeeping variable.
 COMPLETED_VAR = "unit_completed"
@@ -203,6 +203,19 @@ def _remove_stale_partials(path: Path) -> None:
 # --------------------------------------------------------------------------- store
 
 
+def open_results(path: str | os.PathLike[str], load: bool = False) -> xr.Dataset:
+    """A Zarr store of results as a Dataset (lazily read, or in memory with ``load=True``).
+
+    Opened without dask (``chunks=None``): dask's threaded scheduler would leave worker
+    threads in this process, after which a later process pool can no longer fork.
+    """
+    ds = xr.open_zarr(path, consolidated=True, decode_timedelta=True, chunks=None)
+    if load:
+        ds = ds.load()
+        ds.close()
+    return ds
+
+
 class SweepStore:
     """A sweep's Zarr store: layout, per-unit writes, completion flags.
 
@@ -341,16 +354,8 @@ class SweepStore:
         return bool(self.completed_mask().all())
 
     def open(self, load: bool = False) -> xr.Dataset:
-        """The results as a Dataset (lazily read, or in memory with ``load=True``).
-
-        Opened without dask (``chunks=None``): dask's threaded scheduler would leave worker
-        threads in this process, after which a later process pool can no longer fork.
-        """
-        ds = xr.open_zarr(self.path, consolidated=True, decode_timedelta=True, chunks=None)
-        if load:
-            ds = ds.load()
-            ds.close()
-        return ds
+        """The results as a Dataset (lazily read, or in memory with ``load=True``)."""
+        return open_results(self.path, load=load)
 
     # ----------------------------------------------------------------- writing
 
