@@ -48,7 +48,15 @@ def parse_config(spec_cls: type[S], data: Mapping[str, Any]) -> S:
         raise ConfigError(field, value, msg) from None
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The keys of a TOML or JSON file (by suffix), not yet validated.
+
+    Raises
+    ------
+    ConfigError
+        (field ``config``) The file cannot be read, is malformed, or has another suffix.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8")
@@ -71,7 +79,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 
 def load_config(spec_cls: type[S], path: str | os.PathLike[str], **overrides: Any) -> S:
     """Read a TOML or JSON file into ``spec_cls``; ``overrides`` win over the file's keys."""
-    data = _read_mapping(Path(path))
+    data = read_config_file(path)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return parse_config(spec_cls, data)
 
