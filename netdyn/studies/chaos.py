@@ -222,38 +222,13 @@ CHAOS = SweepStudy(
 """The chaos study, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 
 
-def run_chaos(
-    config: ChaosConfig,
-    out: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    use_mpi: bool | None = None,
-    progress: bool = True,
-    figure: bool = True,
-) -> StudyOutputs:
-    """Run the chaos study into directory ``out``; resume what an earlier run left unfinished.
+def run_chaos(config: ChaosConfig, out: str | os.PathLike[str], **execution: Any) -> StudyOutputs:
+    """Run the chaos study into directory ``out`` (``results.zarr``, ``summary.json``,
+    ``figure.png``/``.pdf``); resume what an earlier run left unfinished.
 
-    Parameters
-    ----------
-    config
-        The study's parameters.
-    out
-        Output directory: ``results.zarr``, ``summary.json``, ``figure.png``/``.pdf``.
-    workers
-        Local worker processes (default: one per core, at most one per session; 0 runs in
-        this process).
-    scheduler
-        Address of a Dask scheduler (``tcp://host:port``): run the sessions on that cluster.
-    use_mpi
-        Use mpi4py.futures (default: when started under ``mpirun``).
-    progress
-        Show a progress bar on a terminal.
-    figure
-        Write the figure.
-
-    Sessions already in ``results.zarr`` (same config) are not recomputed; numbers do not
-    depend on ``workers``, ``scheduler`` or interruptions.
+    ``execution``: the keywords of :func:`netdyn.sweep.run_study` (``workers``,
+    ``scheduler``, ``use_mpi``, ``progress``, ``figure``). Sessions already
+    in ``results.zarr`` (same config) are not recomputed; numbers do not depend on the
+    executor or on interruptions.
     """
-    return run_study(CHAOS, config, out, workers=workers, scheduler=scheduler, use_mpi=use_mpi,
-                     progress=progress, figure=figure)
+    return run_study(CHAOS, config, out, **execution)

@@ -235,39 +235,14 @@ SRNN_BASIC = SweepStudy(
 """The srnn basic example, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 
 
-def run_srnn_basic(
-    config: SRNNBasicConfig,
-    out: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    use_mpi: bool | None = None,
-    progress: bool = True,
-    figure: bool = True,
-) -> StudyOutputs:
+def run_srnn_basic(config: SRNNBasicConfig, out: str | os.PathLike[str], **execution: Any) -> StudyOutputs:
     """Run the basic example into directory ``out`` (``results.zarr``, ``summary.json``,
     ``figure_<configuration>.png/pdf``); resume what an earlier run left unfinished.
 
-    Parameters
-    ----------
-    config
-        The example's parameters.
-    out
-        Output directory (created).
-    workers
-        Local worker processes (default: one per core, at most one per configuration; 0
-        runs in this process).
-    scheduler
-        Address of a Dask scheduler (``tcp://host:port``).
-    use_mpi
-        Use mpi4py.futures (default: when started under ``mpirun``).
-    progress
-        Show a progress bar over the configurations on a terminal.
-    figure
-        Write the figures.
+    ``execution``: the keywords of :func:`netdyn.sweep.run_study` (``workers``,
+    ``scheduler``, ``use_mpi``, ``progress``, ``figure``).
     """
-    outputs = run_study(SRNN_BASIC, config, out, workers=workers, scheduler=scheduler, use_mpi=use_mpi,
-                        progress=progress, figure=figure)
+    outputs = run_study(SRNN_BASIC, config, out, **execution)
     # The labels as this function returned them before the example ran as a sweep: Python
     # strings (object), where zarr reads numpy's StringDType back.
     ds = outputs.dataset
