@@ -16,7 +16,7 @@ import xarray as xr
 
 from netdyn.cli import main
 from netdyn.config.chaos import ChaosConfig
-from netdyn.studies.chaos import run_chaos, simulate_session
+from netdyn.studies.chaos import run_chaos, session_network, simulate_session
 
 NETDYN = [sys.executable, "-m", "netdyn.cli"]
 SMALL = ChaosConfig(sessions=3, trials=3, gains=(1.0, 13.0), duration_ms=600.0)
@@ -52,6 +52,21 @@ def test_published_exponent_ranges(tmp_path):
     assert np.all(np.diff(mean_over_sessions) > 0)
     plateau = out.dataset["divergence_mean"].sel(g=[13.0, 16.0, 19.0, 22.0]).isel(time=slice(-1000, None))
     assert float(plateau.min()) > 9.0 and float(plateau.max()) < 19.0
+
+
+def test_store_holds_the_example_network_of_session_1(tmp_path):
+    """The edges of session 1's network (no session dimension) are stored with their values:
+    the figure's design panel draws them from results.zarr."""
+    cfg = ChaosConfig(sessions=2, trials=2, gains=(13.0,), n_neurons=40, duration_ms=100.0,
+                      example_duration_ms=50.0)
+    run_chaos(cfg, tmp_path, workers=0, progress=False, figure=False)
+    ds = xr.open_zarr(tmp_path / "results.zarr").load()
+    weights = session_network(cfg, 1)[0].weights.toarray()
+    stored = np.zeros_like(weights)
+    stored[ds["example_edge_post"].values, ds["example_edge_pre"].values] = ds["example_edge_weight"].values
+    assert ds.sizes["edge"] == np.count_nonzero(weights) > 0
+    np.testing.assert_array_equal(stored, weights)
+    assert ds.attrs["weight_std"] == cfg.weight_std and ds.attrs["netdyn_study"] == "chaos"
 
 
 def _numbers(ds: xr.Dataset) -> dict[str, np.ndarray]:

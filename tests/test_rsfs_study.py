@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from netdyn.cli import main
 from netdyn.io.hdf5 import read_recording
@@ -28,7 +29,7 @@ def test_run_rsfs_writes_recording_summary_and_figure(tmp_path):
     assert rec.spikes["Exc"].n_neurons == 400 and rec.t_stop_ms == pytest.approx(400.0)
     assert rec.state["Exc"]["v_mV"].shape == (4000, 4)
     assert json.loads(rec.attrs["config"])["seed"] == 2
-    assert rec.attrs["study"] == "rsfs"
+    assert rec.attrs["study"] == "rsfs" and rec.attrs["netdyn_study"] == "rsfs"
     assert rec.input_rates["AffExc->Exc"].values[0] == pytest.approx(4.0, abs=1e-6)
 
 
@@ -111,3 +112,26 @@ def test_cli_rsfs_seeds(tmp_path, capsys):
     assert (out / "seeds.zarr").exists() and (out / "seeds_summary.json").exists()
     assert main(["rsfs", "--out", str(tmp_path / "x"), "--seeds", "4,4"]) == 2
     assert "invalid seeds=" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    summary = json.loads((out / "seeds_summary.json").read_text())
+    assert summary["seeds"] == [4, 5] and summary["active_fraction"]["Exc"]["n"] == 2
+    # the seeds sweep has no figure, and its folder is not the single run's
+    assert main(["plot", "rsfs", "--out", str(out)]) == 2
+    assert "rsfs-seeds results have no figure" in capsys.readouterr().err
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["rsfs", "--out", str(out), "--n-exc", "200", "--n-inh", "50", "--tstop-ms", "400"]) == 2
+    assert "holds rsfs-seeds results" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_cli_rsfs_seeds_from_the_config_file(tmp_path, capsys):
+    """A ``seeds`` key in --config selects the sweep over seeds, as --seeds does; flags win."""
+    cfg = tmp_path / "seeds.toml"
+    cfg.write_text("seeds = [1, 2]\nn_exc = 200\nn_inh = 50\ntstop_ms = 300.0\n")
+    out = tmp_path / "o"
+    assert main(["rsfs", "--out", str(out), "--config", str(cfg), "--seeds", "3", "--workers", "0",
+                 "--no-progress"]) == 0
+    ds = xr.open_zarr(out / "seeds.zarr")
+    assert list(ds["seed"].values) == [3]
+    assert json.loads(ds.attrs["config"])["n_exc"] == 200 and ds.attrs["netdyn_study"] == "rsfs-seeds"
+    capsys.readouterr()

@@ -69,7 +69,27 @@ def test_basic_results_layout_and_files(basic):
     assert all(p.stat().st_size > 10_000 for p in basic.figures)
 
 
-def test_basic_rerun_replaces_and_plot_redraws(basic, capsys):
+def test_basic_units_shared_variables_and_resume(basic, tmp_path):
+    """Each configuration is a work unit: the same numbers in this process as in the worker
+    processes of the fixture; the network's input, E flags and weights (no configuration
+    dimension) are stored with the layout; a rerun computes nothing."""
+    from netdyn.studies.srnn import basic_network
+
+    serial = run_srnn_basic(SHORT_BASIC, tmp_path / "serial", workers=0, progress=False, figure=False)
+    assert sorted(serial.computed_units) == ["none", "sfa", "sfa_std", "std"]
+    stored = xr.open_zarr(basic.results).load()
+    for name in ("rate", "sfa", "std", "lya_local", "lya_finite", "lle", "spectrum", "n_states", "bounded"):
+        np.testing.assert_array_equal(serial.dataset[name].values, stored[name].values, err_msg=name)
+    net = basic_network(SHORT_BASIC, "none")
+    np.testing.assert_array_equal(stored["weights"].values, np.asarray(net.weights))
+    np.testing.assert_array_equal(stored["is_excitatory"].values, np.asarray(net.is_excitatory))
+    np.testing.assert_array_equal(stored["input"].values, net.external_input.values)
+    assert stored["input"].values.any()
+    again = run_srnn_basic(SHORT_BASIC, tmp_path / "serial", workers=0, progress=False, figure=False)
+    assert again.computed_units == ()
+
+
+def test_plot_redraws_the_basic_figures(basic, capsys):
     out = basic.results.parent
     (out / "figure_none.png").unlink()
     assert main(["plot", "srnn", "--out", str(out)]) == 0

@@ -1,4 +1,4 @@
-"""Tests of netdyn.sweep: executors, resumable Zarr store, runner.
+"""Tests of netdyn.sweep: executors, resumable Zarr store, runner, study driver.
 
 Kept light for 2-core machines: tiny units, at most 2 worker processes at a time, every
 pool / cluster / subprocess closed or killed by the test that started it.
@@ -6,6 +6,7 @@ pool / cluster / subprocess closed or killed by the test that started it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -22,7 +23,7 @@ import xarray as xr
 
 import _sweep_toy as toy
 from netdyn.errors import ConfigError
-from netdyn.sweep import SerialExecutor, SweepStore, open_executor, run_units
+from netdyn.sweep import SerialExecutor, SweepStore, open_executor, redraw, run_study, run_units
 from netdyn.sweep.executors import choose_start_method
 
 TOY_SCRIPT = Path(__file__).with_name("_sweep_toy.py")
@@ -242,6 +243,26 @@ def test_store_layout_and_unit_checks(tmp_path):
     assert np.isnan(loaded["trace"].sel(unit=0)).all()
 
 
+def test_shared_variables_are_written_with_the_layout(tmp_path):
+    """A variable without the unit dimension holds the template's values from creation on,
+    before any unit ran, and after a reopen."""
+    out = tmp_path / "shared.zarr"
+    SweepStore.create_or_open(out, toy.make_template(3), "unit", toy.config_json(3))
+    expected = toy.shared_weights(toy.ROOT_SEED)
+    assert np.isfinite(expected).all()
+    np.testing.assert_array_equal(SweepStore(out).open(load=True)["weights"].values, expected)
+    reopened = SweepStore.create_or_open(out, toy.make_template(3), "unit", toy.config_json(3))
+    np.testing.assert_array_equal(reopened.open(load=True)["weights"].values, expected)
+
+
+def test_lazy_shared_variable_is_refused_and_writes_nothing(tmp_path):
+    template = toy.make_template(3)
+    template["weights"] = template["weights"].chunk()
+    with pytest.raises(ValueError, match=r"\['weights'\].*lazy"):
+        SweepStore.create_or_open(tmp_path / "lazy.zarr", template, "unit", toy.config_json(3))
+    assert list(tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- runner errors
 
 
@@ -319,3 +340,97 @@ def test_mpi_without_mpi4py(monkeypatch):
         with open_executor(scheduler="tcp://127.0.0.1:8786", use_mpi=True):
             pass
     assert info.value.field == "scheduler"
+
+
+# --------------------------------------------------------------------------- (f) study driver
+
+
+def _listing(path: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in path.rglob("*")}
+
+
+def test_run_study_writes_results_summary_figure_and_resumes(reference, tmp_path):
+    out = tmp_path / "study"
+    first = run_study(toy.TOY, {"n_units": 8}, out, workers=0, progress=False)
+    ref = SweepStore(reference).open(load=True)
+    for name in ("trace", "mean", "n_spikes", "weights"):
+        np.testing.assert_array_equal(first.dataset[name].values, ref[name].values, err_msg=name)
+    assert first.dataset.attrs["netdyn_study"] == "toy"
+    assert sorted(first.computed_units) == list(range(8))
+    summary = json.loads(first.summary.read_text())
+    assert summary == first.stats
+    assert summary["mean"] == [float(v) for v in ref["mean"].values]
+    assert first.figures == (out / "figure.txt",)
+    assert first.figures[0].read_text().split() == [f"{v:.17g}" for v in ref["mean"].values]
+    again = run_study(toy.TOY, toy.ToyConfig(), out, workers=0, progress=False, figure=False)
+    assert again.computed_units == () and again.figures == ()
+    assert json.loads(again.summary.read_text()) == summary
+
+
+def test_single_run_study_and_results_of_another_study_are_refused(tmp_path):
+    single = tmp_path / "single"
+    outputs = run_study(toy.TOY_SINGLE, toy.ToyConfig(n_units=3), single, progress=False)
+    values = toy.read_values(outputs.results)
+    assert outputs.stats == {"sum": float(values.sum())} and outputs.dataset is None
+    assert json.loads(outputs.summary.read_text()) == outputs.stats
+    before = _listing(single)
+    with pytest.raises(ConfigError) as info:
+        run_study(toy.TOY, {"n_units": 2}, single, workers=0, progress=False)
+    assert info.value.field == "out" and "toy-single" in str(info.value)
+    assert _listing(single) == before
+    sweep = tmp_path / "sweep"
+    run_study(toy.TOY, {"n_units": 2}, sweep, workers=0, progress=False, figure=False)
+    before = _listing(sweep)
+    with pytest.raises(ConfigError) as info:
+        run_study(toy.TOY_SINGLE, {"n_units": 2}, sweep)
+    assert info.value.field == "out" and "toy results (results.zarr)" in str(info.value)
+    assert _listing(sweep) == before
+
+
+@pytest.mark.parametrize("config, kwargs, field", [
+    ({"n_units": 0}, {}, "n_units"),
+    ({"n_unit": 2}, {}, "n_unit"),
+    ({}, {"workers": -1}, "workers"),
+    ({}, {"scheduler": "tcp://127.0.0.1:8786", "use_mpi": True}, "scheduler"),
+    ({}, {"workers": 0, "use_mpi": True}, "workers"),
+    ({"root_seed": 13}, {}, "root_seed"),  # the study's own check
+])
+def test_bad_input_to_the_driver_writes_nothing(tmp_path, config, kwargs, field):
+    def refuse_13(cfg):
+        if cfg.root_seed == 13:
+            raise ConfigError("root_seed", 13, "unlucky")
+
+    study = dataclasses.replace(toy.TOY, check=refuse_13)
+    with pytest.raises(ConfigError) as info:
+        run_study(study, config, tmp_path / "out", progress=False, **kwargs)
+    assert info.value.field == field
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_driver_runs_units_under_mpi_or_says_why_not(tmp_path):
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError) as info:
+            run_study(toy.TOY, {"n_units": 2}, tmp_path / "out", use_mpi=True, progress=False)
+        assert info.value.field == "mpi" and "netdyn[mpi]" in str(info.value)
+        assert list(tmp_path.iterdir()) == []
+    else:  # pragma: no cover - only where mpi4py is installed
+        pytest.skip("mpi4py is installed: MPI runs need mpiexec")
+
+
+def test_redraw_finds_the_study_by_its_results(tmp_path):
+    out = tmp_path / "r"
+    run_study(toy.TOY, {"n_units": 3}, out, workers=0, progress=False, figure=False)
+    assert not (out / "figure.txt").exists()
+    assert redraw(out, [toy.TOY_SINGLE, toy.TOY]) == (out / "figure.txt",)
+    means = SweepStore(out / "results.zarr").open(load=True)["mean"].values
+    assert (out / "figure.txt").read_text().split() == [f"{v:.17g}" for v in means]
+    with pytest.raises(ConfigError, match="holds no values.h5"):
+        redraw(out, [toy.TOY_SINGLE])
+    with pytest.raises(ConfigError, match="holds toy results, not other"):
+        redraw(out, [dataclasses.replace(toy.TOY, name="other")])
+    single = tmp_path / "s"
+    run_study(toy.TOY_SINGLE, {"n_units": 3}, single)
+    with pytest.raises(ConfigError, match="toy-single results have no figure"):
+        redraw(single, [toy.TOY_SINGLE])

@@ -6,6 +6,6 @@ to a worker, that round-trip through TOML and JSON. :func:`load_config` and
 naming the field and the value.
 """
 
-from netdyn.config.base import Spec, load_config, parse_config, save_config
+from netdyn.config.base import Spec, load_config, parse_config, read_config_file, save_config
 
-__all__ = ["Spec", "load_config", "parse_config", "save_config"]
+__all__ = ["Spec", "load_config", "parse_config", "read_config_file", "save_config"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
@@ -12,6 +11,7 @@ from typing import Any, Mapping, TypeVar
 import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from netdyn import atomic
 from netdyn.errors import ConfigError
 
 S = TypeVar("S", bound="Spec")
@@ -48,7 +48,15 @@ def parse_config(spec_cls: type[S], data: Mapping[str, Any]) -> S:
         raise ConfigError(field, value, msg) from None
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The keys of a TOML or JSON file (by suffix), not yet validated.
+
+    Raises
+    ------
+    ConfigError
+        (field ``config``) The file cannot be read, is malformed, or has another suffix.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8")
@@ -71,7 +79,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 
 def load_config(spec_cls: type[S], path: str | os.PathLike[str], **overrides: Any) -> S:
     """Read a TOML or JSON file into ``spec_cls``; ``overrides`` win over the file's keys."""
-    data = _read_mapping(Path(path))
+    data = read_config_file(path)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return parse_config(spec_cls, data)
 
@@ -86,8 +94,4 @@ def save_config(spec: Spec, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(data, indent=2)
     else:
         raise ConfigError("path", str(path), "expected a .toml or .json file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as fh:
-        fh.write(text)
-    os.replace(fh.name, path)
-    return path
+    return atomic.write_text(path, text)

@@ -1,4 +1,4 @@
-"""Parameters of the ``chaos`` study (spec: chaos.md), with the seed's defaults."""
+"""Parameters of the ``chaos`` study, with the seed's defaults."""
 
 from __future__ import annotations
 
@@ -22,19 +22,19 @@ class ChaosConfig(Spec):
     gains: tuple[float, ...] = Field((1.0, 4.0, 7.0, 10.0, 13.0, 16.0, 19.0, 22.0), min_length=1, description="upscaling factors g")
     n_neurons: int = Field(200, ge=2, description="units per network")
     p: float = Field(0.1, gt=0.0, le=1.0, description="connection probability")
-    sigma: float | None = Field(None, gt=0.0, description="weight standard deviation; default 1 / (n_neurons p)")
+    sigma: float | None = Field(None, gt=0.0, description="weight standard deviation; none: 1 / (n_neurons p)")
     tau_ms: float = Field(20.0, gt=0.0, description="rate time constant (ms)")
     duration_ms: float = Field(7000.0, gt=0.0, description="simulated time per trajectory (ms)")
     dt_ms: float = Field(1.0, gt=0.0, description="integration step (ms)")
     method: Literal["euler", "rk4", "exp_euler"] = Field("euler", description="integrator")
-    dtype: Literal["float64", "float32"] = "float64"
+    dtype: Literal["float64", "float32"] = Field("float64", description="floating-point type of the simulation")
     seed: int = Field(1234, ge=0, description="root seed; session s uses SeedSequence(seed, spawn_key=(s,))")
     perturbation: float = Field(1e-4, gt=0.0, description="shift of every unit of the twin's initial state")
     chaos_min_gain: float = Field(10.0, description="exponents are estimated for g >= this")
     final_threshold: float = Field(1.0, gt=0.0, description="trials whose final divergence is >= this are 'non-stable'")
     cut_fraction: float = Field(0.8, gt=0.0, le=1.0, description="fit log D(t) before it first reaches this fraction of its max")
-    example_unit: int | None = Field(None, ge=0, description="unit of the example traces; default min(100, n_neurons - 1)")
-    example_trial: int | None = Field(None, ge=0, description="trial of the example traces; default min(1, trials - 1)")
+    example_unit: int | None = Field(None, ge=0, description="unit of the example traces; none: min(100, n_neurons - 1)")
+    example_trial: int | None = Field(None, ge=0, description="trial of the example traces; none: min(1, trials - 1)")
     example_duration_ms: float = Field(2000.0, gt=0.0, description="length of the example traces (ms)")
     store_trial_divergence: bool = Field(False, description="also store d(t) of every trial (float32; 4.5 MB per session at the defaults)")
 

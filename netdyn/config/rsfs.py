@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from netdyn.config.base import Spec
+from netdyn.errors import ConfigError
 
 RSFS_MODEL: dict[str, Any] = {
     "N_Exc": 4000, "N_Inh": 1000, "N_AffExc": 400,
@@ -33,15 +34,15 @@ class RsfsConfig(Spec):
     """Parameters of the rsfs study (the README's values by default)."""
 
     seed: int = Field(5, ge=0, description="root seed of wiring, initial state and afferent events")
-    tstop_ms: float = Field(1500.0, gt=0, description="simulated time")
-    dt_ms: float = Field(0.1, gt=0, description="integration step")
-    n_exc: int = Field(4000, ge=1)
-    n_inh: int = Field(1000, ge=1)
+    tstop_ms: float = Field(1500.0, gt=0, description="simulated time (ms)")
+    dt_ms: float = Field(0.1, gt=0, description="integration step (ms)")
+    n_exc: int = Field(4000, ge=1, description="excitatory (regular-spiking, adapting) neurons")
+    n_inh: int = Field(1000, ge=1, description="inhibitory (fast-spiking) neurons")
     n_aff: int = Field(400, ge=1, description="afferent population size (K_aff = p N_aff = N_aff / 2)")
-    baseline_hz: float = Field(4.0, ge=0, description="afferent baseline rate")
-    bump_hz: float = Field(4.0, description="amplitude of the afferent Gaussian bump")
-    bump_center_ms: float = 1000.0
-    bump_sigma_ms: float = Field(100.0, gt=0)
+    baseline_hz: float = Field(4.0, ge=0, description="afferent baseline rate (Hz)")
+    bump_hz: float = Field(4.0, description="amplitude of the afferent Gaussian bump (Hz)")
+    bump_center_ms: float = Field(1000.0, description="time of the bump's peak (ms)")
+    bump_sigma_ms: float = Field(100.0, gt=0, description="width (standard deviation) of the bump (ms)")
     afferent_statistics: Literal["bernoulli", "poisson"] = Field(
         "bernoulli", description="at most one afferent event per step (the seed) or Poisson counts")
     record_vm: int = Field(4, ge=0, description="neurons per population whose V is recorded")
@@ -54,3 +55,21 @@ class RsfsConfig(Spec):
     def afferent_rate(self) -> dict[str, Any]:
         return {"kind": "gaussian", "baseline_hz": self.baseline_hz, "amplitude_hz": self.bump_hz,
                 "center_ms": self.bump_center_ms, "sigma_ms": self.bump_sigma_ms}
+
+
+class RsfsSeedsConfig(RsfsConfig):
+    """The rsfs network over several seeds, each seed one work unit; ``seed`` is not used."""
+
+    seeds: tuple[int, ...] = Field(
+        min_length=1, description="run each seed as a work unit of a sweep (seeds.zarr, resumable) "
+        "instead of one recorded run")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "RsfsSeedsConfig":
+        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ConfigError("seeds", list(self.seeds), "give distinct seeds >= 0")
+        return self
+
+    def network_config(self) -> RsfsConfig:
+        """The network's parameters without the seeds, ``seed = 0`` (each unit sets its own)."""
+        return RsfsConfig.model_validate(self.model_dump(exclude={"seeds"})).replace(seed=0)

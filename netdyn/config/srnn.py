@@ -1,4 +1,4 @@
-"""Parameters of the ``srnn`` study (spec: srnn.md): the basic example and the sweep.
+"""Parameters of the ``srnn`` study: the basic example and the sweep.
 
 Time is in seconds (``_s``), rates are dimensionless ("Hz"), exponents in 1/s. Execution
 choices (workers, scheduler, progress) are not part of a config: they never change a number.
@@ -36,17 +36,17 @@ def _grid_steps(span: float, dt: float, field: str) -> int:
 
 
 class SRNNBasicConfig(Spec):
-    """The reference's basic example (spec 1.2, 1.4): one n = 10 network, four configurations.
+    """The reference's basic example: one n = 10 network, four configurations.
 
-    Defaults are the reference's; ``network_seed = 42000`` draws the spec's example network
+    Defaults are the reference's; ``network_seed = 42000`` draws the reference's example network
     "seed 42" (``7000``: "seed 7").
     """
 
-    network_seed: int = Field(42000, ge=0, description="seed of the connectivity (42000 = the spec's 'seed 42')")
+    network_seed: int = Field(42000, ge=0, description="seed of the connectivity (42000 = the reference's 'seed 42')")
     n_units: int = Field(10, ge=2, description="neurons")
     e_fraction: float = Field(0.7, ge=0.0, le=1.0, description="fraction of E neurons (the first ones)")
     mean_degree: float = Field(5.0, gt=0.0, description="mean in/out degree")
-    w_ee_factor: float = Field(1.0, ge=0.0, description="multiplies w_EE (MATLAB 'bursting': 2; spec check 4.7: 4)")
+    w_ee_factor: float = Field(1.0, ge=0.0, description="multiplies w_EE (the reference's 'bursting' example: 2)")
     tau_a_max_s: float = Field(15.0, gt=0.0, description="slowest of the 3 SFA timescales (s)")
     t_start_s: float = Field(-10.0, description="start of the run (s); t < 0 is the transient")
     t_end_s: float = Field(10.0, description="end of the run (s)")
@@ -85,8 +85,8 @@ class SRNNBasicConfig(Spec):
 class SRNNSweepConfig(Spec):
     """The paper's claims at scale: random networks x weight scale x adaptation x timescale.
 
-    Every network ``k`` (the work unit) is drawn from
-    ``SeedSequence(seed, spawn_key=(k,))`` by the spec's generator (1.3) with block scales
+    Every network ``k`` (the work unit) is drawn from ``SeedSequence(seed, spawn_key=(k,))``
+    by the reference's generator (strongly connected, Dale's law) with block scales
     ``w_xy = factor_xy * 0.5 / 0.79782``; the weight scale multiplies all weights. The
     slowest adaptation timescale ``tau`` sets the SFA timescales
     ``logspace(tau_a_min_s, tau, n_sfa)`` and the STD recovery ``tau_b = tau`` with onset

@@ -39,14 +39,12 @@ arrays as JSON text listed in that dataset's ``json_attrs``)::
 Unlike ``ntwk``'s files, nothing is flattened into string keys,
 integers are never narrowed (no int16 overflow) and times are stored in ms, as named. The
 write is atomic: the file is built under a temporary name in the target directory and moved
-into place with :func:`os.replace`, so a crash never leaves a half-written file at ``path``.
+into place (:func:`netdyn.atomic.write_file`), so a crash never leaves a half-written file at ``path``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +53,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from netdyn import atomic
 from netdyn.errors import ConfigError
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 
@@ -305,21 +304,11 @@ def write_recording(recording: SpikingRecording, path: str | Path, *,
     """
     if compression not in _COMPRESSIONS:
         raise ConfigError("compression", compression, f"must be one of {_COMPRESSIONS}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    def write(tmp: Path) -> None:
         with h5py.File(tmp, "w", track_order=True) as f:
             _write(f, recording, compression)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic.write_file(path, write)
 
 
 def _open(path: Path) -> h5py.File:

@@ -1,9 +1,11 @@
-"""Study ``chaos``: synaptic upscaling and chaotic spontaneous activity (seed 000, spec chaos.md).
+"""Study ``chaos``: synaptic upscaling and chaotic spontaneous activity in random rate networks.
 
-Pipeline: for each session (one random network, the work unit) integrate all gains x trials
-x twins as one batch, reduce to the twin divergence while simulating, estimate the largest
-Lyapunov exponent with the seed's twin-trajectory method, write the session into
-``results.zarr`` as soon as it is done, then write ``summary.json`` and the figure.
+A sweep study (:data:`CHAOS`, run by :func:`netdyn.sweep.run_study`): for each session (one
+random network, the work unit) integrate all gains x trials x twins as one batch, reduce to
+the twin divergence while simulating, estimate the largest Lyapunov exponent with the
+twin-trajectory method, write the session into ``results.zarr`` as soon as it is done, then
+write ``summary.json`` and the figure. The edges of session 1's network are stored with the
+layout (shared variables ``example_edge_*``) for the figure's design panel.
 
 Batch layout of a session (:func:`_batch_layout`): all gains x trials, then all their twins,
 so one sparse product advances every trajectory of the session at once.
@@ -11,10 +13,7 @@ so one sparse product advances every trajectory of the session at once.
 
 from __future__ import annotations
 
-import json
-import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +28,9 @@ from netdyn.engines import integrate
 from netdyn.models import RateNetwork
 from netdyn.record import SampledUnits, TwinDivergence
 from netdyn.seeding import child_generator
-from netdyn.studies.outputs import atomic_write_text, check_out_dir
+from netdyn.sweep import StudyOutputs, SweepStudy, run_study
+from netdyn.sweep.study import nan_to_none
 
-RESULTS_NAME = "results.zarr"
-SUMMARY_NAME = "summary.json"
 FIGURE_STEM = "figure"
 
 
@@ -178,13 +176,14 @@ def results_template(config: ChaosConfig) -> xr.Dataset:
             "netdyn_version": netdyn.__version__,
             "example_unit": config.unit_index,
             "example_trial": config.trial_index,
+            "weight_std": config.weight_std,
         },
     )
     return ds.merge(example_edges(config))
 
 
 def example_edges(config: ChaosConfig) -> xr.Dataset:
-    """Edges of session 1's network (for the figure's design panel)."""
+    """Edges of session 1's network (for the figure's design panel), with their values."""
     network, _ = session_network(config, 1)
     w = network.weights.tocoo()
     return xr.Dataset(
@@ -203,77 +202,33 @@ def summary(ds: xr.Dataset) -> dict[str, Any]:
     return {
         "g": [float(g) for g in ds["g"].values],
         "session": [int(s) for s in ds["session"].values],
-        "lyapunov_exponent": [[None if math.isnan(v) else float(v) for v in row] for row in lam],
+        "lyapunov_exponent": nan_to_none(lam),
         "units": {"lyapunov_exponent": "1/s"},
         "netdyn_version": ds.attrs.get("netdyn_version"),
     }
 
 
-@dataclass(frozen=True)
-class ChaosOutputs:
-    """Paths written by :func:`run_chaos` and the loaded results."""
+def draw_figure(ds: xr.Dataset, out: Path) -> list[Path]:
+    """The study's figure, ``figure.png``/``.pdf`` in ``out``."""
+    from netdyn.plots.chaos import plot_chaos_figure
 
-    results: Path
-    summary: Path
-    figures: tuple[Path, ...]
-    dataset: xr.Dataset
-    computed_sessions: tuple[int, ...]
+    return plot_chaos_figure(ds, out / FIGURE_STEM)
 
 
-def run_chaos(
-    config: ChaosConfig,
-    out: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    use_mpi: bool | None = None,
-    progress: bool = True,
-    figure: bool = True,
-) -> ChaosOutputs:
-    """Run the chaos study into directory ``out``; resume what an earlier run left unfinished.
+CHAOS = SweepStudy(
+    name="chaos", config_class=ChaosConfig, unit_dim="session", template=results_template,
+    unit_function=simulate_session, summary=summary, figure=draw_figure,
+)
+"""The chaos study, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 
-    Parameters
-    ----------
-    config
-        The study's parameters.
-    out
-        Output directory: ``results.zarr``, ``summary.json``, ``figure.png``/``.pdf``.
-    workers
-        Local worker processes (default: one per core; 0 runs in this process).
-    scheduler
-        Address of a Dask scheduler (``tcp://host:port``): run the sessions on that cluster.
-    use_mpi
-        Use mpi4py.futures (default: when started under ``mpirun``).
-    progress
-        Show a progress bar on a terminal.
-    figure
-        Write the figure.
 
-    Sessions already in ``results.zarr`` (same config) are not recomputed; numbers do not
-    depend on ``workers``, ``scheduler`` or interruptions.
+def run_chaos(config: ChaosConfig, out: str | os.PathLike[str], **execution: Any) -> StudyOutputs:
+    """Run the chaos study into directory ``out`` (``results.zarr``, ``summary.json``,
+    ``figure.png``/``.pdf``); resume what an earlier run left unfinished.
+
+    ``execution``: the keywords of :func:`netdyn.sweep.run_study` (``workers``,
+    ``scheduler``, ``use_mpi``, ``progress``, ``figure``). Sessions already
+    in ``results.zarr`` (same config) are not recomputed; numbers do not depend on the
+    executor or on interruptions.
     """
-    from netdyn.sweep import SweepStore, open_executor, run_units
-
-    out = Path(out)
-    check_out_dir(out)
-    n_units = config.sessions
-    if workers is None and scheduler is None:
-        workers = min(os.cpu_count() or 1, n_units)
-    with open_executor(workers=workers, scheduler=scheduler, use_mpi=use_mpi) as executor:
-        out.mkdir(parents=True, exist_ok=True)
-        store = SweepStore.create_or_open(
-            out / RESULTS_NAME, results_template(config), unit_dim="session", config_json=config.model_dump_json()
-        )
-        import functools
-
-        fn = functools.partial(simulate_session, config.model_dump_json())
-        computed = run_units(fn, store.pending(), store=store, executor=executor, progress=progress, desc="chaos sessions")
-    ds = store.open(load=True)
-    summary_path = out / SUMMARY_NAME
-    atomic_write_text(summary_path, json.dumps(summary(ds), indent=2) + "\n")
-    figures: tuple[Path, ...] = ()
-    if figure:
-        from netdyn.plots.chaos import plot_chaos_figure
-
-        figures = tuple(plot_chaos_figure(ds, out / FIGURE_STEM))
-    return ChaosOutputs(out / RESULTS_NAME, summary_path, figures, ds, tuple(int(s) for s in computed))
+    return run_study(CHAOS, config, out, **execution)

@@ -1,6 +1,6 @@
 """The COBA benchmark network (Vogels & Abbott 2005; Brette et al. 2007, benchmark 1).
 
-As in spec spiking.md section 5 and the Brian2/BrainPy/ANNarchy benchmarks: N LIF neurons, 80 %
+As in the Brian2/BrainPy/ANNarchy benchmarks: N LIF neurons, 80 %
 excitatory; Bernoulli connectivity with p = 80 / N (mean indegree 80 at every size), or the
 equivalent fixed indegrees 64 E + 16 I; tau_m = C_m / g_L = 20 ms, E_L = V_reset = -60 mV,
 V_th = -50 mV, E_e = 0 mV, E_i = -80 mV, I = 200 pA (20 mV at g_L = 10 nS); conductance jumps of

@@ -1,4 +1,4 @@
-"""The Potjans-Diesmann cortical microcircuit as a netdyn network (spec microcircuit.md).
+"""The Potjans-Diesmann cortical microcircuit (Potjans & Diesmann 2014) as a netdyn network.
 
 Eight populations of iaf_psc_exp neurons (``lif_psc_exp``), fixed-total-number wiring with
 autapses and multapses, normal weights (SD 10 %, sign kept by redrawing) and delays (SD 50 %,

@@ -1,37 +1,50 @@
-"""Study ``rsfs``: the AdEx seed's README network (spec spiking.md section 2.1).
+"""Study ``rsfs``: the AdEx network of the seed's README, one recorded run or statistics over seeds.
 
 4000 excitatory regular-spiking (RS, adapting) and 1000 inhibitory fast-spiking (FS) AdEx
 neurons with conductance synapses, fixed-indegree recurrent wiring (K = 200 from Exc, 50 from
 Inh, drawn with replacement), and an afferent drive of rate
 ``4 + 4 exp(-(t - 1000)^2 / (2 100^2))`` Hz through K_aff = 200 independent inputs per neuron.
-The study builds it from the seed's own model dictionary (:data:`RSFS_MODEL`), runs it, and
-writes::
+The study builds it from the seed's own model dictionary (:data:`RSFS_MODEL`). Two studies
+on the driver (:func:`netdyn.sweep.run_study`):
+
+:data:`RSFS` (:func:`run_rsfs`), a single run, writes::
 
     recording.h5   spikes, Vm of 4 neurons per population, population rates, the afferent
                    rate (layout: netdyn.io.hdf5)
     summary.json   rates per window and population, CV of ISIs, active fraction, asynchrony,
                    build/run times and the network's size
     figure.png/pdf afferent rate, raster, Vm and population rates (netdyn.plots.activity)
+
+:data:`RSFS_SEEDS` (:func:`run_rsfs_seeds`), a sweep whose units are seeds, writes::
+
+    seeds.zarr           rates per (seed, population, window), CV of ISIs, active fraction,
+                         asynchrony, written as each seed finishes (a rerun resumes)
+    seeds_summary.json   their mean and SD over seeds
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from netdyn.config.rsfs import RSFS_MODEL, RsfsConfig
+import numpy as np
+import xarray as xr
+
+from netdyn import __version__
+from netdyn.config.base import parse_config
+from netdyn.config.rsfs import RSFS_MODEL, RsfsConfig, RsfsSeedsConfig
 from netdyn.models.spiking.model_dict import spec_from_model_dict
 from netdyn.models.spiking.spec import NetworkSpec
-from netdyn.studies.outputs import check_out_dir, write_json
+from netdyn.sweep import SingleRunStudy, SweepStudy, run_study
+from netdyn.sweep.study import STUDY_ATTR, nan_to_none
 
 RATE_WINDOWS_MS = ((350.0, 900.0), (950.0, 1050.0), (1000.0, 1500.0), (1300.0, 1500.0))
 """Windows of the summary's rates (before, at and after the afferent bump)."""
 
 POPULATIONS = ("Exc", "Inh")
-RECORDING_NAME = "recording.h5"
-SUMMARY_NAME = "summary.json"
 FIGURE_STEM = "figure"
 
 
@@ -44,22 +57,20 @@ def rsfs_spec(config: RsfsConfig) -> NetworkSpec:
 
 
 def summarise(recording: Any, tstop_ms: float) -> dict[str, Any]:
-    """The summary's statistics (spec spiking.md section 2.1) of a recording."""
+    """The summary's statistics of a recording: rates per window, CV of ISIs, active
+    fraction and asynchrony per population."""
     from netdyn.analysis.spikes import active_fraction, mean_isi_cv, mean_rate, population_synchrony
-
-    def clean(x: float) -> float | None:
-        return None if x != x else float(x)
 
     out: dict[str, Any] = {"rates_hz": {}, "cv_isi": {}, "active_fraction": {}, "asynchrony": {}}
     for pop in POPULATIONS:
         s = recording.spikes[pop]
-        out["rates_hz"][pop] = {f"{a:g}-{b:g}": clean(mean_rate(s, t_start_ms=a, t_stop_ms=b))
+        out["rates_hz"][pop] = {f"{a:g}-{b:g}": nan_to_none(mean_rate(s, t_start_ms=a, t_stop_ms=b))
                                 for a, b in RATE_WINDOWS_MS if b <= tstop_ms}
         late = min(350.0, tstop_ms / 2)
-        out["cv_isi"][pop] = clean(mean_isi_cv(s, t_start_ms=late, t_stop_ms=tstop_ms, min_isis=3))
-        out["active_fraction"][pop] = clean(active_fraction(s, t_start_ms=late, t_stop_ms=tstop_ms))
+        out["cv_isi"][pop] = nan_to_none(mean_isi_cv(s, t_start_ms=late, t_stop_ms=tstop_ms, min_isis=3))
+        out["active_fraction"][pop] = nan_to_none(active_fraction(s, t_start_ms=late, t_stop_ms=tstop_ms))
         stop = min(900.0, tstop_ms)
-        out["asynchrony"][pop] = clean(population_synchrony(s, t_start_ms=late, t_stop_ms=stop, bin_ms=5.0).count_cv) \
+        out["asynchrony"][pop] = nan_to_none(population_synchrony(s, t_start_ms=late, t_stop_ms=stop, bin_ms=5.0).count_cv) \
             if stop - late >= 50.0 else None
     out["windows_ms"] = [list(w) for w in RATE_WINDOWS_MS if w[1] <= tstop_ms]
     out["notes"] = {"cv_isi": "mean CV of ISIs over neurons with >= 3 ISIs in [350 ms, tstop)",
@@ -77,8 +88,56 @@ class RsfsOutputs:
     stats: dict[str, Any]
 
 
+def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tuple[Any, dict[str, Any]]:
+    """Build and run the network, write its recording to ``path``; the recording and summary."""
+    from netdyn.engines.spiking import Network
+    from netdyn.io.hdf5 import write_recording
+
+    t0 = time.perf_counter()
+    net = Network(rsfs_spec(config))
+    build_s = time.perf_counter() - t0
+    net.run(config.tstop_ms, progress=progress)
+    run_s = net.run_time_s
+    recording = net.recording()
+    recording.attrs["study"] = RSFS.name
+    recording.attrs[STUDY_ATTR] = RSFS.name
+    recording.attrs["study_config"] = config.model_dump_json()
+    t1 = time.perf_counter()
+    write_recording(recording, path)
+    stats = summarise(recording, config.tstop_ms)
+    stats.update({
+        "config": config.to_dict(),
+        "n_neurons": int(net.layout.n_neurons),
+        "n_synapses": net.n_synapses,
+        "bytes_per_synapse": round(net.bytes_per_synapse, 3),
+        "timing_s": {"build": round(build_s, 3), "run": round(run_s, 3), "write": round(time.perf_counter() - t1, 3)},
+        "netdyn_version": recording.attrs["netdyn_version"],
+    })
+    return recording, stats
+
+
+def draw_activity(recording: Any, out: Path) -> list[Path]:
+    """The activity figure, ``figure.png``/``.pdf`` in ``out``."""
+    from netdyn.plots.activity import plot_activity_figure
+
+    return plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0)
+
+
+def _read_recording(path: Path) -> Any:
+    from netdyn.io.hdf5 import read_recording
+
+    return read_recording(path)
+
+
+RSFS = SingleRunStudy(
+    name="rsfs", config_class=RsfsConfig, results_name="recording.h5", run=record_network,
+    reader=_read_recording, figure=draw_activity,
+)
+"""The rsfs single run, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
+
+
 def run_rsfs(config: RsfsConfig, out: str | Path, *, figure: bool = True, progress: bool | None = None) -> RsfsOutputs:
-    """Build, run and write the rsfs study into directory ``out``.
+    """Build, run and write the rsfs study into directory ``out``; a rerun replaces it.
 
     Parameters
     ----------
@@ -91,52 +150,17 @@ def run_rsfs(config: RsfsConfig, out: str | Path, *, figure: bool = True, progre
     progress
         Progress bar of the simulation (default: on a terminal, for long runs).
     """
-    from netdyn.engines.spiking import Network
-    from netdyn.io.hdf5 import write_recording
-
-    out = Path(out)
-    check_out_dir(out)
-    spec = rsfs_spec(config)
-    t0 = time.perf_counter()
-    net = Network(spec)
-    build_s = time.perf_counter() - t0
-    net.run(config.tstop_ms, progress=progress)
-    run_s = net.run_time_s
-    recording = net.recording()
-    recording.attrs["study"] = "rsfs"
-    recording.attrs["study_config"] = config.model_dump_json()
-    out.mkdir(parents=True, exist_ok=True)
-    t1 = time.perf_counter()
-    rec_path = write_recording(recording, out / RECORDING_NAME)
-    stats = summarise(recording, config.tstop_ms)
-    stats.update({
-        "config": config.to_dict(),
-        "n_neurons": int(net.layout.n_neurons),
-        "n_synapses": net.n_synapses,
-        "bytes_per_synapse": round(net.bytes_per_synapse, 3),
-        "timing_s": {"build": round(build_s, 3), "run": round(run_s, 3), "write": round(time.perf_counter() - t1, 3)},
-        "netdyn_version": recording.attrs["netdyn_version"],
-    })
-    summary_path = write_json(out / SUMMARY_NAME, stats)
-    figures: tuple[Path, ...] = ()
-    if figure:
-        from netdyn.plots.activity import plot_activity_figure
-
-        figures = tuple(plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0))
-    return RsfsOutputs(rec_path, summary_path, figures, stats)
+    outputs = run_study(RSFS, config, out, figure=figure, progress=progress)
+    return RsfsOutputs(outputs.results, outputs.summary, outputs.figures, outputs.stats)
 
 
 # ----------------------------------------------------------------------------- seeds sweep
-SEEDS_NAME = "seeds.zarr"
-SEEDS_SUMMARY_NAME = "seeds_summary.json"
 WINDOW_LABELS = tuple(f"{a:g}-{b:g}" for a, b in RATE_WINDOWS_MS)
+_PER_POPULATION = ("cv_isi", "active_fraction", "asynchrony")
 
 
-def simulate_seed(config_json: str, seed: int) -> Any:
+def simulate_seed(config_json: str, seed: int) -> xr.Dataset:
     """One work unit of :func:`run_rsfs_seeds`: the statistics of the network of ``seed``."""
-    import numpy as np
-    import xarray as xr
-
     from netdyn.engines.spiking import Network
 
     config = RsfsConfig.model_validate_json(config_json).replace(seed=int(seed), record_vm=0)
@@ -147,7 +171,7 @@ def simulate_seed(config_json: str, seed: int) -> Any:
         return np.nan if x is None else float(x)
 
     rates = np.array([[num(stats["rates_hz"][p].get(w)) for w in WINDOW_LABELS] for p in POPULATIONS])
-    per_pop = {k: np.array([num(stats[k][p]) for p in POPULATIONS]) for k in ("cv_isi", "active_fraction", "asynchrony")}
+    per_pop = {k: np.array([num(stats[k][p]) for p in POPULATIONS]) for k in _PER_POPULATION}
     return xr.Dataset(
         {"rate_hz": (("seed", "population", "window"), rates[None]),
          **{k: (("seed", "population"), v[None]) for k, v in per_pop.items()}},
@@ -156,72 +180,63 @@ def simulate_seed(config_json: str, seed: int) -> Any:
     )
 
 
-def seeds_template(config: RsfsConfig, seeds: list[int]) -> Any:
+def seeds_template(config: RsfsSeedsConfig) -> xr.Dataset:
     """The Zarr layout of a seeds sweep (lazy, NaN-filled)."""
     import dask.array as da
-    import numpy as np
-    import xarray as xr
 
-    from netdyn import __version__
-
-    s, p, w = len(seeds), len(POPULATIONS), len(WINDOW_LABELS)
+    s, p, w = len(config.seeds), len(POPULATIONS), len(WINDOW_LABELS)
     attrs = {"rate_hz": {"units": "Hz", "long_name": "population rate per window (NaN past tstop)"},
              "cv_isi": {"units": "1", "long_name": "mean CV of ISIs, neurons with >= 3 ISIs after 350 ms"},
              "active_fraction": {"units": "1", "long_name": "fraction of neurons firing after 350 ms"},
              "asynchrony": {"units": "1", "long_name": "CV of 5-ms-binned population counts in [350, 900) ms"}}
     data = {"rate_hz": (("seed", "population", "window"), da.full((s, p, w), np.nan, chunks=(1, p, w)), attrs["rate_hz"])}
-    for k in ("cv_isi", "active_fraction", "asynchrony"):
+    for k in _PER_POPULATION:
         data[k] = (("seed", "population"), da.full((s, p), np.nan, chunks=(1, p)), attrs[k])
-    return xr.Dataset(data, coords={"seed": ("seed", np.asarray(seeds, dtype=np.int64)),
+    return xr.Dataset(data, coords={"seed": ("seed", np.asarray(config.seeds, dtype=np.int64)),
                                     "population": np.array(POPULATIONS, dtype=object),
                                     "window": np.array(WINDOW_LABELS, dtype=object)},
-                      attrs={"title": "netdyn rsfs study over seeds", "config": config.model_dump_json(),
+                      attrs={"title": "netdyn rsfs study over seeds",
+                             "config": config.network_config().model_dump_json(),
                              "netdyn_version": __version__})
 
 
-def run_rsfs_seeds(config: RsfsConfig, seeds: list[int], out: str | Path, *, workers: int | None = None,
-                   scheduler: str | None = None, progress: bool = True) -> Any:
-    """Run the rsfs network for every seed of ``seeds`` on the sweep layer.
-
-    Each seed is one work unit (local processes, Dask with ``scheduler``, or in this process
-    with ``workers=0``), written to ``out/seeds.zarr`` as soon as it finishes; a rerun resumes
-    and the numbers do not depend on the executor. ``out/seeds_summary.json`` holds the mean
-    and SD over seeds. Returns the loaded Dataset.
-    """
-    import functools
-    import os
-
-    import numpy as np
-
-    from netdyn.errors import ConfigError
-    from netdyn.sweep import SweepStore, open_executor, run_units
-
-    seeds = [int(s) for s in seeds]
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ConfigError("seeds", seeds, "give distinct seeds >= 0")
-    out = Path(out)
-    check_out_dir(out)
-    if workers is None and scheduler is None:
-        workers = min(os.cpu_count() or 1, len(seeds))
-    base = config.replace(seed=0)  # the seed is the unit's; the rest must match to resume
-    with open_executor(workers=workers, scheduler=scheduler) as executor:
-        out.mkdir(parents=True, exist_ok=True)
-        store = SweepStore.create_or_open(out / SEEDS_NAME, seeds_template(base, seeds), unit_dim="seed",
-                                          config_json=base.model_dump_json())
-        fn = functools.partial(simulate_seed, base.model_dump_json())
-        run_units(fn, store.pending(), store=store, executor=executor, progress=progress, desc="rsfs seeds")
-    ds = store.open(load=True)
-
+def seeds_summary(ds: xr.Dataset) -> dict[str, Any]:
+    """Mean, SD and count over the seeds of every statistic (NaN values left out)."""
     def stat(values: np.ndarray) -> dict[str, Any]:
         ok = values[np.isfinite(values)]
         if ok.size == 0:
             return {"mean": None, "sd": None, "n": 0}
         return {"mean": float(ok.mean()), "sd": float(ok.std(ddof=1)) if ok.size > 1 else None, "n": int(ok.size)}
 
-    summary = {"seeds": seeds, "rates_hz": {p: {w: stat(ds.rate_hz.sel(population=p, window=w).values)
-                                                 for w in WINDOW_LABELS} for p in POPULATIONS}}
-    for k in ("cv_isi", "active_fraction", "asynchrony"):
+    summary: dict[str, Any] = {
+        "seeds": [int(s) for s in ds["seed"].values],
+        "rates_hz": {p: {w: stat(ds.rate_hz.sel(population=p, window=w).values) for w in WINDOW_LABELS}
+                     for p in POPULATIONS},
+    }
+    for k in _PER_POPULATION:
         summary[k] = {p: stat(ds[k].sel(population=p).values) for p in POPULATIONS}
     summary["netdyn_version"] = ds.attrs.get("netdyn_version")
-    write_json(out / SEEDS_SUMMARY_NAME, summary)
-    return ds
+    return summary
+
+
+RSFS_SEEDS = SweepStudy(
+    name="rsfs-seeds", config_class=RsfsSeedsConfig, unit_dim="seed", template=seeds_template,
+    unit_function=simulate_seed, summary=seeds_summary, store_config=RsfsSeedsConfig.network_config,
+    results_name="seeds.zarr", summary_name="seeds_summary.json",
+)
+"""The rsfs network over seeds, for :func:`netdyn.sweep.run_study`."""
+
+
+def run_rsfs_seeds(config: RsfsConfig, seeds: Sequence[int], out: str | os.PathLike[str], *,
+                   workers: int | None = None, scheduler: str | None = None, use_mpi: bool | None = None,
+                   progress: bool = True) -> xr.Dataset:
+    """Run the rsfs network for every seed of ``seeds`` on the sweep layer.
+
+    Each seed is one work unit (local processes, Dask with ``scheduler``, MPI, or in this
+    process with ``workers=0``), written to ``out/seeds.zarr`` as soon as it finishes; a
+    rerun resumes and the numbers do not depend on the executor. ``out/seeds_summary.json``
+    holds the mean and SD over seeds. Returns the loaded Dataset.
+    """
+    seeds_config = parse_config(RsfsSeedsConfig, {**config.to_dict(), "seeds": [int(s) for s in seeds]})
+    return run_study(RSFS_SEEDS, seeds_config, out, workers=workers, scheduler=scheduler, use_mpi=use_mpi,
+                     progress=progress).dataset

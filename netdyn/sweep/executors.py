@@ -81,6 +81,7 @@ from netdyn.errors import ConfigError
 __all__ = [
     "PIN_ENV",
     "SerialExecutor",
+    "check_execution",
     "choose_start_method",
     "executor_width",
     "mpi_environment",
@@ -306,6 +307,39 @@ def _check_scheduler(scheduler: str) -> str:
     return address
 
 
+def check_execution(
+    workers: int | None = None, scheduler: str | None = None, use_mpi: bool | None = None
+) -> str | None:
+    """Check the arguments of :func:`open_executor` without opening anything.
+
+    Returns
+    -------
+    str or None
+        The scheduler address, stripped.
+
+    Raises
+    ------
+    ConfigError
+        Bad ``workers`` or ``scheduler``, a scheduler with MPI or with ``workers``, or
+        ``workers=0`` with MPI.
+    """
+    _check_workers(workers)
+    if scheduler is not None:
+        scheduler = _check_scheduler(scheduler)
+        if use_mpi:
+            raise ConfigError("scheduler", scheduler, "give either a scheduler or MPI, not both")
+        if workers is not None:
+            raise ConfigError(
+                "workers",
+                workers,
+                "the Dask cluster behind the scheduler decides the number of workers; "
+                "leave workers unset with a scheduler",
+            )
+    elif workers == 0 and use_mpi:
+        raise ConfigError("workers", 0, "0 runs every unit in this process; not with MPI")
+    return scheduler
+
+
 # --------------------------------------------------------------------------- executors
 
 
@@ -347,23 +381,11 @@ def open_executor(
         Bad ``workers`` / ``scheduler`` / ``start_method``, an unreachable scheduler, both a
         scheduler and MPI, or MPI without mpi4py (field ``mpi``).
     """
-    _check_workers(workers)
+    scheduler = check_execution(workers, scheduler, use_mpi)
     if scheduler is not None:
-        scheduler = _check_scheduler(scheduler)
-        if use_mpi:
-            raise ConfigError("scheduler", scheduler, "give either a scheduler or MPI, not both")
-        if workers is not None:
-            raise ConfigError(
-                "workers",
-                workers,
-                "the Dask cluster behind the scheduler decides the number of workers; "
-                "leave workers unset with a scheduler",
-            )
         with _dask_executor(scheduler, connect_timeout) as executor:
             yield executor
         return
-    if workers == 0 and use_mpi:
-        raise ConfigError("workers", 0, "0 runs every unit in this process; not with MPI")
     mpi_reason = None
     if use_mpi:
         mpi_reason = "use_mpi=True"

@@ -2,15 +2,16 @@
 
 A sweep's results are one :class:`xarray.Dataset` whose work units lie along one dimension,
 ``unit_dim``. :meth:`SweepStore.create_or_open` writes the layout once (metadata,
-coordinates, no data); each finished unit is then written into its own chunks
-(:meth:`SweepStore.write_unit`) and marked in the bookkeeping variable ``unit_completed``.
-A run killed half-way and started again skips the marked units.
+coordinates and the shared variables, no unit data); each finished unit is then written into
+its own chunks (:meth:`SweepStore.write_unit`) and marked in the bookkeeping variable
+``unit_completed``. A run killed half-way and started again skips the marked units.
 
 Layout
 ------
 - every data variable with ``unit_dim`` is chunked 1 along ``unit_dim`` (whole along its
   other dimensions), so each unit owns its chunk files and units never share a chunk;
-- variables without ``unit_dim`` are written once, whole (:meth:`SweepStore.write_shared`);
+- variables without ``unit_dim`` ("shared", e.g. the example network of a study) are
+  written whole, with the template's values, when the store is created;
 - ``unit_completed`` (``unit_dim``,) bool, one chunk per unit, False (absent chunk) until the
   unit's data are written;
 - attributes: ``config`` (JSON of the full configuration), ``netdyn_version``,
@@ -27,11 +28,10 @@ Crash safety
 - Data first, flag last: a kill between the two costs a recompute of that unit, never a unit
   marked complete without its data.
 - zarr's ``LocalStore`` writes every chunk file to ``<key>.<uuid>.partial`` and renames it
-  over the key (``zarr.storage._local._atomic_write``, zarr-python PR #3412, released in
-  3.1.3; checked on 3.1.6), so a kill during a write leaves the old file or the new one,
-  never a torn one. A stray ``.partial`` file may stay behind; those older than 10 minutes
-  are removed on reopening. Older zarr 3 releases wrote in place: a warning says so. There
-  is no fsync: the guarantee holds against killed processes, not against power loss.
+  over the key (since zarr-python 3.1.3, PR #3412; netdyn requires zarr >= 3.1.6), so a
+  kill during a write leaves the old file or the new one, never a torn one. A stray
+  ``.partial`` file may stay behind; those older than 10 minutes are removed on reopening.
+  There is no fsync: the guarantee holds against killed processes, not against power loss.
 - Writes after creation never rewrite metadata (``consolidated=False``; region writes do not
   touch ``zarr.json``), so the metadata cannot be torn either.
 - One process writes (the sweep's parent). Two runs of the same command on the same store
@@ -42,9 +42,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
-import uuid
 import warnings
 from pathlib import Path
 from typing import Any, Hashable
@@ -53,9 +51,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from netdyn import atomic
 from netdyn.errors import ConfigError
 
-__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore"]
+__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore", "open_results"]
 
 #: Name of the bookkeeping variable.
 COMPLETED_VAR = "unit_completed"
@@ -94,11 +93,12 @@ def _encoding(var: xr.Variable, unit_dim: str) -> dict[str, Any]:
 def _layout(
     template: xr.Dataset, unit_dim: str, config_json: str
 ) -> tuple[xr.Dataset, dict[str, dict[str, Any]]]:
-    """The dataset written at creation (lazy data, loaded coordinates) and its encoding."""
+    """The dataset written at creation and its encoding: coordinates and shared variables
+    with their values, lazy stand-ins (never computed: metadata only) for the unit data."""
     import dask.array as da
 
     coords = {name: var.variable.load() for name, var in template.coords.items()}
-    data_vars = {name: _lazy_variable(var.variable, unit_dim)
+    data_vars = {name: _lazy_variable(var.variable, unit_dim) if unit_dim in var.dims else var.variable
                  for name, var in template.data_vars.items()}
     n_units = template.sizes[unit_dim]
     data_vars[COMPLETED_VAR] = xr.Variable(
@@ -123,6 +123,13 @@ def _check_template(template: xr.Dataset, unit_dim: str, config_json: str) -> xr
         raise ValueError(f"{COMPLETED_VAR!r} is reserved for the store's bookkeeping")
     if not isinstance(config_json, str):
         raise TypeError("config_json must be a JSON string")
+    lazy = sorted(name for name, var in template.data_vars.items()
+                  if unit_dim not in var.dims and var.chunks is not None)
+    if lazy:
+        raise ValueError(
+            f"the template's variables {lazy} have no {unit_dim!r} dimension, so they are "
+            "written with the layout, but they are lazy (dask); give their values (numpy)"
+        )
     if unit_dim not in template.indexes:
         template = template.assign_coords({unit_dim: np.arange(template.sizes[unit_dim])})
     units = template.indexes[unit_dim]
@@ -137,37 +144,15 @@ def _check_template(template: xr.Dataset, unit_dim: str, config_json: str) -> xr
 def _create(path: Path, template: xr.Dataset, unit_dim: str, config_json: str) -> None:
     """Write the layout at ``path`` atomically (another process may have been first)."""
     layout, encoding = _layout(template, unit_dim, config_json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.creating"
-    try:
+
+    def write(tmp: Path) -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+            # compute=False leaves the lazy unit data unwritten; numpy-backed variables
+            # (coordinates, shared variables) are written now
             layout.to_zarr(tmp, mode="w-", compute=False, consolidated=True, encoding=encoding)
-        try:
-            os.rename(tmp, path)  # atomic; replaces an empty directory, fails on a full one
-        except OSError:
-            if not path.exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
-
-def _warn_if_writes_not_atomic() -> None:
-    """Warn once when this zarr writes chunk files in place (kill -> torn chunk)."""
-    global _ATOMIC_CHECKED
-    if _ATOMIC_CHECKED:
-        return
-    _ATOMIC_CHECKED = True
-    from zarr.storage import _local
-
-    if not hasattr(_local, "_atomic_write"):
-        warnings.warn(
-            "this zarr version writes chunk files in place: a sweep killed during a write can "
-            "leave a torn chunk; upgrade to zarr >= 3.1.3", RuntimeWarning, stacklevel=3,
-        )
-
-
-_ATOMIC_CHECKED = False
+    atomic.create_directory(path, write)
 
 
 # --------------------------------------------------------------------------- checks
@@ -218,6 +203,19 @@ def _remove_stale_partials(path: Path) -> None:
 # --------------------------------------------------------------------------- store
 
 
+def open_results(path: str | os.PathLike[str], load: bool = False) -> xr.Dataset:
+    """A Zarr store of results as a Dataset (lazily read, or in memory with ``load=True``).
+
+    Opened without dask (``chunks=None``): dask's threaded scheduler would leave worker
+    threads in this process, after which a later process pool can no longer fork.
+    """
+    ds = xr.open_zarr(path, consolidated=True, decode_timedelta=True, chunks=None)
+    if load:
+        ds = ds.load()
+        ds.close()
+    return ds
+
+
 class SweepStore:
     """A sweep's Zarr store: layout, per-unit writes, completion flags.
 
@@ -244,13 +242,10 @@ class SweepStore:
         self._position = {u: i for i, u in enumerate(self.units)}
         self._unit_vars = {n: v.dims for n, v in ds.data_vars.items()
                            if self.unit_dim in v.dims and n != COMPLETED_VAR}
-        self._shared_vars = {n: v.dims for n, v in ds.data_vars.items()
-                             if self.unit_dim not in v.dims}
         self._sizes = dict(ds.sizes)
         self._coords = {n: ds.indexes[n] for n in ds.indexes if n != self.unit_dim}
         import zarr
 
-        _warn_if_writes_not_atomic()
         self._flags = zarr.open_array(str(self.path / COMPLETED_VAR), mode="r+")
 
     # ----------------------------------------------------------------- opening
@@ -290,9 +285,11 @@ class SweepStore:
             Directory of the Zarr store (created with its parents).
         template
             Dataset with the final layout: dimensions, coordinates (written now), data
-            variables (only dims, shape, dtype, attrs and encoding are used, so they may be
-            lazy dask arrays). ``unit_dim`` needs unique, non-MultiIndex coordinate values
-            (default ``0..n-1``).
+            variables. Of a variable with ``unit_dim`` only dims, shape, dtype, attrs and
+            encoding are used, so it may be a lazy dask array; a variable without
+            ``unit_dim`` is shared by all units and written now with its values, which must
+            be in memory (numpy), not lazy. ``unit_dim`` needs unique, non-MultiIndex
+            coordinate values (default ``0..n-1``).
         unit_dim
             Dimension along which the work units lie.
         config_json
@@ -307,6 +304,9 @@ class SweepStore:
         ConfigError
             (field ``out``) ``path`` is a file, a directory that is not a sweep store, or a
             store of another configuration or layout.
+        ValueError
+            A template without ``unit_dim``, with non-unique unit labels, or with a lazy
+            shared variable (nothing is written).
         """
         path = Path(path)
         template = _check_template(template, unit_dim, config_json)
@@ -354,16 +354,8 @@ class SweepStore:
         return bool(self.completed_mask().all())
 
     def open(self, load: bool = False) -> xr.Dataset:
-        """The results as a Dataset (lazily read, or in memory with ``load=True``).
-
-        Opened without dask (``chunks=None``): dask's threaded scheduler would leave worker
-        threads in this process, after which a later process pool can no longer fork.
-        """
-        ds = xr.open_zarr(self.path, consolidated=True, decode_timedelta=True, chunks=None)
-        if load:
-            ds = ds.load()
-            ds.close()
-        return ds
+        """The results as a Dataset (lazily read, or in memory with ``load=True``)."""
+        return open_results(self.path, load=load)
 
     # ----------------------------------------------------------------- writing
 
@@ -392,17 +384,6 @@ class SweepStore:
                    consolidated=False)
         self._flags[i] = True  # flag last: a kill before this line only costs a recompute
 
-    def write_shared(self, ds: xr.Dataset) -> None:
-        """Write variables without ``unit_dim`` (whole). Idempotent."""
-        if not isinstance(ds, xr.Dataset):
-            raise TypeError(f"write_shared needs an xarray.Dataset, got {type(ds).__name__}")
-        wrong = sorted(set(ds.data_vars) - set(self._shared_vars))
-        if wrong:
-            raise ValueError(f"{wrong} are not variables without {self.unit_dim!r} in "
-                             f"{self.path} (those are {sorted(self._shared_vars)})")
-        ds = self._strip(ds, self._shared_vars, "write_shared")
-        ds.to_zarr(self.path, mode="r+", consolidated=False)
-
     def _prepare_unit(self, unit: Hashable, ds: Any) -> xr.Dataset:
         """Check a unit's results against the layout; return what region-writes them."""
         if not isinstance(ds, xr.Dataset):
@@ -412,8 +393,8 @@ class SweepStore:
         if names != wanted:
             raise ValueError(
                 f"the result of unit {unit!r} has variables {sorted(names)}; the store "
-                f"expects {sorted(wanted)} (variables without {self.unit_dim!r} go through "
-                "write_shared)"
+                f"expects {sorted(wanted)} (variables without {self.unit_dim!r} are shared: "
+                "the template holds their values)"
             )
         if self.unit_dim in ds.dims:
             if ds.sizes[self.unit_dim] != 1:
