@@ -399,10 +399,8 @@ def test_study_figure_panels_b_to_d_show_its_results(study):
     np.testing.assert_array_equal(image_data(axis(fig, "lyapunov")), lam[:, cols])
 
 
-# Panel a depends on the results store writing session 1's network into example_edge_*
-# (being fixed in the store); until then the stored edges are empty and panel a says so.
-@pytest.mark.xfail(reason="the results store does not yet write the example network's edges",
-                   strict=True)
+# Panel a depends on the results store writing session 1's network into example_edge_*: a
+# store that left them as fill values once made every chaos figure say "no example network".
 def test_study_figure_panel_a_draws_session_one_network(study):
     _, fig = study
     w = session_network(STUDY, 1)[0].weights.tocoo()

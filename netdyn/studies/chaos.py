@@ -72,7 +72,7 @@ def simulate_session(config_json: str, session: int) -> xr.Dataset:
     config = ChaosConfig.model_validate_json(config_json)
     network, r0 = session_network(config, session)
     gain, ref_cols, twin_cols = _batch_layout(config)
-    n_g, n_t, n = len(config.gains), config.trials, config.n_neurons
+    n_g, n_t = len(config.gains), config.trials
     start = np.tile(r0.T, (1, 2 * n_g))  # (n, 2 G T): every gain starts from the same r0
     start[:, n_g * n_t :] += config.perturbation
 

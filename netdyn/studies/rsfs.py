@@ -35,7 +35,7 @@ import xarray as xr
 
 from netdyn import __version__
 from netdyn.config.base import parse_config
-from netdyn.config.rsfs import RSFS_MODEL, RsfsConfig, RsfsSeedsConfig
+from netdyn.config.rsfs import RsfsConfig, RsfsSeedsConfig
 from netdyn.models.spiking.model_dict import spec_from_model_dict
 from netdyn.models.spiking.spec import NetworkSpec
 from netdyn.sweep import SingleRunStudy, SweepStudy, run_study

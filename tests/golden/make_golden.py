@@ -27,13 +27,17 @@ DIGESTS = HERE / "digests.json"
 
 
 def digest(a: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes; labels (string arrays, whichever numpy
+    string dtype holds them: object, unicode or StringDType) by their text."""
     a = np.ascontiguousarray(a)
     h = hashlib.sha256()
-    h.update(str(a.dtype).encode())
-    h.update(str(a.shape).encode())
-    if a.dtype == object:
-        h.update(repr(a.tolist()).encode())
+    if a.dtype.kind in "OUT":
+        h.update(b"labels")
+        h.update(str(a.shape).encode())
+        h.update(repr([str(x) for x in a.ravel().tolist()]).encode())
     else:
+        h.update(str(a.dtype).encode())
+        h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()
 
@@ -246,7 +250,9 @@ def blas_build() -> str:
 def summarise(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     out = {}
     for k, a in arrays.items():
-        entry: dict[str, Any] = {"sha256": digest(a), "shape": list(np.shape(a)), "dtype": str(np.asarray(a).dtype)}
+        dtype = np.asarray(a).dtype
+        entry: dict[str, Any] = {"sha256": digest(a), "shape": list(np.shape(a)),
+                                 "dtype": "labels" if dtype.kind in "OUT" else str(dtype)}
         if np.asarray(a).dtype.kind in "fiub":
             entry["nansum"] = float(np.nansum(np.asarray(a, dtype=np.float64)))
         out[k] = entry

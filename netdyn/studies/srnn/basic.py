@@ -8,7 +8,6 @@ variables, written with its layout.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -242,8 +241,4 @@ def run_srnn_basic(config: SRNNBasicConfig, out: str | os.PathLike[str], **execu
     ``execution``: the keywords of :func:`netdyn.sweep.run_study` (``workers``,
     ``scheduler``, ``use_mpi``, ``progress``, ``figure``).
     """
-    outputs = run_study(SRNN_BASIC, config, out, **execution)
-    # The labels as this function returned them before the example ran as a sweep: Python
-    # strings (object), where zarr reads numpy's StringDType back.
-    ds = outputs.dataset
-    return dataclasses.replace(outputs, dataset=ds.assign_coords(configuration=ds["configuration"].astype(object)))
+    return run_study(SRNN_BASIC, config, out, **execution)
