@@ -70,7 +70,7 @@ class _StudyCommand:
 
 COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
     ("chaos",): _StudyCommand(
-        help="synaptic upscaling and chaos in random rate networks (seed 000)",
+        help="synaptic upscaling and chaos in random rate networks",
         description="Run the chaos study: sessions x gains x trials of twin tanh-rate trajectories; "
         "writes results.zarr, summary.json and figure.png/pdf into --out. A rerun with the same "
         "arguments resumes an interrupted run.",
@@ -89,7 +89,7 @@ COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
         config_class=SRNNSweepConfig, studies=("netdyn.studies.srnn:SRNN_SWEEP",),
     ),
     ("rsfs",): _StudyCommand(
-        help="RS-FS AdEx network driven by an afferent bump (seed 001)",
+        help="RS-FS AdEx network driven by an afferent bump",
         description="Run the rsfs study: 4000 RS + 1000 FS AdEx neurons, fixed-indegree wiring, "
         "afferent drive 4 + 4 exp(-(t-1000)^2/(2 100^2)) Hz; writes recording.h5, summary.json and "
         "figure.png/pdf into --out. With --seeds, each seed is a work unit of a sweep instead "
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netdyn {__version__}")
     sub = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
     _add_study_command(sub, "chaos", COMMANDS[("chaos",)])
-    srnn = sub.add_parser("srnn", help="rate networks with SFA and STD: basic example and sweep (seed 002)",
+    srnn = sub.add_parser("srnn", help="rate networks with SFA and STD: basic example and sweep",
                           description="The srnn study: 'basic' runs the reference's n = 10 example for none / "
                           "SFA / STD / SFA+STD with Lyapunov exponents; 'sweep' tests the paper's claims over "
                           "many random networks.")

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
+from netdyn.timegrid import grid_steps
 
 
 class ChaosConfig(Spec):
@@ -51,9 +52,7 @@ class ChaosConfig(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ChaosConfig":
-        n_steps = round(self.duration_ms / self.dt_ms)
-        if abs(n_steps * self.dt_ms - self.duration_ms) > 1e-9 * self.duration_ms:
-            raise ConfigError("duration_ms", self.duration_ms, f"must be a multiple of dt_ms={self.dt_ms}")
+        grid_steps(self.duration_ms, self.dt_ms, field="duration_ms", step_name="dt_ms", minimum=1)
         if self.example_unit is not None and self.example_unit >= self.n_neurons:
             raise ConfigError("example_unit", self.example_unit, f"must be < n_neurons={self.n_neurons}")
         if self.example_trial is not None and self.example_trial >= self.trials:

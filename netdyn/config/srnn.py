@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
+from netdyn.timegrid import grid_steps
 
 #: Adaptation configurations, as the configs name them (the model's ``ADAPTATIONS``).
 CONFIGURATIONS: tuple[str, ...] = ("none", "sfa", "std", "sfa+std")
@@ -26,13 +27,6 @@ def _configurations(value: tuple[str, ...]) -> tuple[str, ...]:
     if len(set(norm)) != len(norm):
         raise ValueError("configurations must be distinct")
     return tuple(c for c in CONFIGURATIONS if c in norm)  # canonical order
-
-
-def _grid_steps(span: float, dt: float, field: str) -> int:
-    n = round(span / dt)
-    if n < 1 or abs(n * dt - span) > 1e-9 * max(1.0, span):
-        raise ConfigError(field, span, f"must be a positive multiple of dt_s={dt}")
-    return int(n)
 
 
 class SRNNBasicConfig(Spec):
@@ -75,8 +69,9 @@ class SRNNBasicConfig(Spec):
             raise ConfigError("t_start_s", self.t_start_s, "must be < 0 (t < 0 is the transient before the LLE average)")
         if self.t_end_s <= 0.0:
             raise ConfigError("t_end_s", self.t_end_s, "must be > 0 (the LLE averages over t >= 0)")
-        _grid_steps(self.t_end_s - self.t_start_s, self.dt_s, "t_end_s")
-        _grid_steps(-self.t_start_s, self.dt_s, "t_start_s")
+        grid_steps(self.t_end_s - self.t_start_s, self.dt_s, field="t_end_s", step_name="dt_s", origin=self.t_start_s,
+                   minimum=1)
+        grid_steps(-self.t_start_s, self.dt_s, field="t_start_s", step_name="dt_s", minimum=1)
         if round(self.lya_dt_s / self.dt_s) < 1:
             raise ConfigError("lya_dt_s", self.lya_dt_s, f"must be at least dt_s/2 = {self.dt_s / 2}")
         return self
@@ -140,8 +135,8 @@ class SRNNSweepConfig(Spec):
     def _consistent(self) -> "SRNNSweepConfig":
         if not math.isfinite(self.input_dc):
             raise ConfigError("input_dc", self.input_dc, "must be finite")
-        _grid_steps(self.transient_s, self.dt_s, "transient_s")
-        _grid_steps(self.duration_s, self.dt_s, "duration_s")
+        grid_steps(self.transient_s, self.dt_s, field="transient_s", step_name="dt_s", minimum=1)
+        grid_steps(self.duration_s, self.dt_s, field="duration_s", step_name="dt_s", minimum=1)
         deci = round(self.lya_dt_s / self.dt_s)
         if deci < 1:
             raise ConfigError("lya_dt_s", self.lya_dt_s, f"must be at least dt_s/2 = {self.dt_s / 2}")
