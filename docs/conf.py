@@ -96,6 +96,7 @@ nb_execution_show_tb = True
 nb_execution_timeout = 180  # seconds per cell
 nb_execution_excludepatterns: list[str] = []
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs (result tables) with tables and math
 
 # -- HTML ------------------------------------------------------------------------------------
 html_theme = "furo"

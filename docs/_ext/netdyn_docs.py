@@ -212,12 +212,20 @@ def field_rows(cls: type) -> list[tuple[str, str, str, str, str, str]]:
 
 
 def import_object(path: str) -> Any:
+    """``dotted.path.Object``, or ``model:NAME``: the parameter class of neuron model NAME."""
+    if path.startswith("model:"):
+        from netdyn.models.spiking import get_model
+
+        return get_model(path[len("model:"):]).Params
     module, _, attr = path.rpartition(".")
     return getattr(importlib.import_module(module), attr)
 
 
 class FieldsDirective(SphinxDirective):
-    """``.. netdyn-fields:: dotted.path.ConfigClass``: the fields of a pydantic config as a table."""
+    """``.. netdyn-fields:: dotted.path.ConfigClass``: the fields of a pydantic config as a table.
+
+    ``model:NAME`` names the parameter class of a registered neuron model.
+    """
 
     required_arguments = 1
     option_spec = {"caption": directives.unchanged}
@@ -258,6 +266,34 @@ class FieldsDirective(SphinxDirective):
                 row += nodes.entry("", para)
             body += row
         return [table]
+
+
+class ModelsDirective(SphinxDirective):
+    """``.. netdyn-models::``: every registered neuron model, its state, receptors and parameters."""
+
+    def run(self) -> list[nodes.Node]:
+        from netdyn.models.spiking import available_models, get_model
+
+        out: list[nodes.Node] = []
+        for name in available_models():
+            model = get_model(name)
+            out.append(nodes.rubric(text=name))
+            para = nodes.paragraph()
+            para += nodes.Text(f"{model.description}. Synapses: {model.synapse_kind}-based "
+                               f"(weights in {model.weight_unit()}). State: ")
+            for k, var in enumerate(model.state_vars):
+                para += nodes.literal(text=var.name)
+                para += nodes.Text(f" ({var.unit})" + (", " if k < len(model.state_vars) - 1 else ""))
+            para += nodes.Text(", plus one synaptic variable per receptor. Default receptors: ")
+            for k, r in enumerate(model.default_receptors):
+                para += nodes.literal(text=r.name)
+                extra = f"τ = {r.tau_ms:g} ms" + (f", E_rev = {r.e_rev_mV:g} mV" if r.e_rev_mV is not None else "")
+                para += nodes.Text(f" ({extra})" + (", " if k < len(model.default_receptors) - 1 else "."))
+            out.append(para)
+            fields = FieldsDirective(self.name, [f"model:{name}"], {}, self.content, self.lineno,
+                                     self.content_offset, self.block_text, self.state, self.state_machine)
+            out.extend(fields.run())
+        return out
 
 
 def _is_spec(obj: Any) -> bool:
@@ -484,6 +520,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _patch_extract_summary()
     app.add_config_value("netdyn_pending_docstring_fixes", {}, "env")
     app.add_directive("netdyn-fields", FieldsDirective)
+    app.add_directive("netdyn-models", ModelsDirective)
     app.connect("autodoc-process-docstring", apply_pending_fixes, priority=100)  # before napoleon
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", append_fields)
