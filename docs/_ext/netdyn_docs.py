@@ -240,7 +240,7 @@ class FieldsDirective(SphinxDirective):
             return []
         headers = ("field", "type", "unit", "default", "constraint", "description")
         widths = (16, 16, 5, 14, 10, 39)
-        table = nodes.table(classes=["netdyn-fields"])
+        table = nodes.table(classes=["netdyn-fields", "colwidths-auto"])
         if "caption" in self.options:
             table += nodes.title(text=self.options["caption"])
         group = nodes.tgroup(cols=len(headers))
@@ -294,6 +294,14 @@ class ModelsDirective(SphinxDirective):
                                      self.content_offset, self.block_text, self.state, self.state_machine)
             out.extend(fields.run())
         return out
+
+
+_PYDANTIC_INTERNALS = {"model_config", "model_fields", "model_computed_fields", "model_post_init"}
+
+
+def skip_pydantic_internals(app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+    """pydantic's own class attributes (``model_config`` ...) are not part of netdyn's API."""
+    return True if name in _PYDANTIC_INTERNALS else None
 
 
 def _is_spec(obj: Any) -> bool:
@@ -524,5 +532,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("autodoc-process-docstring", apply_pending_fixes, priority=100)  # before napoleon
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", append_fields)
+    app.connect("autodoc-skip-member", skip_pydantic_internals)
     app.connect("missing-reference", resolve_missing)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
