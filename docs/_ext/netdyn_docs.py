@@ -22,7 +22,9 @@ import builtins
 import importlib
 import importlib.util
 import inspect
+import os
 import pkgutil
+import shutil
 import re
 import sys
 import types
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = "netdyn"
 _HOMES: dict[str, str] = {}  # canonical name -> documented name, filled when the config is read
+SHADOWED_MODULES: set[str] = set()  # modules hidden by a re-exported name of their package
 
 # ---------------------------------------------------------------------------------- API map
 
@@ -85,6 +88,15 @@ def build_api_map(root: str = ROOT) -> dict[str, Any]:
     for info in pkgutil.walk_packages(top.__path__, root + "."):
         if _public(info.name):
             modules[info.name] = importlib.import_module(info.name)
+    # A module whose package re-exports an object under the module's own name (the function
+    # netdyn.theory.transfer_function hides the module netdyn.theory.transfer_function) cannot
+    # have a page of its own: both would be documented under one name. Its re-exported names
+    # are documented in the package; the rest of it is left out (listed in SHADOWED_MODULES).
+    for name in list(modules):
+        parent, _, last = name.rpartition(".")
+        if parent in modules and getattr(modules[parent], last, None) is not modules[name]:
+            SHADOWED_MODULES.add(name)
+            del modules[name]
 
     # public names of every module: (module, name, object, key)
     entries: list[tuple[str, str, Any, str]] = []
@@ -114,11 +126,7 @@ def build_api_map(root: str = ROOT) -> dict[str, Any]:
 
     candidates: dict[str, list[str]] = {}
     for modname, name, _obj, key in entries:
-        if f"{modname}.{name}" in modules:
-            continue  # a name that shadows a submodule (netdyn.theory.transfer_function) lives in its module
         candidates.setdefault(key, []).append(f"{modname}.{name}")
-    for modname, name, _obj, key in entries:
-        candidates.setdefault(key, [f"{modname}.{name}"])
     homes = {key: min(c, key=lambda s: (s.count("."), s)) for key, c in candidates.items()}
 
     out: dict[str, Any] = {}
@@ -426,7 +434,10 @@ def resolve_missing(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
                            location=node, type="ref", subtype="netdyn")
     if exists:
         # an existing object that is not documented (private, or data without a doc comment):
-        # its name is shown without a link
+        # its name is shown without a link (NETDYN_DOCS_REPORT_UNLINKED=1 lists them)
+        if os.environ.get("NETDYN_DOCS_REPORT_UNLINKED"):
+            logger.info("unlinked reference to undocumented %r (module %s)", node["reftarget"], module or "-",
+                        location=node)
         return contnode
     return None
 
@@ -516,12 +527,11 @@ def _on_config_inited(app: Sphinx, config: Any) -> None:
     config.autosummary_context = context
     _HOMES.clear()
     _HOMES.update(api["homes"])
-    # generated pages of modules that no longer exist would be orphans: remove them
+    # Pages of modules that no longer exist would be orphans, and the stale page of their
+    # package would list them again: when the set of modules changed, generate all anew.
     generated = Path(app.srcdir) / "api" / "generated"
-    if generated.is_dir():
-        for page in generated.glob("*.rst"):
-            if page.stem not in api["modules"]:
-                page.unlink()
+    if generated.is_dir() and any(p.stem not in api["modules"] for p in generated.glob("*.rst")):
+        shutil.rmtree(generated)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
