@@ -1,11 +1,17 @@
-# Two entry points: `make demo` and `make test`. Both create .venv if it is missing.
+# Entry points: `make demo`, `make test` and `make docs`. Each creates .venv if it is missing.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
+DOCS_STAMP := $(VENV)/.installed-docs
+DOCS_OUT ?= docs/_build/html
+# cache: a notebook is executed again only when its code changed (CI builds from a clean
+# clone, so it always executes them); force: execute every notebook on every build.
+NB_EXECUTION_MODE ?= cache
+SPHINXOPTS ?=
 
-.PHONY: demo test bench clean
+.PHONY: demo test docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +27,22 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,docs]"
+	touch $(DOCS_STAMP)
+
+# The documentation site: warnings (broken references, bad reST) and notebooks that fail to
+# execute fail the build. Notebooks run on one thread, as on a shared 2-core machine.
+docs: $(DOCS_STAMP)
+	NETDYN_NB_EXECUTION_MODE=$(NB_EXECUTION_MODE) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
+	$(PY) -m sphinx -W --keep-going -b html docs $(DOCS_OUT) $(SPHINXOPTS)
+	@echo "Documentation: $(DOCS_OUT)/index.html"
+
 bench: $(STAMP)
 	$(PY) benchmarks/chaos.py
 	$(PY) benchmarks/srnn.py
 	$(PY) benchmarks/spiking.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT)
+	rm -rf $(VENV) $(DEMO_OUT) docs/_build docs/api/generated
