@@ -12,7 +12,7 @@ Prints one table, all rows measured in this run on this machine:
   ``--baseline-intervals`` of its 1666 intervals, scaled to 1666 and to the four
   configurations (labelled "scaled").
 * ``netdyn basic``: :func:`netdyn.studies.srnn.run_srnn_basic` for the four
-  configurations with the Benettin LLE (RK4, 1 ms), results written to Zarr, no figure;
+  configurations, in this process (``workers=0``), with the Benettin LLE (RK4, 1 ms), results written to Zarr, no figure;
   once without the QR spectrum and once with the default 4 leading QR exponents.
 * ``netdyn sweep``: throughput of one work unit of the default sweep
   (:func:`netdyn.studies.srnn.simulate_network`), in network-seconds per CPU-second:
@@ -134,7 +134,7 @@ def time_basic(spectrum_exponents: int) -> tuple[float, float, dict]:
     cfg = SRNNBasicConfig(spectrum_exponents=spectrum_exponents)
     with tempfile.TemporaryDirectory() as tmp:
         cpu0, wall0 = cpu_seconds(), time.perf_counter()
-        out = run_srnn_basic(cfg, tmp, figure=False, progress=False)
+        out = run_srnn_basic(cfg, tmp, workers=0, figure=False, progress=False)  # serial: CPU as wall
         wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
         lle = {str(c): float(v) for c, v in zip(out.dataset["configuration"].values, out.dataset["lle"].values)}
     return wall, cpu, lle
@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # warm the numba cache so that compilation is not timed (a user's second run)
     with tempfile.TemporaryDirectory() as tmp:
-        run_srnn_basic(SRNNBasicConfig(t_start_s=-0.05, t_end_s=0.05, spectrum_exponents=1), tmp, figure=False,
-                       progress=False)
+        run_srnn_basic(SRNNBasicConfig(t_start_s=-0.05, t_end_s=0.05, spectrum_exponents=1), tmp, workers=0,
+                       figure=False, progress=False)
     sweep_cfg = SRNNSweepConfig()
     simulate_network(sweep_cfg.replace(n_units=12, mean_degree=3.0, transient_s=0.02, duration_s=0.02).model_dump_json(), 0)
 

@@ -48,21 +48,6 @@ nitpick_ignore_regex = [
     # (listed in the documentation report; remove each line when the docstring is fixed).
 ]
 
-# TODO: code fix pending -- netdyn docstrings that are not valid reST / numpydoc, patched for
-# the rendering only (docs/_ext/netdyn_docs.py); each entry is listed in the documentation
-# report, to be fixed in netdyn/ and then removed here.
-netdyn_pending_docstring_fixes = {
-    # "**params" in a definition-list term starts bold text (netdyn/engines/ode.py, ODEModel)
-    "netdyn.engines.ode.ODEModel": [
-        ("rhs(t, state, out, **params)", "``rhs(t, state, out, **params)``"),
-        ("jvp(t, state, tangent, **params)", "``jvp(t, state, tangent, **params)``"),
-    ],
-    # free text after "Parameters" is read as more parameters (netdyn/models/inputs.py)
-    "netdyn.models.SampledInput": [
-        ("\nCalling the object with a time", "\nNotes\n-----\nCalling the object with a time"),
-    ],
-}
-
 # -- autodoc / autosummary / napoleon ------------------------------------------------------
 autosummary_generate = True
 autosummary_generate_overwrite = True

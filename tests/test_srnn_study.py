@@ -99,17 +99,20 @@ def test_plot_redraws_the_basic_figures(basic, capsys):
 
 @pytest.mark.slow
 def test_basic_full_reference_lle():
-    """Spec section 2 / checks 4.3, 4.4 through the study: the LLE of each configuration over
+    """The reference's published exponents through the study: the LLE of each configuration over
     the whole example (RK4 1 ms, Benettin d0 1e-3, 12-ms intervals), and the QR largest
-    exponent agreeing with Benettin (1 % + 5e-3 absolute: Benettin's finite d0 and the
-    8-ms offset of its first interval)."""
+    exponent agreeing with Benettin to 0.2 % + 5e-3 1/s. Relative: Benettin's first recorded
+    interval starts 8 ms after t = 0 while its denominator runs from 0, a bias of 8 ms / 10 s
+    = 0.08 % (measured: QR - Benettin = -0.026 1/s at -29.49); absolute: the spread of the
+    finite-time exponents over perturbation directions near 0 (about 0.006 1/s for SFA;
+    measured gaps 0.0041 SFA, 0.0035 STD)."""
     from netdyn.studies.srnn import simulate_basic_configuration
 
     bands = {"sfa": (-0.080, -0.066), "std": (-0.51, -0.49), "none": (-29.50, -29.48)}  # why: test_srnn_model.py
     for adaptation, (lo, hi) in bands.items():
         run = simulate_basic_configuration(SRNNBasicConfig(spectrum_exponents=1), adaptation)
         assert lo <= run["lle"] <= hi
-        assert run["spectrum"][0] == pytest.approx(run["lle"], rel=1e-2, abs=5e-3)
+        assert run["spectrum"][0] == pytest.approx(run["lle"], rel=2e-3, abs=5e-3)
 
 
 # ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from netdyn.engines.spiking import Network
 from netdyn.errors import ConfigError
-from netdyn.theory.transfer_function import (
+from netdyn.theory.mean_field import (
     CellParams,
     Moments,
     SynapticInput,
@@ -115,7 +115,7 @@ def test_mean_field_fixed_point_and_trajectory():
 
 
 def test_skewness_is_continuous_where_tau_m_meets_tau_syn():
-    from netdyn.theory.transfer_function import _psp_third_moment
+    from netdyn.theory.mean_field import _psp_third_moment
 
     tau_m = 5.0 * (1 + np.array([-2e-2, -2e-3, -5e-4, 0.0, 5e-4, 2e-3, 2e-2]))
     third = _psp_third_moment(np.array(1.0), 5.0, tau_m)

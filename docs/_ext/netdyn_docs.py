@@ -43,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 ROOT = "netdyn"
 _HOMES: dict[str, str] = {}  # canonical name -> documented name, filled when the config is read
-SHADOWED_MODULES: set[str] = set()  # modules hidden by a re-exported name of their package
 
 # ---------------------------------------------------------------------------------- API map
 
@@ -88,14 +87,14 @@ def build_api_map(root: str = ROOT) -> dict[str, Any]:
     for info in pkgutil.walk_packages(top.__path__, root + "."):
         if _public(info.name):
             modules[info.name] = importlib.import_module(info.name)
-    # A module whose package re-exports an object under the module's own name (the function
-    # netdyn.theory.transfer_function hides the module netdyn.theory.transfer_function) cannot
-    # have a page of its own: both would be documented under one name. Its re-exported names
-    # are documented in the package; the rest of it is left out (listed in SHADOWED_MODULES).
+    # A module whose package re-exports an object under the module's own name cannot have a
+    # page of its own (both would be documented under one name): a warning, so the build
+    # fails until the module is renamed.
     for name in list(modules):
         parent, _, last = name.rpartition(".")
         if parent in modules and getattr(modules[parent], last, None) is not modules[name]:
-            SHADOWED_MODULES.add(name)
+            logger.warning("module %s is hidden by the name %r its package re-exports; rename the module",
+                           name, last)
             del modules[name]
 
     # public names of every module: (module, name, object, key)
@@ -495,28 +494,6 @@ def _patch_extract_summary() -> None:
     autosummary.extract_summary = extract_summary
 
 
-# --------------------------------------------------------------------- pending code fixes
-
-
-def apply_pending_fixes(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
-    """Textual fixes of netdyn docstrings that are bad reST, until the code is fixed.
-
-    ``netdyn_pending_docstring_fixes`` (conf.py) maps an object's documented name to
-    ``(old, new)`` replacements; each one says what is wrong. A fix whose ``old`` text is no
-    longer found has been made in the code and is reported (``-v``) so it can be removed.
-    """
-    fixes = app.config.netdyn_pending_docstring_fixes.get(name)
-    if not fixes:
-        return
-    text = "\n".join(lines)
-    for old, new in fixes:
-        if old in text:
-            text = text.replace(old, new)
-        else:
-            logger.info("pending docstring fix for %s no longer applies (fixed in the code?): %r", name, old)
-    lines[:] = text.split("\n")
-
-
 # --------------------------------------------------------------------------------- set-up
 
 
@@ -536,10 +513,8 @@ def _on_config_inited(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _patch_extract_summary()
-    app.add_config_value("netdyn_pending_docstring_fixes", {}, "env")
     app.add_directive("netdyn-fields", FieldsDirective)
     app.add_directive("netdyn-models", ModelsDirective)
-    app.connect("autodoc-process-docstring", apply_pending_fixes, priority=100)  # before napoleon
     app.connect("config-inited", _on_config_inited)
     app.connect("autodoc-process-docstring", append_fields)
     app.connect("autodoc-skip-member", skip_pydantic_internals)

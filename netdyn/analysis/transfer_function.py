@@ -1,5 +1,5 @@
 """Transfer functions measured by simulation: output rates of single cells on a grid of input
-rates, the data that the semi-analytical template of :mod:`netdyn.theory.transfer_function`
+rates, the data that the semi-analytical template of :mod:`netdyn.theory.mean_field`
 is fitted to (Zerlaut et al. 2016, J Physiol 594:3791; 2018, J Comput Neurosci 44:45)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from netdyn.engines.spiking import Network
 from netdyn.errors import ConfigError
-from netdyn.theory.transfer_function import SynapticInput
+from netdyn.theory.mean_field import SynapticInput
 
 __all__ = ["measure_transfer_function"]
 

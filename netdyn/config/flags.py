@@ -3,15 +3,15 @@
 Field ``field_name`` becomes the flag ``--field-name``; its value is read according to the
 field's annotation:
 
-=====================================  ==========================================  ==============
-annotation                             command line                                value
-=====================================  ==========================================  ==============
-``int``, ``float``, ``str``            ``--n-neurons 200``                         200
-``Literal["a", "b"]``                  ``--method rk4``  (help lists the choices)  ``"rk4"``
-``tuple[float, ...]`` (or ``list``)    ``--gains 1,4,7``                           (1.0, 4.0, 7.0)
-``bool``                               ``--store-trial-divergence`` / ``--no-...``  True / False
-``X | None``                           as ``X``, or ``none``                       None
-=====================================  ==========================================  ==============
+=====================================  ==============================================  ==============
+annotation                             command line                                    value
+=====================================  ==============================================  ==============
+``int``, ``float``, ``str``            ``--n-neurons 200``                             200
+``Literal["a", "b"]``                  ``--method rk4``  (help lists the choices)      ``"rk4"``
+``tuple[float, ...]`` (or ``list``)    ``--gains 1,4,7``                               (1.0, 4.0, 7.0)
+``bool``                               ``--store-trial-divergence`` / ``--no-...``     True / False
+``X | None``                           as ``X``, or ``none``                           None
+=====================================  ==============================================  ==============
 
 The help text is the field's ``description`` followed by its default. Flags only convert
 text to the field's type; the spec validates the values, so every bad value ends as a

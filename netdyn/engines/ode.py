@@ -69,25 +69,29 @@ _MS_PER_UNIT = {"s": 1000.0, "ms": 1.0}
 class ODEModel(Protocol):
     """What :func:`integrate_ode` needs of a model.
 
-    Attributes / methods
-    --------------------
+    Attributes
+    ----------
     dim
         Rows of the state.
     time_unit
         ``"s"`` or ``"ms"``: unit of ``t`` and of the engine's ``t0, t1, dt``.
-    rhs(t, state, out, **params)
+
+    Notes
+    -----
+    Methods:
+
+    ``rhs(t, state, out, **params)``
         Writes :math:`dx/dt` of the ``(dim, B)`` states into the C-contiguous ``out`` and
         returns it. ``params`` are the keyword arguments given to :func:`integrate_ode`
         (per-trajectory parameters such as the SRNN's ``weight_scale``).
-    clip(state)
+    ``clip(state)``
         Optional: projects states onto the admissible set in place.
-    jvp(t, state, tangent, **params)
-        Optional, for :func:`netdyn.analysis.lyapunov.ode_lyapunov_spectrum`: the
-        Jacobian-vector product of ``rhs`` for tangents of shape ``(dim, B)`` or
-        ``(dim, B, k)``.
-    initial_state(batch)
+    ``jvp(t, state, tangent, **params)``
+        Optional, for :func:`netdyn.analysis.ode_lyapunov_spectrum`: the Jacobian-vector
+        product of ``rhs`` for tangents of shape ``(dim, B)`` or ``(dim, B, k)``.
+    ``initial_state(batch)``
         Optional: default initial states for the Lyapunov adapters.
-    compiled_field(t_start, t_end, batch, params, n_tangents=0)
+    ``compiled_field(t_start, t_end, batch, params, n_tangents=0)``
         Optional: the model's vector field as a
         :class:`~netdyn.models.compiled.CompiledField` (or ``None`` where it does not
         apply, e.g. :meth:`netdyn.models.SRNNetwork.compiled_field`); ``method="rk4"`` then

@@ -44,6 +44,8 @@ class SampledInput:
           :class:`~netdyn.errors.NumericalInstabilityError` at that time);
         * ``"hold"``: the first / last sample.
 
+    Notes
+    -----
     Calling the object with a time returns the ``(n_units,)`` input; a uniform grid is
     detected and looked up in O(1), otherwise by binary search.
     """

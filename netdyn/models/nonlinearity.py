@@ -92,8 +92,8 @@ NONLINEARITIES: dict[str, Nonlinearity] = {
 }
 
 
-#: Codes of the built-in transfer functions in compiled kernels (rate engine, SRNN kernels).
 PHI_TANH, PHI_RELU, PHI_LOGISTIC, PHI_IDENTITY = 0, 1, 2, 3
+#: Codes of the built-in transfer functions in compiled kernels (rate engine, SRNN kernels).
 PHI_CODES: dict[str, int] = {"tanh": PHI_TANH, "relu": PHI_RELU, "logistic": PHI_LOGISTIC, "identity": PHI_IDENTITY}
 
 

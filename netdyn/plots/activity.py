@@ -299,14 +299,14 @@ def make_activity_figure(
     populations
         Populations to show, in this order; all of them (model order) by default.
     colours
-        Population name -> matplotlib colour, overriding :func:`population_colours`.
+        Population name -> matplotlib colour, overriding the default palette.
     show_inputs
         Draw the input-rate panel when the recording has input rates.
     raster_max_spikes
         At most about this many dots per population in the raster: with more spikes, only
         every ``k``-th recorded neuron is drawn (``k = ceil(n_spikes / raster_max_spikes)``).
     vm_variable
-        State variable drawn in the Vm panels; by default the first of :data:`VM_NAMES`
+        State variable drawn in the Vm panels; by default the first of ``V``, ``V_m``, ``Vm``, ``v``, ``vm``, ``v_m``
         present, else the first variable in mV.
     vm_max_traces
         Neurons drawn per Vm panel (the first recorded ones).

@@ -40,8 +40,11 @@ __all__ = [
     "minmax_decimate",
 ]
 
+#: Resolution of the PNG figures (dots per inch); the PDFs are vector graphics.
 PNG_DPI = 200
 
+#: matplotlib settings of the house style (font sizes in pt, no top and right spines,
+#: TrueType fonts embedded in PDFs so their text stays editable).
 RC = {
     "font.size": 9,
     "axes.titlesize": 10,

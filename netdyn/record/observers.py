@@ -174,7 +174,7 @@ class TwinDivergence(_Sampled):
     def fused_block(self) -> tuple[int, int, int] | None:
         """``(a0, b0, n_pairs)`` when the pairs are ``(a0 + p, b0 + p)``: an engine may then
         compute the distances inside its step kernel and hand them to
-        :meth:`record_distances` instead of calling :meth:`observe`."""
+        ``record_distances`` instead of calling ``observe``."""
         if not self._blocks:
             return None
         return int(self.col_a[0]), int(self.col_b[0]), int(self.col_a.size)

@@ -7,7 +7,7 @@ twin-trajectory method, write the session into ``results.zarr`` as soon as it is
 write ``summary.json`` and the figure. The edges of session 1's network are stored with the
 layout (shared variables ``example_edge_*``) for the figure's design panel.
 
-Batch layout of a session (:func:`_batch_layout`): all gains x trials, then all their twins,
+Batch layout of a session (``_batch_layout``): all gains x trials, then all their twins,
 so one sparse product advances every trajectory of the session at once.
 """
 

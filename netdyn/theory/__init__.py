@@ -7,7 +7,7 @@ from netdyn.theory.random_matrix import (
     spectral_radius_prediction,
 )
 
-from netdyn.theory.transfer_function import (
+from netdyn.theory.mean_field import (
     CellParams,
     SynapticInput,
     fit_transfer_function,

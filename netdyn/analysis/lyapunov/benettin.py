@@ -72,7 +72,7 @@ class BenettinEstimate:
     def finite_time(self) -> np.ndarray:
         r"""``(n_renorm, batch)`` finite-time exponents (running mean of the local ones),
         :math:`\lambda(t_k) = \sum_{j \le k} \ln(d_j/d_0) / t_k`; the last row equals
-        :attr:`exponent`."""
+        ``exponent``."""
         return np.cumsum(self.log_growth, axis=0) / self.time[:, None]
 
 

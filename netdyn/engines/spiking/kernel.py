@@ -72,7 +72,8 @@ def _deliver(src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay,
         q = end
 
 
-POISSON_CHUNK = 30.0  # larger means are drawn as sums of Poisson(<= 30) variables
+#: Largest Poisson mean drawn by one inversion; larger means are sums of Poisson(<= 30) draws.
+POISSON_CHUNK = 30.0
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -103,8 +103,8 @@ class StateVar:
 class NeuronModel:
     """Base of all neuron models (a namespace of class attributes and class methods).
 
-    Subclasses set :attr:`name`, :attr:`Params`, :attr:`state_vars`, :attr:`synapse_kind`,
-    :attr:`default_receptors` and :attr:`step`, and implement :meth:`constants` and
+    Subclasses set ``name``, ``Params``, ``state_vars``, ``synapse_kind``,
+    ``default_receptors`` and ``step``, and implement :meth:`constants` and
     :meth:`resting_state`.
     """
 
@@ -166,7 +166,7 @@ class NeuronModel:
 
     @classmethod
     def constants(cls, params: Spec, receptors: tuple[Receptor, ...], dt_ms: float) -> np.ndarray:
-        """float64 vector read by :attr:`step`: parameters and propagators for ``dt_ms``
+        """float64 vector read by ``step``: parameters and propagators for ``dt_ms``
         (usually built with :meth:`pack_constants`)."""
         raise NotImplementedError
 

@@ -298,7 +298,7 @@ def make_srnn_trajectory_figure(ds: xr.Dataset, configuration: Any) -> Figure:
         ``"unstimulated:i"``); the Lyapunov lines carry ``"lya_local"``, ``"lya_finite"``,
         ``"lle"``; a panel without data shows a note with the gid
         :data:`~netdyn.plots.common.NOTE_GID`. Long series are min/max decimated to
-        at most :data:`MAX_POINTS` points per line.
+        at most :data:`netdyn.plots.common.MAX_POINTS` points per line.
     """
     if "time" not in ds.coords and "time" not in ds.dims:
         raise ValueError("srnn trajectory figure: dataset has no 'time' coordinate")
