@@ -392,11 +392,26 @@ def _relabel_time(rec: Any, ms: float, unit: str) -> Any:
     return rec.assign_coords(time=("time", rec.coords["time"].values / ms, {"units": unit}))
 
 
+def _kernel_sampler(observers: Sequence[Observer]) -> tuple | None:
+    """The compiled loop's recorder ``(rows, cols, every, data)`` when the observers are at
+    most one sampler that offers a ``kernel_view``, else None (observers run in Python)."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not observers:
+        return empty, empty, 1, np.zeros((0, 0, 0))
+    view = getattr(observers[0], "kernel_view", lambda: None)() if len(observers) == 1 else None
+    if view is None or view[0] != "sample" or view[4].dtype != np.float64:
+        return None
+    return view[1:]
+
+
 def _run_rk4_compiled(compiled: Any, integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
                       observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
-    """RK4 of the model's compiled field (:func:`netdyn.engines.rk4.rk4_steps`), in
+    """RK4 of the model's compiled field (:func:`netdyn.engines.rk4.rk4_steps`): chunks of
+    steps in one call, recording inside the compiled loop where the observer allows it, else in
     segments between observed grid steps."""
-    everys = [obs.every for obs in observers]
+    sampler = _kernel_sampler(observers)
+    everys = [] if sampler is not None else [obs.every for obs in observers]
+    sample = sampler if sampler is not None else _kernel_sampler(())
     active = np.ones(x.shape[1]) if integ.active is None else np.array(integ.active)
     threshold = 0.0 if integ.threshold is None else float(integ.threshold)
     lo, hi = compiled.clip_rows if integ.clip is not None else (0, 0)
@@ -404,15 +419,16 @@ def _run_rk4_compiled(compiled: Any, integ: _Integrator, x: np.ndarray, t0: floa
     chunk = counter.every if counter.fn is not None else n_steps
     k = 0
     while k < n_steps:
-        for obs, every in zip(observers, everys):
-            if k % every == 0:
-                obs.observe(k, x)
+        if sampler is None:
+            for obs, every in zip(observers, everys):
+                if k % every == 0:
+                    obs.observe(k, x)
         k_stop = min(n_steps, k + max(chunk, 1))
         for every in everys:
             k_stop = min(k_stop, (k // every + 1) * every)
         flagged = int(integ.runaway.sum())
         bad = advance_compiled(rk4_steps, compiled.field, compiled.args, x, k_stop - k, t0, k, dt, lo, hi, c_min,
-                               c_max, threshold, active, integ.runaway, integ.runaway_time)
+                               c_max, threshold, active, integ.runaway, integ.runaway_time, *sample)
         if bad >= 0:
             row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
             raise NumericalInstabilityError(step=bad, time_ms=(t0 + bad * dt) * integ.ms, trajectory=col, unit=row,

@@ -184,6 +184,14 @@ def _flag_runaways(x, threshold, runaway, runaway_time, t_next):  # pragma: no c
     return flagged
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _record(x, slot, rows, cols, data):  # pragma: no cover - compiled
+    """``data[slot] = x[rows][:, cols]``: what an observer records of the state."""
+    for r in range(rows.size):
+        for c in range(cols.size):
+            data[slot, r, c] = x[rows[r], cols[c]]
+
+
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _freeze(out, active):  # pragma: no cover - compiled
     """Multiply the columns of ``out`` by ``active`` (1: running, 0: frozen)."""
@@ -196,7 +204,7 @@ def _freeze(out, active):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def rk4_steps(field, args, x, n_steps, t0, k0, dt, clip_lo, clip_hi, clip_min, clip_max, threshold, active,
-              runaway, runaway_time):  # pragma: no cover - compiled
+              runaway, runaway_time, samp_rows, samp_cols, samp_every, samp_data):  # pragma: no cover - compiled
     """``n_steps`` RK4 steps of ``x`` ``(dim, batch)`` in place, from grid step ``k0`` (times
     ``t0 + k dt``), as the ODE engine's loop does them with :func:`rk4_step`.
 
@@ -204,7 +212,9 @@ def rk4_steps(field, args, x, n_steps, t0, k0, dt, clip_lo, clip_hi, clip_min, c
     column with ``active[b] != 1`` is multiplied by it (0 freezes the column). After each
     step, rows ``[clip_lo, clip_hi)`` are clipped into ``[clip_min, clip_max]``, and with
     ``threshold > 0`` columns whose largest ``|x|`` exceeds it are flagged in ``runaway``
-    (time in ``runaway_time``) and frozen (``active[b] = 0``).
+    (time in ``runaway_time``) and frozen (``active[b] = 0``). Before step ``k`` with
+    ``k % samp_every == 0`` the state is recorded as an observer would:
+    ``samp_data[k // samp_every] = x[samp_rows][:, samp_cols]`` (empty ``samp_rows``: none).
 
     Returns
     -------
@@ -223,6 +233,8 @@ def rk4_steps(field, args, x, n_steps, t0, k0, dt, clip_lo, clip_hi, clip_min, c
         k = k0 + s
         t = t0 + k * dt
         t_next = t0 + (k + 1) * dt
+        if samp_rows.size > 0 and k % samp_every == 0:
+            _record(x, k // samp_every, samp_rows, samp_cols, samp_data)
         field(x, t, k1, args)
         _freeze(k1, active)
         for i in range(dim):
