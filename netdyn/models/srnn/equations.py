@@ -19,26 +19,9 @@ __all__ = ["exclusive_products", "jvp", "rhs"]
 
 def rhs(net: "SRNNetwork", t_s: float, state: np.ndarray, out: np.ndarray | None = None, *,
         weight_scale: float | np.ndarray = 1.0) -> np.ndarray:
-    r"""Vector field :math:`dx/dt` (1/s) of ``net`` in plain numpy.
-
-    Parameters
-    ----------
-    net
-        The model.
-    t_s
-        Time in s (for the input).
-    state
-        ``(dim, batch)`` states (C-contiguous).
-    out
-        ``(dim, batch)`` C-contiguous buffer for the result (allocated if ``None``).
-    weight_scale
-        Scalar or ``(batch,)``: column ``b`` uses ``weight_scale[b] * M``.
-
-    Returns
-    -------
-    ndarray
-        ``out``.
-    """
+    r"""Vector field :math:`dx/dt` (1/s) of ``net`` in plain numpy; the arguments and result
+    of :meth:`SRNNetwork.rhs <netdyn.models.SRNNetwork.rhs>` (``out``, when given, must be
+    C-contiguous to be written in place)."""
     x = state
     if out is None or not out.flags.c_contiguous:
         res = rhs(net, t_s, x, np.empty(x.shape), weight_scale=weight_scale)
