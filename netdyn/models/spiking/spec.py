@@ -32,7 +32,7 @@ from netdyn.errors import ConfigError
 from netdyn.models.spiking.base import NeuronModel, Receptor, get_model
 from netdyn.models.spiking.waveforms import RateWaveform, as_waveform
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution)]
 Rate = Annotated[RateWaveform, BeforeValidator(as_waveform)]
@@ -40,7 +40,7 @@ Rate = Annotated[RateWaveform, BeforeValidator(as_waveform)]
 
 def _check_name(name: str, field: str) -> str:
     if not _NAME.match(name):
-        raise ConfigError(field, name, "names start with a letter and hold letters, digits, '.' or '-'")
+        raise ConfigError(field, name, "names start with a letter or a digit and hold letters, digits, '.' or '-'")
     return name
 
 
