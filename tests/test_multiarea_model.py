@@ -15,7 +15,14 @@ import sys
 import numpy as np
 import pytest
 
-from netdyn.models.multiarea import AREAS, DATA_DIR, POPULATIONS, PRESETS, fmri_functional_connectivity
+from netdyn.models.multiarea import (
+    AREAS,
+    DATA_DIR,
+    POPULATIONS,
+    PRESETS,
+    area_relative_indegrees,
+    fmri_functional_connectivity,
+)
 from netdyn.models.multiarea import multiarea_parameters as parameters
 from netdyn.models.multiarea import population_names
 
@@ -80,22 +87,8 @@ def test_check_3_indegrees():
     assert (k.sum(axis=1) * n).sum() / n.sum() == pytest.approx(5841.69, abs=5e-3)
 
 
-def _area_relative_indegrees(p: dict) -> np.ndarray:
-    """K_areas[target][source] / sum over sources including 'external' (N-weighted over targets)."""
-    a, n = p["area_of"], p["n_neurons_full"]
-    k = p["indegree_full"]
-    out = np.zeros((32, 33))
-    for t in range(32):
-        rows = a == t
-        w = n[rows] / n[rows].sum()
-        for s in range(32):
-            out[t, s] = w @ k[np.ix_(rows, a == s)].sum(axis=1)
-        out[t, 32] = w @ p["k_ext_full"][rows]
-    return out / out.sum(axis=1, keepdims=True)
-
-
 def test_check_3_area_level_relative_indegrees():
-    rel = _area_relative_indegrees(FULL)
+    rel = area_relative_indegrees(FULL)
     v1, fef = AREAS.index("V1"), AREAS.index("FEF")
     assert rel[v1, v1] == pytest.approx(0.4988, abs=5e-5)
     assert rel[v1, 32] == pytest.approx(0.3416, abs=5e-5)
@@ -106,6 +99,12 @@ def test_check_3_area_level_relative_indegrees():
     assert rel[fef, AREAS.index("46")] == pytest.approx(0.0767, abs=5e-5)
     connected = (rel[:, :32] > 0) & ~np.eye(32, dtype=bool)
     assert connected.sum() == 682
+    small = parameters(0.005)
+    np.testing.assert_allclose(area_relative_indegrees(small), rel, rtol=1e-12)  # nominal: scale-free
+    realised = area_relative_indegrees(small, realised=True)
+    np.testing.assert_allclose(realised.sum(axis=1), 1.0)
+    assert ((realised[:, :32] > 0) & ~np.eye(32, dtype=bool)).sum() < 682  # small projections vanish
+    assert realised[v1, v1] == pytest.approx(rel[v1, v1], abs=0.05)
 
 
 def test_check_4_weights_downscaling_and_delays():

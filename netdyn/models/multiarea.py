@@ -79,6 +79,7 @@ __all__ = [
     "POPULATIONS",
     "PRESETS",
     "REPLACEMENTS",
+    "area_relative_indegrees",
     "fmri_functional_connectivity",
     "multiarea_parameters",
     "population_names",
@@ -173,6 +174,39 @@ def _tables() -> dict[str, Any]:
         "rates": per_population("fullscale_rates.csv", "rate_hz"),
         "distance_mm": distance,
     }
+
+
+def area_relative_indegrees(par: dict[str, Any], *, realised: bool = False) -> np.ndarray:
+    """``(32, 33)`` area-level indegrees relative to each target area's total: entry
+    ``[A, B]`` is the mean (over A's neurons) number of inputs from area ``B``, the last column
+    the external input, divided by the row's sum (the view of Schmidt et al. 2018, Fig. 4D).
+
+    ``realised=False``: the full-scale model's indegrees (down-scaling multiplies every
+    indegree, external included, by the same factor, so these are also the down-scaled model's
+    nominal ones). ``realised=True``: the synapses the down-scaled network actually has (whole
+    numbers per projection, so small projections vanish) over its whole neurons, with the
+    scaled external indegrees. Areas without simulated neurons give a row of NaN.
+    """
+    area_of = par["area_of"]
+    if realised:
+        n = par["n_neurons"].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = np.where(n[:, None] > 0, par["n_synapses"] / np.maximum(n, 1.0)[:, None], 0.0)
+        k_ext = np.where(n > 0, par["k_ext"], 0.0)
+    else:
+        n, k, k_ext = par["n_neurons_full"], par["indegree_full"], par["k_ext_full"]
+    n_areas = len(AREAS)
+    by_area = np.zeros((len(n), n_areas + 1))
+    for b in range(n_areas):
+        by_area[:, b] = k[:, area_of == b].sum(axis=1)
+    by_area[:, n_areas] = k_ext
+    out = np.full((n_areas, n_areas + 1), np.nan)
+    for a in range(n_areas):
+        rows = area_of == a
+        if n[rows].sum() > 0:
+            mean = n[rows] @ by_area[rows] / n[rows].sum()
+            out[a] = mean / mean.sum()
+    return out
 
 
 def fmri_functional_connectivity() -> np.ndarray:
