@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from netdyn.config.base import Spec
 from netdyn.config.chaos import ChaosConfig
+from netdyn.config.multiarea import MultiAreaSeedsConfig, MultiAreaTheoryConfig
 from netdyn.config.rsfs import RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
 from netdyn.errors import ConfigError, NetdynError, NumericalInstabilityError
@@ -96,16 +97,35 @@ COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
         "(seeds.zarr and seeds_summary.json, resumable).",
         config_class=RsfsSeedsConfig, studies=("netdyn.studies.rsfs:RSFS", "netdyn.studies.rsfs:RSFS_SEEDS"),
     ),
+    ("multiarea",): _StudyCommand(
+        help="the down-scaled multi-area model of macaque visual cortex (32 areas x 8 populations)",
+        description="Build and simulate the multi-area model (Schmidt et al. 2018), write all spikes (spikes.h5), "
+        "analyse them (rates, LvR, correlations, synchrony, rate time series, functional connectivity) beside "
+        "the mean-field rates: results.zarr, summary.json and the figures in --out. With --seeds, each seed "
+        "is a work unit of a sweep instead (seeds.zarr and seeds_summary.json, resumable). "
+        "'netdyn multiarea theory' computes the mean field alone.",
+        config_class=MultiAreaSeedsConfig,
+        studies=("netdyn.studies.multiarea:MULTIAREA", "netdyn.studies.multiarea:MULTIAREA_SEEDS"),
+    ),
+    ("multiarea", "theory"): _StudyCommand(
+        help="the mean-field theory of the multi-area model (seconds)",
+        description="Integrate the mean-field pseudo-dynamics of the multi-area model (Siegert rates with the "
+        "Fourcaud-Brunel correction; Schuecker et al. 2017) and find its fixed point and the leading "
+        "eigenvalue of the gain matrix: results.zarr, summary.json and a figure in --out.",
+        config_class=MultiAreaTheoryConfig, studies=("netdyn.studies.multiarea:MULTIAREA_THEORY",),
+    ),
 }
 """The study commands, by their words on the command line."""
 
 
-def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _StudyCommand) -> None:
+def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _StudyCommand) -> argparse.ArgumentParser:
     from netdyn.config.flags import add_config_flags
 
     p = sub.add_parser(name, help=command.help, description=command.description)
     run = p.add_argument_group("where and how it runs (never changes a number)")
-    run.add_argument("--out", required=True, type=Path, help="output directory")
+    # --out is checked when the command runs: a command with parts of its own (multiarea
+    # theory) has its own --out, which argparse would otherwise demand of the parent too
+    run.add_argument("--out", type=Path, help="output directory (required)")
     run.add_argument("--workers", metavar="N", help="work units in N local processes (default: one per core, "
                      "at most one per unit; 0: in this process)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run the work units on the Dask cluster of the "
@@ -119,6 +139,7 @@ def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _Stu
                         help="TOML or JSON file with the keys below (flags win)")
     add_config_flags(config, command.config_class)
     p.set_defaults(run=_run_study, command=command)
+    return p
 
 
 def _run_study(args: argparse.Namespace) -> int:
@@ -127,6 +148,8 @@ def _run_study(args: argparse.Namespace) -> int:
     from netdyn.sweep import run_study
 
     command: _StudyCommand = args.command
+    if args.out is None:
+        raise ConfigError("out", None, "give the output directory: --out DIR")
     data = config_data(command.config_class, args, args.config)
     study = command.select(data)
     config = parse_config(study.config_class, data)
@@ -163,6 +186,7 @@ def _run_plot(args: argparse.Namespace) -> int:
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     from netdyn.config.bench import CobaBenchConfig, MicrocircuitBenchConfig
     from netdyn.config.flags import add_config_flags
+    from netdyn.config.multiarea import MultiAreaBenchConfig
 
     p = sub.add_parser("bench", help="time the benchmark models (one JSON line per run with --json)",
                        description="Build and run a benchmark model with netdyn's engine; benchmarks/spiking.py "
@@ -171,6 +195,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     for name, config_class, help_text in (
         ("coba", CobaBenchConfig, "Vogels-Abbott COBA network"),
         ("microcircuit", MicrocircuitBenchConfig, "Potjans-Diesmann microcircuit"),
+        ("multiarea", MultiAreaBenchConfig, "multi-area model of macaque visual cortex (build, simulation, analysis)"),
     ):
         q = models.add_parser(name, help=help_text, description=config_class.__doc__)
         add_config_flags(q, config_class)
@@ -181,7 +206,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 def _run_bench(args: argparse.Namespace) -> int:
     from netdyn.config import parse_config
     from netdyn.config.flags import config_data
-    from netdyn.studies.bench import bench_coba, bench_microcircuit, print_record
+    from netdyn.studies.bench import bench_coba, bench_microcircuit, bench_multiarea, print_record
     from netdyn.sweep.executors import pin_threads
 
     config = parse_config(args.config_class, config_data(args.config_class, args))
@@ -189,8 +214,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.model == "coba":
         record = bench_coba(config.n_neurons, config.duration_ms, seed=config.seed,
                             connectivity=config.connectivity, integrator=config.integrator)
-    else:
+    elif args.model == "microcircuit":
         record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed)
+    else:
+        record = bench_multiarea(config)
     print_record(record, args.json)
     return 0
 
@@ -214,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_command(parts, "basic", COMMANDS[("srnn", "basic")])
     _add_study_command(parts, "sweep", COMMANDS[("srnn", "sweep")])
     _add_study_command(sub, "rsfs", COMMANDS[("rsfs",)])
+    multiarea = _add_study_command(sub, "multiarea", COMMANDS[("multiarea",)])
+    multiarea_parts = multiarea.add_subparsers(dest="part", metavar="PART")
+    _add_study_command(multiarea_parts, "theory", COMMANDS[("multiarea", "theory")])
     _add_bench(sub)
     _add_plot(sub)
     return parser
