@@ -13,9 +13,6 @@ import scipy.sparse as sp
 from netdyn.errors import ConfigError
 from netdyn.record.spiking import SpikeTrains
 
-
-
-
 #: Elephant's ``BinnedSpikeTrain`` tolerance, in units of one bin.
 BIN_TOLERANCE = 1e-8
 
@@ -43,6 +40,13 @@ class Spikes:
         if self.recorded is not None:
             per_neuron[~self.recorded] = np.nan
         return per_neuron
+
+
+def integer_at_least(value: Any, field: str, least: int) -> int:
+    """``int(value)`` if it is an integer (not a bool) >= ``least``, else :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise ConfigError(field, value, f"must be an integer >= {least}")
+    return int(value)
 
 
 def window_value(value: Any, field: str) -> float:
@@ -89,9 +93,7 @@ def as_spikes(
             raise ConfigError("t_start_ms" if t_start_ms is None else "t_stop_ms", None,
                               "is required with plain arrays (the analysis window in ms)")
         lo, hi = window_value(t_start_ms, "t_start_ms"), window_value(t_stop_ms, "t_stop_ms")
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, numbers.Integral) or n_neurons < 1:
-            raise ConfigError("n_neurons", n_neurons, "must be an integer >= 1")
-        n = int(n_neurons)
+        n = integer_at_least(n_neurons, "n_neurons", 1)
         try:
             times = np.asarray(spikes, dtype=np.float64)
         except (TypeError, ValueError):

@@ -4,25 +4,25 @@ spike time tiling coefficient (Cutts & Eglen 2014), population synchrony and Gol
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from netdyn.analysis.spikes._common import as_spikes, isis, row_moments, sparse_counts, spike_counts
+from netdyn.analysis.spikes._common import (
+    as_spikes,
+    integer_at_least,
+    isis,
+    row_moments,
+    sparse_counts,
+    spike_counts,
+)
 from netdyn.errors import ConfigError, positive_float
 from netdyn.record.spiking import SpikeTrains
 from netdyn.seeding import SeedLike, as_generator
 
-__all__ = ["PairCorrelations", "PopulationSynchrony", "golomb_chi", "pairwise_correlation", "population_synchrony", "sttc"]
-
-
-
-
-def _check_n_pairs(n_pairs: Any) -> None:
-    if isinstance(n_pairs, bool) or not isinstance(n_pairs, numbers.Integral) or n_pairs < 1:
-        raise ConfigError("n_pairs", n_pairs, "must be an integer >= 1")
+__all__ = ["PairCorrelations", "PopulationSynchrony", "golomb_chi", "mean_correlation_coefficient",
+           "pairwise_correlation", "population_synchrony", "sttc"]
 
 
 def _draw_pairs(eligible: np.ndarray, n_pairs: int, seed: SeedLike) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +103,7 @@ def pairwise_correlation(spikes: SpikeTrains | Any, senders: Any = None, n_neuro
     PairCorrelations
         The coefficients (the distribution), the pairs and ``.mean``.
     """
-    _check_n_pairs(n_pairs)
+    integer_at_least(n_pairs, "n_pairs", 1)
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
     b = positive_float(bin_ms, "bin_ms")
     counts = sparse_counts(s, b)
@@ -118,6 +118,73 @@ def pairwise_correlation(spikes: SpikeTrains | Any, senders: Any = None, n_neuro
     num = (L * sxy - sx[a] * sx[c]).astype(np.float64)
     rho = num / np.sqrt(var_num[a].astype(np.float64) * var_num[c].astype(np.float64))
     return PairCorrelations(rho, np.stack([a, c], axis=1), eligible.size, b)
+
+
+def mean_correlation_coefficient(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
+                                 t_start_ms: Any = None, t_stop_ms: Any = None, *, bin_ms: float = 1.0,
+                                 n_candidates: int = 3002, max_trains: int = 2000) -> float:
+    r"""Mean Pearson correlation of the binned counts of a block of neurons, as the multi-area
+    model computes a population's "correlation coefficient" (Schmidt et al. 2018, PLoS Comput.
+    Biol. 14, e1006359).
+
+    .. math::
+        \bar\rho = \frac{1}{m(m-1)} \sum_{i \ne j} \rho_{ij}
+        = \frac{\sum_k \big(\sum_i z_{ik}\big)^2 - m}{m(m-1)}, \qquad
+        z_{ik} = \frac{c_{ik} - \bar c_i}{\sqrt{\sum_l (c_{il} - \bar c_i)^2}}
+
+    with :math:`\rho_{ij}` the coefficients of :func:`pairwise_correlation` (counts
+    :math:`c_{ik}` of :func:`binned_counts` in bins of ``bin_ms``) over the :math:`m` selected
+    trains. The trains are chosen as the code published with that paper chooses them:
+
+    1. ``first`` = the lowest index of a neuron with a spike among **all** the spikes given
+       (a :class:`SpikeTrains`' whole recording, not only the window);
+    2. the candidates are the contiguous indices ``first .. first + n_candidates - 1``, cut
+       at the population size (that code takes the ids ``first .. first + 3001``, 1000 more
+       than the 2000 it keeps, "to ensure" 2000 non-silent ones);
+    3. candidates whose count is the same in every bin of the window (silent ones) are dropped;
+    4. the first ``max_trains`` remaining ones, in index order, are kept;
+    5. the mean of the off-diagonal entries of their correlation matrix (NaN entries would be
+       set to 0; none arise, since constant trains were dropped).
+
+    Computed without the :math:`m \times m` matrix, from the sparse counts (the identity
+    above), so it costs one pass over the spikes. The published code counts in
+    ``np.histogram`` bins, whose last one is closed: a spike exactly at ``t_stop_ms`` is
+    counted there and not here.
+
+    Parameters
+    ----------
+    bin_ms
+        Bin width in ms (default 1, as Schmidt et al.).
+    n_candidates
+        Number of consecutive neuron indices considered, >= 1 (default 3002).
+    max_trains
+        Number of non-constant trains kept, >= 2 (default 2000).
+
+    Returns
+    -------
+    float
+        :math:`\bar\rho`; NaN if fewer than two trains remain (the published code then skips
+        the population).
+    """
+    n_candidates = integer_at_least(n_candidates, "n_candidates", 1)
+    max_trains = integer_at_least(max_trains, "max_trains", 2)
+    s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
+    b = positive_float(bin_ms, "bin_ms")
+    every_sender = spikes.senders if isinstance(spikes, SpikeTrains) else np.asarray(senders)
+    if every_sender.size == 0:
+        return float("nan")
+    first = int(every_sender.min())
+    block = sparse_counts(s, b)[first:first + n_candidates]
+    L = block.shape[1]
+    sx, sxx = row_moments(block)
+    var_num = L * sxx - sx * sx  # L^2 times the variance of the counts
+    kept = np.flatnonzero(var_num > 0)[:max_trains]
+    m = kept.size
+    if m < 2:
+        return float("nan")
+    scale = 1.0 / np.sqrt(var_num[kept].astype(np.float64) / L)  # z_ik = (c_ik - mean_i) * scale_i
+    summed_z = block[kept].T @ scale - float(np.dot(sx[kept] / L, scale))
+    return float((np.dot(summed_z, summed_z) - m) / (m * (m - 1)))
 
 
 def sttc(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
@@ -146,7 +213,7 @@ def sttc(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
     n_pairs, seed
         As for :func:`pairwise_correlation`.
     """
-    _check_n_pairs(n_pairs)
+    integer_at_least(n_pairs, "n_pairs", 1)
     dt = positive_float(dt_ms, "dt_ms")
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms, by_sender=True)
     n_spk = spike_counts(s)
@@ -281,7 +348,12 @@ def population_synchrony(spikes: SpikeTrains | Any, senders: Any = None, n_neuro
         \chi^2 = \frac{\operatorname{Var}_k (C_k / N)}{\frac1N \sum_i \operatorname{Var}_k c_{ik}}
 
     (:math:`N` recorded neurons, silent ones included). ``count_cv`` over 350-900 ms in 5-ms
-    bins is the rsfs study's "asynchrony". Computed from sparse counts.
+    bins is the rsfs study's "asynchrony". With ``bin_ms=1`` it is the "synchrony" of the
+    multi-area model (Schmidt et al. 2018, PLoS Comput. Biol. 14, e1006359): the CV of the
+    population spike-count histogram in 1-ms bins (their CV of the population rate, the same
+    number, since dividing by :math:`N` and the bin width does not change a CV). Their code
+    centres the bins on whole milliseconds, edges at ``t_min + 0.5 + k``: the window
+    ``(t_min + 0.5, t_max + 0.5)`` reproduces its bins. Computed from sparse counts.
 
     Parameters
     ----------

@@ -4,25 +4,15 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-from netdyn.analysis.spikes._common import as_spikes, isis
-from netdyn.errors import ConfigError
+from netdyn.analysis.spikes._common import Spikes, as_spikes, integer_at_least, isis
+from netdyn.errors import ConfigError, positive_float
 from netdyn.record.spiking import SpikeTrains
 
-__all__ = ["isi_cv", "lv", "lvr", "mean_isi_cv"]
-
-
-
-
-def _min_isis(value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ConfigError("min_isis", value, f"must be an integer >= {least}")
-    return int(value)
-
+__all__ = ["isi_cv", "lv", "lvr", "mean_isi_cv", "population_lvr"]
 
 def isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
            t_start_ms: Any = None, t_stop_ms: Any = None, *, min_isis: int = 3) -> np.ndarray:
@@ -46,7 +36,7 @@ def isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None
         ``(n_neurons,)``; NaN where a neuron has fewer than ``min_isis`` intervals or was not
         recorded.
     """
-    k = _min_isis(min_isis, 1)
+    k = integer_at_least(min_isis, "min_isis", 1)
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms, by_sender=True)
     isi, owner = isis(s)
     n = np.bincount(owner, minlength=s.n_neurons)
@@ -67,6 +57,31 @@ def mean_isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any =
     cv = isi_cv(spikes, senders, n_neurons, t_start_ms, t_stop_ms, min_isis=min_isis)
     ok = np.isfinite(cv)
     return float(cv[ok].mean()) if ok.any() else float("nan")
+
+
+def _refractoriness(R_ms: Any) -> float:
+    try:
+        R = float(R_ms)
+    except (TypeError, ValueError):
+        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0") from None
+    if not (math.isfinite(R) and R >= 0):
+        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0")
+    return R
+
+
+def _lvr_values(s: Spikes, R: float) -> tuple[np.ndarray, np.ndarray]:
+    """LvR of every neuron of ``s`` (sorted by sender; NaN where it has fewer than two
+    intervals) and its number of intervals."""
+    isi, owner = isis(s)
+    n = np.bincount(owner, minlength=s.n_neurons)
+    pair = owner[1:] == owner[:-1]
+    a, b, who = isi[:-1][pair], isi[1:][pair], owner[1:][pair]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = a + b
+        term = (1.0 - 4.0 * a * b / t**2) * (1.0 + 4.0 * R / t)
+        out = 3.0 * np.bincount(who, term, minlength=s.n_neurons) / (n - 1)
+    out[n < 2] = np.nan
+    return out, n
 
 
 def lvr(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
@@ -100,24 +115,58 @@ def lvr(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
         ``(n_neurons,)``; NaN where a neuron has fewer than ``min_isis`` intervals or was not
         recorded.
     """
-    try:
-        R = float(R_ms)
-    except (TypeError, ValueError):
-        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0") from None
-    if not (math.isfinite(R) and R >= 0):
-        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0")
-    k = _min_isis(min_isis, 2)
+    R = _refractoriness(R_ms)
+    k = integer_at_least(min_isis, "min_isis", 2)
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms, by_sender=True)
-    isi, owner = isis(s)
-    n = np.bincount(owner, minlength=s.n_neurons)
-    pair = owner[1:] == owner[:-1]
-    a, b, who = isi[:-1][pair], isi[1:][pair], owner[1:][pair]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = a + b
-        term = (1.0 - 4.0 * a * b / t**2) * (1.0 + 4.0 * R / t)
-        out = 3.0 * np.bincount(who, term, minlength=s.n_neurons) / (n - 1)
+    out, n = _lvr_values(s, R)
     out[n < k] = np.nan
     return s.mask_unrecorded(out)
+
+
+def population_lvr(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
+                   t_start_ms: Any = None, t_stop_ms: Any = None, *, R_ms: float = 5.0,
+                   n_model: float | None = None) -> float:
+    r"""Population mean of :func:`lvr` with neurons of fewer than three spikes counted as 0.
+
+    .. math::
+        \overline{\mathrm{LvR}} = \frac{1}{\mathrm{round}(N_\mathrm{model})}
+        \sum_{i \,\mathrm{recorded},\; n_i \ge 2} \mathrm{LvR}_i
+
+    with :math:`n_i` the number of intervals of neuron :math:`i` in the window and
+    :math:`N_\mathrm{model}` = ``n_model`` (default: the number of recorded neurons). The
+    value of :func:`lvr` (``min_isis=2``) is used unchanged; every recorded neuron with fewer
+    than two intervals (fewer than three spikes; silent ones included) contributes 0, and the
+    population is padded with zeros up to ``round(n_model)`` neurons (Python's ``round``, half
+    to even). This is the "irregularity" of the multi-area model (Schmidt et al. 2018, PLoS
+    Comput. Biol. 14, e1006359), which uses ``R_ms = 2`` (the refractory period) and the
+    non-integer model size as ``n_model``; Shinomoto et al. 2009 [S09]_ use R = 5 ms.
+
+    Parameters
+    ----------
+    R_ms
+        Refractoriness constant in ms, >= 0 (as :func:`lvr`).
+    n_model
+        Population size to average over, > 0, may be non-integer; ``round(n_model)`` must not
+        be smaller than the number of recorded neurons. Default: the recorded neurons.
+
+    Returns
+    -------
+    float
+        The mean; NaN if no neuron was recorded.
+    """
+    R = _refractoriness(R_ms)
+    s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms, by_sender=True)
+    n_mean = s.n_recorded
+    if n_model is not None:
+        n_mean = round(positive_float(n_model, "n_model"))
+        if n_mean < s.n_recorded:
+            raise ConfigError("n_model", n_model, f"must round to at least the {s.n_recorded} "
+                              "recorded neurons (it is the number of neurons to average over)")
+    if n_mean == 0:
+        return float("nan")
+    values, _ = _lvr_values(s, R)
+    s.mask_unrecorded(values)
+    return float(np.nansum(values) / n_mean)
 
 
 def lv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,

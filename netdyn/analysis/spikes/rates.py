@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import xarray as xr
 
-from netdyn.analysis.spikes._common import BIN_TOLERANCE, as_spikes, bin_index, sparse_counts, spike_counts
+from netdyn.analysis.spikes._common import (
+    BIN_TOLERANCE,
+    as_spikes,
+    bin_index,
+    integer_at_least,
+    sparse_counts,
+    spike_counts,
+)
 from netdyn.errors import ConfigError, positive_float
 from netdyn.record.spiking import SpikeTrains
 
 __all__ = ["active_fraction", "binned_counts", "firing_rates", "mean_rate", "population_rate"]
-
-
-
 
 def firing_rates(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
                  t_start_ms: Any = None, t_stop_ms: Any = None) -> np.ndarray:
@@ -45,19 +48,27 @@ def firing_rates(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any 
 
 
 def mean_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
-              t_start_ms: Any = None, t_stop_ms: Any = None) -> float:
+              t_start_ms: Any = None, t_stop_ms: Any = None, *, n_model: float | None = None) -> float:
     r"""Population-averaged firing rate over the window, in Hz.
 
-    .. math:: \bar\nu = \frac{\sum_i n_i}{N_\mathrm{rec}\, T}
+    .. math:: \bar\nu = \frac{\sum_i n_i}{N\, T}
 
-    over the :math:`N_\mathrm{rec}` recorded neurons (silent ones included); this is the
-    "population rate in a window" of the rsfs study's tables.
-    Arguments as in :func:`firing_rates`.
+    with :math:`N` the number of recorded neurons (silent ones included), or ``n_model``; this
+    is the "population rate in a window" of the rsfs study's tables, and with ``n_model`` the
+    population rate of the multi-area model (Schmidt et al. 2018), which divides by the model's
+    non-integer population size. Arguments as in :func:`firing_rates`.
+
+    Parameters
+    ----------
+    n_model
+        Population size to divide by instead of the number of recorded neurons, > 0; may be
+        non-integer (a model size such as 47386.69 of which ``int()`` neurons were built).
     """
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
-    if s.n_recorded == 0:
+    n = s.n_recorded if n_model is None else positive_float(n_model, "n_model")
+    if n == 0:
         return float("nan")
-    return float(s.times_ms.size / (s.n_recorded * s.duration_s))
+    return float(s.times_ms.size / (n * s.duration_s))
 
 
 def active_fraction(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
@@ -68,8 +79,7 @@ def active_fraction(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: A
 
     Arguments as in :func:`firing_rates`; ``min_spikes`` is an integer >= 1.
     """
-    if isinstance(min_spikes, bool) or not isinstance(min_spikes, numbers.Integral) or min_spikes < 1:
-        raise ConfigError("min_spikes", min_spikes, "must be an integer >= 1")
+    integer_at_least(min_spikes, "min_spikes", 1)
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
     if s.n_recorded == 0:
         return float("nan")
@@ -77,13 +87,29 @@ def active_fraction(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: A
 
 
 def population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
-                    t_start_ms: Any = None, t_stop_ms: Any = None, *, bin_ms: float) -> xr.DataArray:
+                    t_start_ms: Any = None, t_stop_ms: Any = None, *, bin_ms: float,
+                    n_model: float | None = None) -> xr.DataArray:
     r"""Population rate in bins of ``bin_ms``, in Hz.
 
-    .. math:: r_k = \frac{C_k}{N_\mathrm{rec}\, b / 1000}
+    .. math:: r_k = \frac{C_k}{N\, b / 1000}
 
     with :math:`C_k` the number of spikes of the population in bin :math:`k` (binning as in
-    the module docstring) and :math:`b` = ``bin_ms``.
+    the module docstring), :math:`b` = ``bin_ms`` and :math:`N` the number of recorded neurons
+    or ``n_model``.
+
+    With ``bin_ms=1`` and ``n_model`` the non-integer model size this is the 1-ms histogram
+    rate of the multi-area model (Schmidt et al. 2018), the input of
+    :func:`netdyn.analysis.synaptic_input`. Their published code centres the bins on whole
+    milliseconds (edges ``t_min + 0.5 + k``): the window ``(t_min + 0.5, t_max + 0.5)``
+    reproduces its bins.
+
+    Parameters
+    ----------
+    bin_ms
+        Bin width in ms.
+    n_model
+        Population size to divide by instead of the number of recorded neurons, > 0; may be
+        non-integer.
 
     Returns
     -------
@@ -95,7 +121,8 @@ def population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: A
     b = positive_float(bin_ms, "bin_ms")
     n_bins, idx = bin_index(s, b)
     counts = np.bincount(idx[idx < n_bins], minlength=n_bins)
-    rate = counts / (s.n_recorded * b * 1e-3) if s.n_recorded else np.full(n_bins, np.nan)
+    n = s.n_recorded if n_model is None else positive_float(n_model, "n_model")
+    rate = counts / (n * b * 1e-3) if n else np.full(n_bins, np.nan)
     return xr.DataArray(rate, dims="time_ms",
                         coords={"time_ms": s.t_start_ms + b * np.arange(n_bins)},
                         attrs={"units": "Hz", "bin_ms": b})
