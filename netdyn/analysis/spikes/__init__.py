@@ -45,13 +45,15 @@ References
    ``spike_train_correlation.correlation_coefficient``, ``spike_time_tiling_coefficient``):
    the reference of the tests.
 
-Modules: :mod:`~netdyn.analysis.spikes.rates`, :mod:`~netdyn.analysis.spikes.irregularity`,
-:mod:`~netdyn.analysis.spikes.correlation`; every public name is available here.
+Modules: :mod:`~netdyn.analysis.spikes.rates`, :mod:`~netdyn.analysis.spikes.kernel_rate`,
+:mod:`~netdyn.analysis.spikes.irregularity`, :mod:`~netdyn.analysis.spikes.correlation`;
+every public name is available here.
 """
 
-from netdyn.analysis.spikes import correlation, irregularity, rates
+from netdyn.analysis.spikes import correlation, irregularity, kernel_rate, rates
 from netdyn.analysis.spikes.correlation import *  # noqa: F403 - the package's face
 from netdyn.analysis.spikes.irregularity import *  # noqa: F403
+from netdyn.analysis.spikes.kernel_rate import *  # noqa: F403
 from netdyn.analysis.spikes.rates import *  # noqa: F403
 
-__all__ = [*rates.__all__, *irregularity.__all__, *correlation.__all__]
+__all__ = [*rates.__all__, *kernel_rate.__all__, *irregularity.__all__, *correlation.__all__]

@@ -147,11 +147,12 @@ def spike_counts(s: Spikes) -> np.ndarray:
     return np.bincount(s.senders, minlength=s.n_neurons)
 
 
-def bin_index(s: Spikes, bin_ms: float) -> tuple[int, np.ndarray]:
-    """Number of whole bins and the bin of every spike of ``s`` (those in the partial bin dropped)."""
+def bin_index(s: Spikes, bin_ms: float, field: str = "bin_ms") -> tuple[int, np.ndarray]:
+    """Number of whole bins and the bin of every spike of ``s`` (those in the partial bin
+    dropped); a bin longer than the window is a :class:`ConfigError` naming ``field``."""
     n_bins = int(math.floor((s.t_stop_ms - s.t_start_ms) / bin_ms + BIN_TOLERANCE))
     if n_bins < 1:
-        raise ConfigError("bin_ms", bin_ms,
+        raise ConfigError(field, bin_ms,
                           f"must not exceed the window length {s.t_stop_ms - s.t_start_ms:g} ms")
     idx = np.floor((s.times_ms - s.t_start_ms) / bin_ms + BIN_TOLERANCE).astype(np.intp)
     return n_bins, idx
