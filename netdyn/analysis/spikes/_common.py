@@ -158,6 +158,12 @@ def bin_index(s: Spikes, bin_ms: float, field: str = "bin_ms") -> tuple[int, np.
     return n_bins, idx
 
 
+def population_counts(s: Spikes, bin_ms: float, field: str = "bin_ms") -> np.ndarray:
+    """Spikes of the whole population in every whole bin of ``bin_ms`` (int64)."""
+    n_bins, idx = bin_index(s, bin_ms, field)
+    return np.bincount(idx[idx < n_bins], minlength=n_bins)
+
+
 def sparse_counts(s: Spikes, bin_ms: float) -> sp.csr_array:
     n_bins, idx = bin_index(s, bin_ms)
     keep = idx < n_bins

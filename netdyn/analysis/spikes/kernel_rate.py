@@ -16,7 +16,7 @@ import numpy as np
 import scipy.signal
 import xarray as xr
 
-from netdyn.analysis.spikes._common import as_spikes, bin_index
+from netdyn.analysis.spikes._common import as_spikes, population_counts
 from netdyn.errors import ConfigError, positive_float
 from netdyn.record.spiking import SpikeTrains
 
@@ -180,8 +180,7 @@ def kernel_population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neu
     cutoff
         The kernel is cut at ``cutoff`` SDs (default 5, as Elephant).
     n_model
-        Population size to divide by instead of the number of recorded neurons, > 0; may be
-        non-integer.
+        Population size to divide by, as for :func:`~netdyn.analysis.population_rate`.
 
     Returns
     -------
@@ -194,8 +193,8 @@ def kernel_population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neu
     b = positive_float(sampling_ms, "sampling_ms")
     c = positive_float(cutoff, "cutoff")
     n = s.n_recorded if n_model is None else positive_float(n_model, "n_model")
-    n_bins, idx = bin_index(s, b, "sampling_ms")
-    counts = np.bincount(idx[idx < n_bins], minlength=n_bins).astype(np.float64)
+    counts = population_counts(s, b, "sampling_ms").astype(np.float64)
+    n_bins = counts.size
     if sigma_ms is not None:
         sigma = positive_float(sigma_ms, "sigma_ms")
     elif s.times_ms.size:

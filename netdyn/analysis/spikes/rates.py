@@ -12,8 +12,8 @@ import xarray as xr
 from netdyn.analysis.spikes._common import (
     BIN_TOLERANCE,
     as_spikes,
-    bin_index,
     integer_at_least,
+    population_counts,
     sparse_counts,
     spike_counts,
 )
@@ -119,12 +119,11 @@ def population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: A
     """
     s = as_spikes(spikes, senders, n_neurons, t_start_ms, t_stop_ms)
     b = positive_float(bin_ms, "bin_ms")
-    n_bins, idx = bin_index(s, b)
-    counts = np.bincount(idx[idx < n_bins], minlength=n_bins)
+    counts = population_counts(s, b)
     n = s.n_recorded if n_model is None else positive_float(n_model, "n_model")
-    rate = counts / (n * b * 1e-3) if n else np.full(n_bins, np.nan)
+    rate = counts / (n * b * 1e-3) if n else np.full(counts.size, np.nan)
     return xr.DataArray(rate, dims="time_ms",
-                        coords={"time_ms": s.t_start_ms + b * np.arange(n_bins)},
+                        coords={"time_ms": s.t_start_ms + b * np.arange(counts.size)},
                         attrs={"units": "Hz", "bin_ms": b})
 
 
