@@ -21,7 +21,6 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-import scipy.signal
 
 from netdyn.errors import ConfigError, positive_float
 
@@ -95,9 +94,12 @@ def synaptic_input(rates_hz: Any, indegrees: Any, weights: Any, *, tau_s_ms: flo
     length = positive_float(kernel_ms, "kernel_ms")
     kernel = np.exp(-np.arange(0.0, length, dt) / tau)
     drive = (np.abs(W) * K) @ r
+    n_times = r.shape[1]
+    full = np.zeros((drive.shape[0], n_times + kernel.size - 1))
+    for lag, weight in enumerate(kernel):  # a direct convolution, one pass per kernel sample
+        full[:, lag:lag + n_times] += weight * drive
     shift = (kernel.size - 1) // 2
-    full = scipy.signal.convolve(drive, kernel[None, :], mode="full", method="direct")
-    return full[:, shift:shift + r.shape[1]]
+    return full[:, shift:shift + n_times]
 
 
 def functional_connectivity(signals: Any) -> np.ndarray:
