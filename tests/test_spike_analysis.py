@@ -19,11 +19,14 @@ from netdyn.analysis import (
     firing_rates,
     golomb_chi,
     isi_cv,
+    kernel_population_rate,
     lv,
     lvr,
+    mean_correlation_coefficient,
     mean_isi_cv,
     mean_rate,
     pairwise_correlation,
+    population_lvr,
     population_rate,
     population_synchrony,
     sttc,
@@ -351,6 +354,9 @@ def test_scales_to_1e5_neurons():
         "sttc": lambda: sttc(s, seed=0),
         "population_synchrony": lambda: population_synchrony(s),
         "binned_counts": lambda: binned_counts(s, bin_ms=2.0, sparse=True),
+        "population_lvr": lambda: population_lvr(s, R_ms=2.0, n_model=n + 0.4),
+        "mean_correlation_coefficient": lambda: mean_correlation_coefficient(s),
+        "kernel_population_rate": lambda: kernel_population_rate(s),
     }
     out = {}
     for name, call in calls.items():
@@ -359,6 +365,12 @@ def test_scales_to_1e5_neurons():
     rates = out["firing_rates"]
     assert rates.shape == (n,) and rates.sum() == pytest.approx(n_spikes / (t_stop * 1e-3), rel=1e-12)
     assert np.isfinite(out["mean_isi_cv"]) and np.isfinite(np.nanmean(out["lvr"]))
+    # 1 Hz for 5 s: P(>= 3 spikes) = 1 - 18.5 e^-5, LvR about 1 + 4 R nu = 1.008 for them
+    assert out["population_lvr"] == pytest.approx(1.008 * (1 - 18.5 * math.exp(-5.0)), rel=0.02)
+    # 2000 independent trains from the first spiking neuron: |mean| < 5 sqrt(2) / (sqrt(L) m)
+    assert abs(out["mean_correlation_coefficient"]) < 5 * math.sqrt(2) / (math.sqrt(5000) * 1999)
+    assert out["kernel_population_rate"].shape == (5000,)
+    assert out["kernel_population_rate"][100:-100].mean() == pytest.approx(1.0, rel=0.02)
     counts = out["binned_counts"]
     assert sp.issparse(counts) and counts.shape == (n, 2500) and counts.sum() == n_spikes
     assert counts.nnz <= n_spikes  # storage follows the spikes, not the 2.5e8 cells
