@@ -49,9 +49,12 @@ def steps_to_ms(steps: np.ndarray, dt_ms: float) -> np.ndarray:
 
 
 def population_rate_hz(times_ms: np.ndarray, n_float: float, t_min: float, t_max: float) -> tuple[float, int]:
-    """(rate in spikes/s, spike count) over t_min < t < t_max for a population of size ``n_float``."""
+    """(rate in spikes/s, spike count) over t_min < t < t_max for a population of size ``n_float``
+    (rate NaN for an empty population, e.g. one of an area that was not simulated)."""
     t = np.asarray(times_ms, dtype=np.float64)
     count = int(np.count_nonzero((t > t_min) & (t < t_max)))
+    if n_float <= 0:
+        return float("nan"), count
     return count / (n_float * (t_max - t_min) / 1000.0), count
 
 
