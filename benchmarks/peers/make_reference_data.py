@@ -16,8 +16,12 @@ Writes (into ``--out``, default ``tests/data``):
   with the first 200 ms discarded, seeds 1..5, one thread: per-population rate, CV of ISI
   and pairwise correlation, mean and SD over seeds, every seed's values, the parameters.
 * ``fi_curves_brian2.json``: ``brian2_fi_curves.py`` output.
+* ``multiarea_nest_reference.json``: NEST multi-area model (Schmidt et al. 2018), presets
+  ground (0.005) and metastable (0.006), seeds 1..4, 2000 ms, one thread: per-population rate,
+  spike count, LvR and correlation coefficient over 500-2000 ms, network rate, timing
+  (``multiarea_reference.py``; ~10 min on 2 cores).
 
-Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs]``
+Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs,multiarea]``
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
+from multiarea_reference import make_multiarea  # noqa: E402
 from spec_figures import COBA_SPEC_TABLE, RSFS_BRIAN2  # noqa: E402
 
 
@@ -194,13 +199,20 @@ def make_fi(out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "tests" / "data"))
-    parser.add_argument("--only", default="rsfs,coba,microcircuit,fi", help="comma-separated subset")
+    parser.add_argument("--only", default="rsfs,coba,microcircuit,fi,multiarea", help="comma-separated subset")
     parser.add_argument("--coba-seeds", default="1,2,3")
     parser.add_argument("--coba-n-neurons", type=int, default=4000)
     parser.add_argument("--microcircuit-scale", type=float, default=0.1)
     parser.add_argument("--microcircuit-seeds", default="1,2,3,4,5")
     parser.add_argument("--microcircuit-duration-ms", type=float, default=1200.0)
     parser.add_argument("--microcircuit-discard-ms", type=float, default=200.0)
+    parser.add_argument("--multiarea-presets", default="ground,metastable")
+    parser.add_argument("--multiarea-seeds", default="1,2,3,4")
+    parser.add_argument("--multiarea-t-sim-ms", type=float, default=2000.0)
+    parser.add_argument("--multiarea-spikes-dir", default=None,
+                        help="keep the runs' spikes (.npz) and records here (default: a temporary folder)")
+    parser.add_argument("--multiarea-reuse", action="store_true",
+                        help="reuse runs of the same configuration found in --multiarea-spikes-dir")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     if "microcircuit" in only:
         make_microcircuit(out, args.microcircuit_scale, [int(s) for s in args.microcircuit_seeds.split(",")],
                           args.microcircuit_duration_ms, args.microcircuit_discard_ms)
+    if "multiarea" in only:
+        make_multiarea(out, peer_python("nest"), provenance(), args.multiarea_presets.split(","),
+                       [int(s) for s in args.multiarea_seeds.split(",")], t_sim_ms=args.multiarea_t_sim_ms,
+                       spikes_dir=args.multiarea_spikes_dir, reuse=args.multiarea_reuse)
     return 0
 
 
