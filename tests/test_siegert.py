@@ -80,7 +80,8 @@ def test_colored_noise_shift_is_a_shift_of_threshold_and_reset():
 @given(mu=st.floats(-30, 40), sigma=st.floats(0.2, 30), c=st.floats(-20, 20), lam=st.floats(0.1, 10))
 def test_invariant_under_shifts_and_scalings_of_the_voltage(mu, sigma, c, lam):
     base = siegert_rate(mu, sigma)
-    assert siegert_rate(mu + c, sigma, theta_mV=THETA + c, v_reset_mV=V_R + c) == pytest.approx(base, rel=1e-10, abs=1e-300)
+    assert siegert_rate(mu + c, sigma, theta_mV=THETA + c, v_reset_mV=V_R + c) == pytest.approx(
+        base, rel=1e-10, abs=1e-300)
     assert siegert_rate(lam * mu, lam * sigma, theta_mV=lam * THETA, v_reset_mV=lam * V_R) == pytest.approx(
         base, rel=1e-10, abs=1e-300)
 

@@ -105,7 +105,8 @@ def _x_erfcx_excess(x: np.ndarray) -> np.ndarray:
     return np.where(x > 30.0, far, near)
 
 
-def _check_params(theta_mV: Any, v_reset_mV: Any, tau_m_ms: Any, tau_s_ms: Any, t_ref_ms: Any) -> tuple[np.ndarray, ...]:
+def _check_params(theta_mV: Any, v_reset_mV: Any, tau_m_ms: Any, tau_s_ms: Any,
+                  t_ref_ms: Any) -> tuple[np.ndarray, ...]:
     out = []
     for name, value, low in (("theta_mV", theta_mV, None), ("v_reset_mV", v_reset_mV, None),
                              ("tau_m_ms", tau_m_ms, "> 0"), ("tau_s_ms", tau_s_ms, ">= 0"),
