@@ -17,8 +17,16 @@ from netdyn.theory.mean_field import (
     transfer_function,
 )
 
+from netdyn.theory.siegert import FOURCAUD_BRUNEL_ALPHA, siegert_derivatives, siegert_rate
+
+from netdyn.theory.lif_mean_field import LIFMeanField, LIFParams, MeanFieldFixedPoint, PseudoDynamics
+
+from netdyn.theory.multiarea import multiarea_mean_field, multiarea_rates
+
 __all__ = [
-    "CellParams", "SynapticInput", "critical_gain", "effective_gain", "fit_transfer_function",
-    "fixed_point_exponent", "mean_field_fixed_point", "membrane_moments",
-    "solve_mean_field", "spectral_radius_prediction", "transfer_function",
+    "CellParams", "FOURCAUD_BRUNEL_ALPHA", "LIFMeanField", "LIFParams", "MeanFieldFixedPoint", "PseudoDynamics",
+    "SynapticInput", "critical_gain", "effective_gain", "fit_transfer_function",
+    "fixed_point_exponent", "mean_field_fixed_point", "membrane_moments", "multiarea_mean_field",
+    "multiarea_rates", "siegert_derivatives", "siegert_rate", "solve_mean_field", "spectral_radius_prediction",
+    "transfer_function",
 ]
