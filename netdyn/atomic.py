@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["create_directory", "write_file", "write_text"]
+__all__ = ["create_directory", "replace_directory", "write_file", "write_text"]
 
 
 def _sibling(target: Path) -> Path:
@@ -93,3 +93,36 @@ def create_directory(path: str | os.PathLike[str], write: Callable[[Path], Any])
         return True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_directory(path: str | os.PathLike[str], write: Callable[[Path], Any]) -> Path:
+    """Replace the directory ``path`` by one filled through ``write(tmp)``.
+
+    The new directory is complete before it takes the name: a reader sees the old one or
+    the new one (for the instant between the two renames, none). If ``write`` raises, ``path``
+    is left as it was.
+
+    Parameters
+    ----------
+    path
+        Target directory; missing parents are created.
+    write
+        Fills the temporary directory it is given (which does not exist yet).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp, old = _sibling(target), _sibling(target)
+    try:
+        write(tmp)
+        if target.exists():
+            os.rename(target, old)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if old.exists():
+                os.rename(old, target)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return target

@@ -54,7 +54,7 @@ import xarray as xr
 from netdyn import atomic
 from netdyn.errors import ConfigError
 
-__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore", "open_results"]
+__all__ = ["COMPLETED_VAR", "STORE_FORMAT", "SweepStore", "open_results", "write_results"]
 
 #: Name of the bookkeeping variable.
 COMPLETED_VAR = "unit_completed"
@@ -214,6 +214,18 @@ def open_results(path: str | os.PathLike[str], load: bool = False) -> xr.Dataset
         ds = ds.load()
         ds.close()
     return ds
+
+
+def write_results(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write the results of a single run as the Zarr store ``path``, replacing an earlier one
+    atomically (:func:`netdyn.atomic.replace_directory`); read it with :func:`open_results`."""
+
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+            ds.to_zarr(tmp, mode="w-", consolidated=True)
+
+    return atomic.replace_directory(path, write)
 
 
 class SweepStore:
