@@ -78,7 +78,7 @@ def _lvr_values(s: Spikes, R: float) -> tuple[np.ndarray, np.ndarray]:
     a, b, who = isi[:-1][pair], isi[1:][pair], owner[1:][pair]
     with np.errstate(invalid="ignore", divide="ignore"):
         t = a + b
-        term = (1.0 - 4.0 * a * b / t**2) * (1.0 + 4.0 * R / t)
+        term = (1.0 - 4.0 * (a / t) * (b / t)) * (1.0 + 4.0 * R / t)  # no overflow of a b or t^2
         out = 3.0 * np.bincount(who, term, minlength=s.n_neurons) / (n - 1)
     out[n < 2] = np.nan
     return out, n
