@@ -75,6 +75,7 @@ except ImportError:  # loaded by path in a peer simulator's interpreter: load th
 
 __all__ = [
     "AREAS",
+    "CITATIONS",
     "DATA_DIR",
     "POPULATIONS",
     "PRESETS",
@@ -86,6 +87,22 @@ __all__ = [
 ]
 
 #: The 32 areas in the model's canonical order (by architectural type).
+#: The papers whose data and theory the model is built from; every results file of the study
+#: carries them (attribute ``references``).
+CITATIONS: tuple[str, ...] = (
+    "Schmidt M, Bakker R, Hilgetag CC, Diesmann M, van Albada SJ (2018) Multi-scale account of the network "
+    "structure of macaque visual cortex. Brain Struct Funct 223:1409-1435. doi:10.1007/s00429-017-1554-4",
+    "Schmidt M, Bakker R, Shen K, Bezgin G, Diesmann M, van Albada SJ (2018) A multi-scale layer-resolved "
+    "spiking network model of resting-state dynamics in macaque visual cortical areas. PLoS Comput Biol "
+    "14:e1006359. doi:10.1371/journal.pcbi.1006359",
+    "Schuecker J, Schmidt M, van Albada SJ, Diesmann M, Helias M (2017) Fundamental activity constraints lead "
+    "to specific interpretations of the connectome. PLoS Comput Biol 13:e1005179. "
+    "doi:10.1371/journal.pcbi.1005179",
+    "Babapoor-Farrokhran S, Hutchison RM, Gati JS, Menon RS, Everling S (2013) Functional connectivity "
+    "patterns of medial and lateral macaque frontal eye fields reveal distinct visuomotor networks. "
+    "J Neurophysiol 109:2560-2570 (the fMRI functional connectivity)",
+)
+
 AREAS: tuple[str, ...] = (
     "V1", "V2", "VP", "V3", "V3A", "MT", "V4t", "V4", "VOT", "MSTd", "PIP", "PO", "DP", "MIP", "MDP", "VIP",
     "LIP", "PITv", "PITd", "MSTl", "CITv", "CITd", "FEF", "TF", "AITv", "FST", "7a", "STPp", "STPa", "46",
@@ -111,7 +128,8 @@ DELAY_REL_SD = 0.5
 SPEED_MM_PER_MS = 3.5
 POISSON_DELAY_MS = 1.0  # NEST's default delay of the external Poisson connections
 FAC_EXT_5E = 1.125
-FAC_EXT_6E = 10.0 / 3.0 * FAC_EXT_5E - 7.0 / 3.0
+# the reference's default is this rounded literal of 10/3 x 1.125 - 7/3 (3e-9 apart; kept for exact reproduction)
+FAC_EXT_6E = 1.41666667
 FAC_EXT_TH = 1.2  # onto TH 2/3E and 5E
 
 #: Named configurations: the 2023 notebook's ground state and the current notebook's
