@@ -20,7 +20,7 @@ Layers, data flowing one way (a package imports only those below it)::
     theory                       closed-form predictions (random matrices, mean field)
     engines                      integrators: rate, ODE (RK4, dopri5), spiking
     record                       observers that reduce while simulating; recordings
-    models                       what a network is: rate, SRNN, spiking
+    models                       what a network is: rate, SRNN, spiking, multi-area
     connectivity                 seeded generators
     config                       typed, validated parameter specs; TOML / JSON
     fastmath, seeding, timegrid  leaves: vectorisable exp and tanh, seeds, whole numbers of steps
@@ -47,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "SRNNBasicConfig": "netdyn.config.srnn",
     "SRNNSweepConfig": "netdyn.config.srnn",
     "RsfsConfig": "netdyn.config.rsfs",
+    "MultiAreaConfig": "netdyn.config.multiarea",
+    "MultiAreaTheoryConfig": "netdyn.config.multiarea",
     "ConfigError": "netdyn.errors",
     "NumericalInstabilityError": "netdyn.errors",
     "SpikingInstabilityError": "netdyn.errors",
@@ -59,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "SampledInput": "netdyn.models",
     "NetworkSpec": "netdyn.models.spiking.spec",
     "available_models": "netdyn.models.spiking",
+    "multiarea_parameters": "netdyn.models.multiarea",
     # engines
     "integrate": "netdyn.engines",
     "integrate_ode": "netdyn.engines",
@@ -90,10 +93,21 @@ _EXPORTS: dict[str, str] = {
     "sttc": "netdyn.analysis",
     "population_synchrony": "netdyn.analysis",
     "golomb_chi": "netdyn.analysis",
+    "population_lvr": "netdyn.analysis",
+    "mean_correlation_coefficient": "netdyn.analysis",
+    "kernel_population_rate": "netdyn.analysis",
+    "optimal_kernel_bandwidth": "netdyn.analysis",
+    "area_average": "netdyn.analysis",
+    "synaptic_input": "netdyn.analysis",
+    "functional_connectivity": "netdyn.analysis",
+    "fc_correlation": "netdyn.analysis",
     # theory
     "critical_gain": "netdyn.theory",
     "transfer_function": "netdyn.theory",
     "mean_field_fixed_point": "netdyn.theory",
+    "siegert_rate": "netdyn.theory",
+    "LIFMeanField": "netdyn.theory",
+    "multiarea_mean_field": "netdyn.theory",
     # io
     "read_recording": "netdyn.io",
     "write_recording": "netdyn.io",
@@ -103,6 +117,9 @@ _EXPORTS: dict[str, str] = {
     "run_srnn_sweep": "netdyn.studies.srnn",
     "run_rsfs": "netdyn.studies.rsfs",
     "run_rsfs_seeds": "netdyn.studies.rsfs",
+    "run_multiarea": "netdyn.studies.multiarea",
+    "run_multiarea_seeds": "netdyn.studies.multiarea",
+    "run_multiarea_theory": "netdyn.studies.multiarea",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -118,14 +118,15 @@ COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
 """The study commands, by their words on the command line."""
 
 
-def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _StudyCommand) -> argparse.ArgumentParser:
+def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _StudyCommand, *,
+                       out_required: bool = True) -> argparse.ArgumentParser:
     from netdyn.config.flags import add_config_flags
 
     p = sub.add_parser(name, help=command.help, description=command.description)
     run = p.add_argument_group("where and how it runs (never changes a number)")
-    # --out is checked when the command runs: a command with parts of its own (multiarea
-    # theory) has its own --out, which argparse would otherwise demand of the parent too
-    run.add_argument("--out", type=Path, help="output directory (required)")
+    # a command with parts of its own (multiarea theory) checks its --out when it runs: argparse
+    # would otherwise demand the parent's --out of the part too
+    run.add_argument("--out", type=Path, required=out_required, help="output directory (required)")
     run.add_argument("--workers", metavar="N", help="work units in N local processes (default: one per core, "
                      "at most one per unit; 0: in this process)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="run the work units on the Dask cluster of the "
@@ -241,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_command(parts, "basic", COMMANDS[("srnn", "basic")])
     _add_study_command(parts, "sweep", COMMANDS[("srnn", "sweep")])
     _add_study_command(sub, "rsfs", COMMANDS[("rsfs",)])
-    multiarea = _add_study_command(sub, "multiarea", COMMANDS[("multiarea",)])
+    multiarea = _add_study_command(sub, "multiarea", COMMANDS[("multiarea",)], out_required=False)
     multiarea_parts = multiarea.add_subparsers(dest="part", metavar="PART")
     _add_study_command(multiarea_parts, "theory", COMMANDS[("multiarea", "theory")])
     _add_bench(sub)

@@ -13,6 +13,7 @@ from netdyn.config import parse_config
 from netdyn.config.bench import CobaBenchConfig, MicrocircuitBenchConfig
 from netdyn.config.chaos import ChaosConfig
 from netdyn.config.flags import config_data, flag_name, format_value
+from netdyn.config.multiarea import MultiAreaBenchConfig
 from netdyn.config.rsfs import RsfsConfig, RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
 
@@ -20,6 +21,7 @@ from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
 PARSERS = {words: command.config_class for words, command in COMMANDS.items()}
 PARSERS[("bench", "coba")] = CobaBenchConfig
 PARSERS[("bench", "microcircuit")] = MicrocircuitBenchConfig
+PARSERS[("bench", "multiarea")] = MultiAreaBenchConfig
 
 #: flags every study command had before they were made from the configs
 OLD_FLAGS = {
@@ -35,6 +37,11 @@ OLD_FLAGS = {
                 "--workers", "--scheduler", "--no-progress", "--no-figure"],
     ("bench", "coba"): ["--n-neurons", "--connectivity", "--integrator", "--duration-ms", "--seed", "--json"],
     ("bench", "microcircuit"): ["--scale", "--threads", "--duration-ms", "--seed", "--json"],
+    # the multi-area study's command line as its issue states it
+    ("multiarea",): ["--out", "--preset", "--scale", "--chi", "--chi-i", "--t-sim-ms", "--seed", "--areas",
+                     "--replace-cc", "--config", "--seeds", "--workers", "--scheduler", "--mpi"],
+    ("multiarea", "theory"): ["--out", "--preset", "--scale", "--chi", "--chi-i", "--config"],
+    ("bench", "multiarea"): ["--scale", "--t-sim-ms", "--preset", "--seed", "--json"],
 }
 
 

@@ -137,3 +137,45 @@ def test_rasters_missing_are_said(tmp_path):
     paths = plot_multiarea_figures(results(), tmp_path, rasters())
     assert len(paths) == 12
     check_files(paths[:2], "figure_connectivity", (11.0, 5.4))
+
+
+def theory_results(**drop: bool) -> xr.Dataset:
+    """A mean-field results Dataset of the theory study's layout with known values."""
+    rng = np.random.default_rng(5)
+    rates = rng.uniform(0.5, 40.0, (32, 8))
+    rates[AREAS.index("TH"), 2:4] = np.nan
+    t = np.arange(0.0, 50.05, 0.1)
+    trajectory = rates[None] * (1.0 - np.exp(-t / 5.0))[:, None, None]
+    eig = np.sort(rng.normal(size=254) * 0.3 + 0.1j * rng.normal(size=254))[::-1]
+    eig = eig[np.argsort(-eig.real)]
+    data = {
+        "rate_hz": (("area", "population"), rates),
+        "trajectory_hz": (("time_ms", "area", "population"), trajectory),
+        "eigenvalue_real": (("mode",), eig.real),
+        "eigenvalue_imag": (("mode",), eig.imag),
+    }
+    data = {k: v for k, v in data.items() if not drop.get(k)}
+    return xr.Dataset(data, coords={"area": list(AREAS), "population": list(POPULATIONS), "time_ms": t,
+                                    "mode": np.arange(254)},
+                      attrs={"scale": 0.005, "chi": 1.0, "chi_i": 1.0, "mean_rate_hz": 29.5884,
+                             "netdyn_version": "test"})
+
+
+def test_mean_field_theory_figure_shows_trajectories_rates_and_spectrum(tmp_path):
+    from netdyn.plots.multiarea import make_mean_field_theory_figure, plot_mean_field_theory
+
+    ds = theory_results()
+    fig = draw(make_mean_field_theory_figure(ds))
+    for letter in "abc":
+        assert not notes(axis(fig, letter))
+    lines = [ln for ln in axis(fig, "a").lines if ln.get_gid() == "trajectory:4E"]
+    assert len(lines) == 31  # TH has no 4E
+    np.testing.assert_allclose(lines[0].get_ydata(), ds["trajectory_hz"].sel(area=AREAS[0], population="4E"))
+    shown = image_data(axis(fig, "b"))
+    np.testing.assert_allclose(shown, ds["rate_hz"].transpose("population", "area").values)
+    (points,) = [c for c in axis(fig, "c").collections if c.get_gid() == "eigenvalues"]
+    np.testing.assert_allclose(points.get_offsets(), np.column_stack([ds.eigenvalue_real, ds.eigenvalue_imag]))
+    assert "29.588" in fig.get_suptitle()
+    paths = plot_mean_field_theory(ds, tmp_path / "figure")
+    check_files(paths, "figure", (12.0, 3.8))
+    assert notes(axis(make_mean_field_theory_figure(theory_results(eigenvalue_real=True)), "c"))

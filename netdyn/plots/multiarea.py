@@ -19,6 +19,9 @@ Six figures, each drawn from the study's results Dataset (dimensions ``area``,
 ``mean_field``
     simulated against mean-field population rates.
 
+and the figure of the mean field alone (``netdyn multiarea theory``,
+:func:`make_mean_field_theory_figure`): pseudo-dynamics, rates at T, gain-matrix spectrum.
+
 A panel whose data are missing says so ("no data") instead of drawing an empty frame.
 """
 
@@ -34,7 +37,8 @@ from matplotlib.figure import Figure
 
 from netdyn.plots.common import has_vars, hide_frame, house_figure, note, panel_title, save_figure
 
-__all__ = ["RASTER_AREAS", "make_multiarea_figures", "plot_multiarea_figures"]
+__all__ = ["RASTER_AREAS", "make_mean_field_theory_figure", "make_multiarea_figures", "plot_mean_field_theory",
+           "plot_multiarea_figures"]
 
 #: Areas whose spike rasters the dynamics figure shows (the notebook's choice).
 RASTER_AREAS: tuple[str, ...] = ("V1", "V2", "FEF")
@@ -265,3 +269,63 @@ def plot_multiarea_figures(ds: xr.Dataset, out: str | Path, rasters: Rasters | N
     for name, fig in make_multiarea_figures(ds, rasters).items():
         paths += save_figure(fig, Path(out) / f"{stem}_{name}", ds.attrs)
     return paths
+
+
+# ------------------------------------------------------------------------------ theory
+
+
+def make_mean_field_theory_figure(ds: xr.Dataset) -> Figure:
+    """The mean field alone (``netdyn multiarea theory``): (a) the pseudo-dynamics of every
+    population's rate, (b) the rates at T as the 8 x 32 grid, (c) the eigenvalues of the gain
+    matrix at the fixed point with the stability line Re = 1."""
+    with house_figure((12.0, 3.8)) as fig:
+        grid_spec = fig.add_gridspec(1, 3, width_ratios=(1.0, 2.2, 1.0))
+        ax_t, ax_r, ax_e = (fig.add_subplot(grid_spec[0, k]) for k in range(3))
+        for ax, label in zip((ax_t, ax_r, ax_e), "abc"):
+            ax.set_label(label)
+        panel_title(ax_t, "a", "Pseudo-dynamics")
+        if has_vars(ds, "trajectory_hz"):
+            path = ds["trajectory_hz"].transpose("time_ms", "area", "population")
+            t = ds["time_ms"].values
+            for k, pop in enumerate([str(p) for p in ds["population"].values]):
+                lines = path.sel(population=pop).values
+                keep = np.isfinite(lines).all(axis=0)
+                if keep.any():
+                    ax_t.plot(t, lines[:, keep], color=f"C{k}", lw=0.6, alpha=0.6, gid=f"trajectory:{pop}")
+                    ax_t.plot([], [], color=f"C{k}", label=pop)
+            ax_t.set_xlabel("pseudo-time (ms)")
+            ax_t.set_ylabel("rate (spikes/s)")
+            ax_t.legend(fontsize=6, ncol=2)
+        else:
+            note(ax_t, "no trajectory stored")
+        panel_title(ax_r, "b", "Mean-field rates at T")
+        if has_vars(ds, "rate_hz"):
+            rates = ds["rate_hz"].transpose("population", "area").values
+            im = ax_r.imshow(np.where(rates > 0, rates, np.nan), aspect="auto", cmap="magma",
+                             interpolation="nearest", gid="mean_field_rates")
+            for p, a in zip(*np.nonzero(~np.isfinite(rates))):
+                ax_r.add_patch(_hatch(a, p))
+            ax_r.set_xticks(range(ds.sizes["area"]), [str(a) for a in ds["area"].values], rotation=90, fontsize=6)
+            ax_r.set_yticks(range(ds.sizes["population"]), [str(p) for p in ds["population"].values])
+            fig.colorbar(im, ax=ax_r, label="rate (spikes/s)")
+        else:
+            note(ax_r, "no rates stored")
+        panel_title(ax_e, "c", "Gain-matrix spectrum")
+        if has_vars(ds, "eigenvalue_real", "eigenvalue_imag"):
+            re, im_ = ds["eigenvalue_real"].values, ds["eigenvalue_imag"].values
+            ax_e.scatter(re, im_, s=6, color="C0", gid="eigenvalues")
+            ax_e.scatter(re[:1], im_[:1], s=30, facecolor="none", edgecolor="C3", gid="leading_eigenvalue")
+            ax_e.axvline(1.0, color="C3", lw=0.8, ls="--", gid="stability_line")
+            ax_e.text(0.03, 0.97, f"leading: {re[0]:.3f}{im_[0]:+.3f}i", transform=ax_e.transAxes, va="top", fontsize=7)
+            ax_e.set_xlabel("Re")
+            ax_e.set_ylabel("Im")
+        else:
+            note(ax_e, "no spectrum stored")
+        mean = ds.attrs.get("mean_rate_hz")
+        fig.suptitle(_title(ds) + (f"; mean rate {mean:.3f} spikes/s" if mean is not None else ""), fontsize=9)
+    return fig
+
+
+def plot_mean_field_theory(ds: xr.Dataset, stem: str | Path) -> list[Path]:
+    """Write :func:`make_mean_field_theory_figure` as ``<stem>.png/pdf``; returns the paths."""
+    return save_figure(make_mean_field_theory_figure(ds), Path(stem), ds.attrs)

@@ -1,0 +1,57 @@
+"""Study ``multiarea``: the down-scaled multi-area model of macaque visual cortex (Schmidt et al. 2018).
+
+32 areas x 8 populations of ``lif_psc_exp`` neurons (254 populations: TH has no layer 4) with
+the model's connectivity, delays, Poisson drive and DC compensation
+(:mod:`netdyn.models.multiarea`), simulated by netdyn's spiking engine and analysed as the
+model's notebook does, beside the mean-field theory of the same configuration
+(Schuecker et al. 2017). Three studies on the driver (:func:`netdyn.sweep.run_study`):
+
+:data:`MULTIAREA` (:func:`run_multiarea`, module :mod:`.simulation`)
+    One recorded simulation: ``spikes.h5``, ``results.zarr`` (dimensions area, population,
+    time_ms), ``summary.json`` and six figures.
+:data:`MULTIAREA_SEEDS` (:func:`run_multiarea_seeds`, module :mod:`.seeds`)
+    The simulation's statistics over seeds, each seed a resumable work unit (``seeds.zarr``,
+    ``seeds_summary.json``).
+:data:`MULTIAREA_THEORY` (:func:`run_multiarea_theory`, module :mod:`.theory`)
+    The mean field alone: pseudo-dynamics of the 254 rates, fixed point and leading
+    eigenvalue of the gain matrix, in seconds.
+
+The building blocks: :func:`model_parameters` (the numbers of a configuration),
+:func:`multiarea_spec` (the engine's network), :func:`activity_dataset` (the analysis of a
+recording) and :func:`mean_field_rates`.
+
+References
+----------
+- M. Schmidt, R. Bakker, C. C. Hilgetag, M. Diesmann, S. J. van Albada (2018), "Multi-scale
+  account of the network structure of macaque visual cortex", Brain Struct. Funct. 223,
+  1409-1435.
+- M. Schmidt, R. Bakker, K. Shen, G. Bezgin, M. Diesmann, S. J. van Albada (2018), "A
+  multi-scale layer-resolved spiking network model of resting-state dynamics in macaque visual
+  cortical areas", PLoS Comput. Biol. 14, e1006359.
+- J. Schuecker, M. Schmidt, S. J. van Albada, M. Diesmann, M. Helias (2017), "Fundamental
+  activity constraints lead to specific interpretations of the connectome", PLoS Comput. Biol.
+  13, e1005179.
+"""
+
+from netdyn.studies.multiarea.analysis import activity_dataset
+from netdyn.studies.multiarea.network import check_model, model_parameters, multiarea_spec, population_label
+from netdyn.studies.multiarea.seeds import MULTIAREA_SEEDS, run_multiarea_seeds
+from netdyn.studies.multiarea.simulation import MULTIAREA, MultiAreaOutputs, run_multiarea, simulate
+from netdyn.studies.multiarea.theory import MULTIAREA_THEORY, mean_field_rates, run_multiarea_theory
+
+__all__ = [
+    "MULTIAREA",
+    "MULTIAREA_SEEDS",
+    "MULTIAREA_THEORY",
+    "MultiAreaOutputs",
+    "activity_dataset",
+    "check_model",
+    "mean_field_rates",
+    "model_parameters",
+    "multiarea_spec",
+    "population_label",
+    "run_multiarea",
+    "run_multiarea_seeds",
+    "run_multiarea_theory",
+    "simulate",
+]
