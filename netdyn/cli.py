@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_command(parts, "sweep", COMMANDS[("srnn", "sweep")])
     _add_study_command(sub, "rsfs", COMMANDS[("rsfs",)])
     multiarea = _add_study_command(sub, "multiarea", COMMANDS[("multiarea",)], out_required=False)
-    multiarea_parts = multiarea.add_subparsers(dest="part", metavar="PART")
+    multiarea_parts = multiarea.add_subparsers(dest="part", metavar="[theory]")
     _add_study_command(multiarea_parts, "theory", COMMANDS[("multiarea", "theory")])
     _add_bench(sub)
     _add_plot(sub)

@@ -168,9 +168,9 @@ def test_mean_field_theory_figure_shows_trajectories_rates_and_spectrum(tmp_path
     fig = draw(make_mean_field_theory_figure(ds))
     for letter in "abc":
         assert not notes(axis(fig, letter))
-    lines = [ln for ln in axis(fig, "a").lines if ln.get_gid() == "trajectory:4E"]
-    assert len(lines) == 31  # TH has no 4E
-    np.testing.assert_allclose(lines[0].get_ydata(), ds["trajectory_hz"].sel(area=AREAS[0], population="4E"))
+    (lines,) = [c for c in axis(fig, "a").collections if c.get_gid() == "trajectory:4E"]
+    assert len(lines.get_segments()) == 31  # TH has no 4E
+    np.testing.assert_allclose(lines.get_segments()[0][:, 1], ds["trajectory_hz"].sel(area=AREAS[0], population="4E"))
     shown = image_data(axis(fig, "b"))
     np.testing.assert_allclose(shown, ds["rate_hz"].transpose("population", "area").values)
     (points,) = [c for c in axis(fig, "c").collections if c.get_gid() == "eigenvalues"]

@@ -31,13 +31,13 @@ class MultiAreaModelConfig(Spec):
         "ground", description="named configuration: ground (scale 0.005, chi = chi_I = 1) or metastable "
         "(scale 0.006, chi = 1.9, chi_I = 2); the fields below override it")
     scale: float | None = Field(None, gt=0.0, le=1.0, description="down-scaling of neuron numbers and "
-                                "indegrees (default: the preset's)")
-    chi: float | None = Field(None, ge=0.0, description="factor of the cortico-cortical weights "
-                              "(default: the preset's)")
+                                "indegrees; none: the preset's")
+    chi: float | None = Field(None, ge=0.0, description="factor of the cortico-cortical weights; "
+                              "none: the preset's")
     chi_i: float | None = Field(None, ge=0.0, description="further factor of cortico-cortical weights onto "
-                                "inhibitory populations (default: the preset's)")
-    areas: tuple[str, ...] | None = Field(None, min_length=1, description="areas to simulate (default all "
-                                          "32, e.g. V1,V2,FEF); the others are replaced as replace_cc says")
+                                "inhibitory populations; none: the preset's")
+    areas: tuple[str, ...] | None = Field(None, min_length=1, description="areas to simulate, e.g. "
+                                          "V1,V2,FEF (none: all 32); the others are replaced as replace_cc says")
     replace_cc: Literal["het_poisson_stat", "hom_poisson_stat", "none"] = Field(
         "het_poisson_stat", description="input standing for non-simulated areas: Poisson at the full-scale "
         "reference rates (het), at rate_ext_hz (hom), or none")

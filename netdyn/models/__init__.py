@@ -1,8 +1,17 @@
-"""Declarative network specs: what a network is, not how it is integrated."""
+"""Declarative network specs: what a network is, not how it is integrated.
 
-from netdyn.models.inputs import SampledInput
-from netdyn.models.nonlinearity import Nonlinearity, get_nonlinearity
-from netdyn.models.rate import RateNetwork
-from netdyn.models.srnn import SRNNetwork
+Names are loaded on first use (the SRNN's compiled kernels only when asked for).
+"""
 
-__all__ = ["Nonlinearity", "RateNetwork", "SRNNetwork", "SampledInput", "get_nonlinearity"]
+from netdyn.lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "Nonlinearity": "netdyn.models.nonlinearity",
+    "RateNetwork": "netdyn.models.rate",
+    "SRNNetwork": "netdyn.models.srnn",
+    "SampledInput": "netdyn.models.inputs",
+    "get_nonlinearity": "netdyn.models.nonlinearity",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

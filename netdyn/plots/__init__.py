@@ -1,21 +1,24 @@
-"""Publication figures of the seed studies (matplotlib ``Figure`` objects, no pyplot)."""
+"""Publication figures of the seed studies (matplotlib ``Figure`` objects, no pyplot).
 
-from netdyn.plots.activity import make_activity_figure, plot_activity_figure
-from netdyn.plots.chaos import make_chaos_figure, plot_chaos_figure
-from netdyn.plots.srnn import (
-    make_srnn_sweep_figure,
-    make_srnn_trajectory_figure,
-    plot_srnn_sweep_figure,
-    plot_srnn_trajectory_figure,
-)
+Names are loaded on first use, so that drawing one study's figure imports only its module.
+"""
 
-__all__ = [
-    "make_activity_figure",
-    "plot_activity_figure",
-    "make_chaos_figure",
-    "plot_chaos_figure",
-    "make_srnn_trajectory_figure",
-    "plot_srnn_trajectory_figure",
-    "make_srnn_sweep_figure",
-    "plot_srnn_sweep_figure",
-]
+from netdyn.lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "make_activity_figure": "netdyn.plots.activity",
+    "plot_activity_figure": "netdyn.plots.activity",
+    "make_chaos_figure": "netdyn.plots.chaos",
+    "plot_chaos_figure": "netdyn.plots.chaos",
+    "make_srnn_trajectory_figure": "netdyn.plots.srnn",
+    "plot_srnn_trajectory_figure": "netdyn.plots.srnn",
+    "make_srnn_sweep_figure": "netdyn.plots.srnn",
+    "plot_srnn_sweep_figure": "netdyn.plots.srnn",
+    "make_multiarea_figures": "netdyn.plots.multiarea",
+    "plot_multiarea_figures": "netdyn.plots.multiarea",
+    "make_mean_field_theory_figure": "netdyn.plots.multiarea",
+    "plot_mean_field_theory": "netdyn.plots.multiarea",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -32,6 +32,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import xarray as xr
+from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
@@ -290,9 +291,12 @@ def make_mean_field_theory_figure(ds: xr.Dataset) -> Figure:
             for k, pop in enumerate([str(p) for p in ds["population"].values]):
                 lines = path.sel(population=pop).values
                 keep = np.isfinite(lines).all(axis=0)
-                if keep.any():
-                    ax_t.plot(t, lines[:, keep], color=f"C{k}", lw=0.6, alpha=0.6, gid=f"trajectory:{pop}")
+                if keep.any():  # one collection per population: 254 separate lines lay out slowly
+                    segments = [np.column_stack([t, lines[:, a]]) for a in np.flatnonzero(keep)]
+                    ax_t.add_collection(LineCollection(segments, colors=f"C{k}", linewidths=0.6, alpha=0.6,
+                                                       gid=f"trajectory:{pop}"))
                     ax_t.plot([], [], color=f"C{k}", label=pop)
+            ax_t.autoscale_view()
             ax_t.set_xlabel("pseudo-time (ms)")
             ax_t.set_ylabel("rate (spikes/s)")
             ax_t.legend(fontsize=6, ncol=2)

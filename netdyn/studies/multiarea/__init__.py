@@ -33,25 +33,29 @@ References
   13, e1005179.
 """
 
-from netdyn.studies.multiarea.analysis import activity_dataset
-from netdyn.studies.multiarea.network import check_model, model_parameters, multiarea_spec, population_label
-from netdyn.studies.multiarea.seeds import MULTIAREA_SEEDS, run_multiarea_seeds
-from netdyn.studies.multiarea.simulation import MULTIAREA, MultiAreaOutputs, run_multiarea, simulate
-from netdyn.studies.multiarea.theory import MULTIAREA_THEORY, mean_field_rates, run_multiarea_theory
+from __future__ import annotations
 
-__all__ = [
-    "MULTIAREA",
-    "MULTIAREA_SEEDS",
-    "MULTIAREA_THEORY",
-    "MultiAreaOutputs",
-    "activity_dataset",
-    "check_model",
-    "mean_field_rates",
-    "model_parameters",
-    "multiarea_spec",
-    "population_label",
-    "run_multiarea",
-    "run_multiarea_seeds",
-    "run_multiarea_theory",
-    "simulate",
-]
+from netdyn.lazy import lazy_exports
+
+#: Public name -> module that defines it, loaded on first use (so that the mean field alone,
+#: ``netdyn multiarea theory``, does not import the spike analysis and the engine).
+_EXPORTS: dict[str, str] = {
+    "activity_dataset": "netdyn.studies.multiarea.analysis",
+    "check_model": "netdyn.studies.multiarea.network",
+    "model_parameters": "netdyn.studies.multiarea.network",
+    "multiarea_spec": "netdyn.studies.multiarea.network",
+    "population_label": "netdyn.studies.multiarea.network",
+    "MULTIAREA_SEEDS": "netdyn.studies.multiarea.seeds",
+    "run_multiarea_seeds": "netdyn.studies.multiarea.seeds",
+    "MULTIAREA": "netdyn.studies.multiarea.simulation",
+    "MultiAreaOutputs": "netdyn.studies.multiarea.simulation",
+    "run_multiarea": "netdyn.studies.multiarea.simulation",
+    "simulate": "netdyn.studies.multiarea.simulation",
+    "MULTIAREA_THEORY": "netdyn.studies.multiarea.theory",
+    "MultiAreaTheoryOutputs": "netdyn.studies.multiarea.theory",
+    "mean_field_rates": "netdyn.studies.multiarea.theory",
+    "run_multiarea_theory": "netdyn.studies.multiarea.theory",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -47,8 +47,9 @@ from netdyn.errors import ConfigError
 from netdyn.models.multiarea import AREAS, POPULATIONS, area_relative_indegrees, fmri_functional_connectivity
 from netdyn.record.spiking import SpikingRecording
 from netdyn.studies.multiarea.network import population_label
+from netdyn.studies.multiarea.tables import grid
 
-__all__ = ["activity_dataset", "grid", "notebook_mean_rate"]
+__all__ = ["activity_dataset", "notebook_mean_rate"]
 
 _ATTRS = {
     "n_neurons": {"units": "1", "long_name": "neurons simulated"},
@@ -67,16 +68,6 @@ _ATTRS = {
     "relative_indegree_scaled": {"units": "1", "long_name": "area-level indegree / total, network as built"},
     "mean_field_rate_hz": {"units": "spikes/s", "long_name": "mean-field rate of the same configuration"},
 }
-
-
-def grid(values: np.ndarray, par: dict[str, Any], fill: float = np.nan) -> np.ndarray:
-    """Values over the model's 254 populations as an ``(area, population)`` grid (absent
-    populations ``fill``)."""
-    out = np.full((len(AREAS), len(POPULATIONS)) + np.shape(values)[1:], fill, dtype=float)
-    for k, name in enumerate(par["names"]):
-        area, pop = name.split("/")
-        out[AREAS.index(area), POPULATIONS.index(pop)] = values[k]
-    return out
 
 
 def notebook_mean_rate(rates: np.ndarray) -> float:

@@ -33,12 +33,13 @@ from netdyn.errors import ConfigError, MemoryEstimateError
 from netdyn.models.multiarea import CITATIONS, POPULATIONS
 from netdyn.studies.multiarea.analysis import activity_dataset
 from netdyn.studies.multiarea.network import model_parameters, multiarea_spec, population_label
+from netdyn.studies.multiarea.tables import per_population
 from netdyn.studies.multiarea.theory import mean_field_rates
 from netdyn.sweep import SingleRunStudy, run_study
 from netdyn.sweep.store import open_results, write_results
 from netdyn.sweep.study import STUDY_ATTR, nan_to_none
 
-__all__ = ["MULTIAREA", "MultiAreaOutputs", "check_multiarea", "per_population", "run_multiarea",
+__all__ = ["MULTIAREA", "MultiAreaOutputs", "check_multiarea", "run_multiarea",
            "simulate"]
 
 SPIKES_NAME = "spikes.h5"
@@ -55,18 +56,6 @@ def check_multiarea(config: MultiAreaConfig) -> None:
         check_memory(estimate_memory(spec, plan_layout(spec)))
     except MemoryEstimateError as exc:
         raise ConfigError("scale", config.resolved("scale"), str(exc)) from None
-
-
-def per_population(values: xr.DataArray) -> dict[str, dict[str, float | None]]:
-    """``{area: {population: value}}`` of an ``(area, population)`` array; absent populations
-    (NaN: TH's layer 4, areas not simulated) are left out, not written as 0."""
-    out: dict[str, dict[str, float | None]] = {}
-    for area in values["area"].values:
-        row = {str(pop): float(v) for pop, v in zip(values["population"].values, values.sel(area=area).values)
-               if np.isfinite(v)}
-        if row:
-            out[str(area)] = row
-    return out
 
 
 def summarise(ds: xr.Dataset) -> dict[str, Any]:

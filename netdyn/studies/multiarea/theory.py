@@ -32,13 +32,13 @@ from netdyn import __version__
 from netdyn.config.multiarea import MultiAreaTheoryConfig
 from netdyn.errors import ConfigError
 from netdyn.models.multiarea import AREAS, CITATIONS, POPULATIONS
-from netdyn.studies.multiarea.analysis import grid
 from netdyn.studies.multiarea.network import check_model, model_parameters
+from netdyn.studies.multiarea.tables import grid, per_population
 from netdyn.sweep import SingleRunStudy, run_study
 from netdyn.sweep.store import open_results, write_results
 from netdyn.sweep.study import STUDY_ATTR, nan_to_none
 
-__all__ = ["MULTIAREA_THEORY", "mean_field_rates", "run_multiarea_theory", "theory_dataset"]
+__all__ = ["MULTIAREA_THEORY", "MultiAreaTheoryOutputs", "mean_field_rates", "run_multiarea_theory", "theory_dataset"]
 
 FIGURE_STEM = "figure"
 
@@ -119,8 +119,6 @@ def theory_dataset(config: MultiAreaTheoryConfig) -> xr.Dataset:
 
 def theory_summary(ds: xr.Dataset) -> dict[str, Any]:
     """The content of ``summary.json``."""
-    from netdyn.studies.multiarea.simulation import per_population
-
     return {
         "mean_rate_hz": ds.attrs["mean_rate_hz"],
         "rates_hz": per_population(ds["rate_hz"]),
