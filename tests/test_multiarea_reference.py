@@ -189,20 +189,21 @@ def test_ground_state_over_seeds_against_the_reference_simulation(data):
     """Other seeds are other networks and other initial states: the network rate and the
     population means over areas stay near the reference simulation's. The reference is one
     draw, so the mean over n seeds lies within 3 SD sqrt(1 + 1/n) of it (SD over seeds), and
-    every seed within a plausible relative spread (populations of a few hundred neurons over
-    1.5 s: rates 15 %, LvR 20 %, the small correlation coefficients 50 %)."""
+    every seed within 4 SD of it (with 8 seeds the spread is what the populations of a few
+    hundred neurons give: up to 8 % of a type's mean LvR, 4 % of its rate)."""
     block = data["presets"]["ground"]
     names = data["populations"]
     rates = np.array([r["network_rate_hz"] for r in block["runs"]])
-    assert np.all(np.abs(rates / RUN_A["network_rate_hz"] - 1) < 0.05), rates
+    # the network rate's SD over seeds is ~2.4 % (8 seeds): every seed within ~3.3 SD of run A
+    assert np.all(np.abs(rates / RUN_A["network_rate_hz"] - 1) < 0.08), rates
     assert 0 < rates.std(ddof=1) < 0.05 * rates.mean(), rates  # seeds differ, but little
     n = len(block["runs"])
-    for key, rel in (("rate_hz", 0.15), ("lvr", 0.2), ("corrcoef", 0.5)):
+    for key in ("rate_hz", "lvr", "corrcoef"):
         per_seed = np.array([[_means_over_areas(names, r[key])[p] for p in TYPES] for r in block["runs"]])
         table = np.array([RUN_A[key][p] for p in TYPES])
         mean, sd = per_seed.mean(axis=0), per_seed.std(axis=0, ddof=1)
         assert np.all(np.abs(mean - table) <= 3 * sd * math.sqrt(1 + 1 / n)), (key, mean, sd)
-        assert np.all(np.abs(per_seed - table) <= rel * table), (key, per_seed)
+        assert np.all(np.abs(per_seed - table) <= 4 * sd), (key, per_seed)
         stored = block["summary"]["means_over_areas"][key]
         np.testing.assert_allclose([stored[p]["mean"] for p in TYPES], mean, rtol=1e-5)
 

@@ -7,11 +7,24 @@ Times are in ms, rates in Hz (spikes/s).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import resource
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
+
+
+def netdyn_model_module(name: str) -> ModuleType:
+    """``netdyn/models/<name>.py`` (a numpy-only module) loaded by its path, so that a peer is
+    given exactly the numbers netdyn builds its network from, without netdyn installed."""
+    path = Path(__file__).resolve().parents[2] / "netdyn" / "models" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"netdyn_models_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def peak_rss_mb(children: bool = False) -> float:

@@ -6,13 +6,9 @@ numbers netdyn builds its network from; nothing is duplicated.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from _common import netdyn_model_module
 
-_PATH = Path(__file__).resolve().parents[2] / "netdyn" / "models" / "microcircuit.py"
-_spec = importlib.util.spec_from_file_location("netdyn_models_microcircuit", _PATH)
-_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_module)
+_module = netdyn_model_module("microcircuit")
 
 microcircuit_parameters = _module.microcircuit_parameters
 POPULATIONS = _module.POPULATIONS
