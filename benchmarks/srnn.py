@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'reference method, 4 configurations (scaled x 4)':58s} {'':>8s} {baseline_all:9.1f}")
     print(f"{'netdyn run_srnn_basic, 4 configurations, Benettin LLE':58s} {wall_lle:8.2f} {cpu_lle:9.1f}")
     print(f"{'netdyn run_srnn_basic, + 4 leading QR exponents':58s} {wall_qr:8.2f} {cpu_qr:9.1f}")
-    print(f"LLE (1/s): " + ", ".join(f"{c} {v:.4f}" for c, v in lle.items()))
+    print("LLE (1/s): " + ", ".join(f"{c} {v:.4f}" for c, v in lle.items()))
     print(f"basic example with LLE: netdyn is {baseline_all / cpu_lle:.0f}x cheaper in CPU than the reference method")
     print(f"sweep unit (default config: n = {sweep_cfg.n_units}, {n_traj} trajectories x "
           f"{sweep_cfg.transient_s + sweep_cfg.duration_s:g} s, Benettin + {sweep_cfg.spectrum_exponents} QR exponents): "

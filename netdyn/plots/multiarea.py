@@ -114,19 +114,25 @@ def _population_rates(ds: xr.Dataset) -> Figure:
         if not has_vars(ds, "rate_hz"):
             note(ax, "no rates stored")
             return fig
-        rates = ds["rate_hz"].transpose("population", "area").values
-        shown = np.where(rates > 0, rates, np.nan)
-        positive = rates[np.isfinite(rates) & (rates > 0)]
-        norm = LogNorm(vmin=max(positive.min(), 1e-2), vmax=positive.max()) if positive.size else Normalize(0, 1)
-        im = ax.imshow(shown, aspect="auto", cmap="magma", norm=norm, interpolation="nearest", gid="population_rates")
-        absent = ~np.isfinite(rates)
-        for p, a in zip(*np.nonzero(absent)):
-            ax.add_patch(_hatch(a, p))
-        ax.set_xticks(range(ds.sizes["area"]), [str(a) for a in ds["area"].values], rotation=90, fontsize=7)
-        ax.set_yticks(range(ds.sizes["population"]), [str(p) for p in ds["population"].values])
-        fig.colorbar(im, ax=ax, label="rate (spikes/s)")
+        _rate_grid(fig, ax, ds["rate_hz"], gid="population_rates", log=True, fontsize=7)
         fig.suptitle(_title(ds) + "; hatched: population absent (TH has no layer 4)", fontsize=9)
     return fig
+
+
+def _rate_grid(fig: Figure, ax: Any, rates: xr.DataArray, *, gid: str, log: bool, fontsize: float) -> None:
+    """Rates as the population x area image, absent populations (NaN) hatched, silent ones
+    blank; a logarithmic colour scale with ``log``."""
+    values = rates.transpose("population", "area").values
+    positive = values[np.isfinite(values) & (values > 0)]
+    norm = Normalize(0, 1) if not positive.size else (
+        LogNorm(vmin=max(positive.min(), 1e-2), vmax=positive.max()) if log else Normalize(0, positive.max()))
+    im = ax.imshow(np.where(values > 0, values, np.nan), aspect="auto", cmap="magma", norm=norm,
+                   interpolation="nearest", gid=gid)
+    for p, a in zip(*np.nonzero(~np.isfinite(values))):
+        ax.add_patch(_hatch(a, p))
+    ax.set_xticks(range(rates.sizes["area"]), [str(a) for a in rates["area"].values], rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(rates.sizes["population"]), [str(p) for p in rates["population"].values])
+    fig.colorbar(im, ax=ax, label="rate (spikes/s)")
 
 
 def _hatch(x: float, y: float) -> Any:
@@ -304,14 +310,7 @@ def make_mean_field_theory_figure(ds: xr.Dataset) -> Figure:
             note(ax_t, "no trajectory stored")
         panel_title(ax_r, "b", "Mean-field rates at T")
         if has_vars(ds, "rate_hz"):
-            rates = ds["rate_hz"].transpose("population", "area").values
-            im = ax_r.imshow(np.where(rates > 0, rates, np.nan), aspect="auto", cmap="magma",
-                             interpolation="nearest", gid="mean_field_rates")
-            for p, a in zip(*np.nonzero(~np.isfinite(rates))):
-                ax_r.add_patch(_hatch(a, p))
-            ax_r.set_xticks(range(ds.sizes["area"]), [str(a) for a in ds["area"].values], rotation=90, fontsize=6)
-            ax_r.set_yticks(range(ds.sizes["population"]), [str(p) for p in ds["population"].values])
-            fig.colorbar(im, ax=ax_r, label="rate (spikes/s)")
+            _rate_grid(fig, ax_r, ds["rate_hz"], gid="mean_field_rates", log=False, fontsize=6)
         else:
             note(ax_r, "no rates stored")
         panel_title(ax_e, "c", "Gain-matrix spectrum")
