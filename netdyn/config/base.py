@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netdyn import atomic
 from netdyn.errors import ConfigError
@@ -29,6 +29,30 @@ class Spec(BaseModel):
     def replace(self: S, **changes: Any) -> S:
         """A validated copy with ``changes`` applied."""
         return parse_config(type(self), {**self.to_dict(), **changes})
+
+
+class OverSeeds(Spec):
+    """Mixin of a study's configuration run once per seed, each seed a work unit of a sweep.
+
+    ``class RsfsSeedsConfig(OverSeeds, RsfsConfig)`` adds the field ``seeds`` (distinct,
+    >= 0) to the single run's configuration; :meth:`network_config` is that configuration
+    without the seeds.
+    """
+
+    seeds: tuple[int, ...] = Field(min_length=1, description="run each seed as a work unit of a sweep "
+                                   "(seeds.zarr, resumable) instead of one recorded run")
+
+    @model_validator(mode="after")
+    def _distinct_seeds(self) -> "OverSeeds":
+        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ConfigError("seeds", list(self.seeds), "give distinct seeds >= 0")
+        return self
+
+    def network_config(self) -> Spec:
+        """The single run's configuration (the first base that is not over seeds), without the
+        seeds and with ``seed = 0`` (each unit sets its own)."""
+        single = next(c for c in type(self).__mro__ if issubclass(c, Spec) and not issubclass(c, OverSeeds))
+        return single.model_validate(self.model_dump(exclude={"seeds"})).replace(seed=0)
 
 
 def parse_config(spec_cls: type[S], data: Mapping[str, Any]) -> S:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from netdyn.config.base import Spec
+from netdyn.config.base import OverSeeds, Spec
 from netdyn.errors import ConfigError
 from netdyn.timegrid import grid_steps
 
@@ -83,21 +83,8 @@ class MultiAreaConfig(MultiAreaModelConfig):
         return self
 
 
-class MultiAreaSeedsConfig(MultiAreaConfig):
+class MultiAreaSeedsConfig(OverSeeds, MultiAreaConfig):
     """The simulation over several seeds, each seed one work unit; ``seed`` is not used."""
-
-    seeds: tuple[int, ...] = Field(min_length=1, description="run each seed as a work unit of a sweep "
-                                   "(seeds.zarr, resumable) instead of one recorded run")
-
-    @model_validator(mode="after")
-    def _distinct(self) -> "MultiAreaSeedsConfig":
-        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ConfigError("seeds", list(self.seeds), "give distinct seeds >= 0")
-        return self
-
-    def network_config(self) -> MultiAreaConfig:
-        """The simulation's parameters without the seeds, ``seed = 0`` (each unit sets its own)."""
-        return MultiAreaConfig.model_validate(self.model_dump(exclude={"seeds"})).replace(seed=0)
 
 
 class MultiAreaTheoryConfig(MultiAreaModelConfig):

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from netdyn.config.base import Spec
-from netdyn.errors import ConfigError
+from netdyn.config.base import OverSeeds, Spec
 
 RSFS_MODEL: dict[str, Any] = {
     "N_Exc": 4000, "N_Inh": 1000, "N_AffExc": 400,
@@ -57,19 +56,5 @@ class RsfsConfig(Spec):
                 "center_ms": self.bump_center_ms, "sigma_ms": self.bump_sigma_ms}
 
 
-class RsfsSeedsConfig(RsfsConfig):
+class RsfsSeedsConfig(OverSeeds, RsfsConfig):
     """The rsfs network over several seeds, each seed one work unit; ``seed`` is not used."""
-
-    seeds: tuple[int, ...] = Field(
-        min_length=1, description="run each seed as a work unit of a sweep (seeds.zarr, resumable) "
-        "instead of one recorded run")
-
-    @model_validator(mode="after")
-    def _distinct(self) -> "RsfsSeedsConfig":
-        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ConfigError("seeds", list(self.seeds), "give distinct seeds >= 0")
-        return self
-
-    def network_config(self) -> RsfsConfig:
-        """The network's parameters without the seeds, ``seed = 0`` (each unit sets its own)."""
-        return RsfsConfig.model_validate(self.model_dump(exclude={"seeds"})).replace(seed=0)
