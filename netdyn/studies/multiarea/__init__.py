@@ -42,6 +42,7 @@ from netdyn.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "activity_dataset": "netdyn.studies.multiarea.analysis",
     "check_model": "netdyn.studies.multiarea.network",
+    "model_network": "netdyn.studies.multiarea.network",
     "model_parameters": "netdyn.studies.multiarea.network",
     "multiarea_spec": "netdyn.studies.multiarea.network",
     "population_label": "netdyn.studies.multiarea.network",

@@ -32,7 +32,7 @@ from netdyn.config.multiarea import MultiAreaConfig
 from netdyn.errors import ConfigError, MemoryEstimateError
 from netdyn.models.multiarea import CITATIONS, POPULATIONS
 from netdyn.studies.multiarea.analysis import activity_dataset
-from netdyn.studies.multiarea.network import model_parameters, multiarea_spec, population_label
+from netdyn.studies.multiarea.network import model_network, population_label
 from netdyn.studies.multiarea.tables import per_population
 from netdyn.studies.multiarea.theory import mean_field_rates
 from netdyn.sweep import SingleRunStudy, run_study
@@ -51,7 +51,7 @@ def check_multiarea(config: MultiAreaConfig) -> None:
     this machine's memory (:class:`~netdyn.errors.ConfigError` naming ``areas`` or ``scale``)."""
     from netdyn.engines.spiking.build import check_memory, estimate_memory, plan_layout
 
-    spec = multiarea_spec(model_parameters(config), seed=config.seed)
+    _, spec, _ = model_network(config)
     try:
         check_memory(estimate_memory(spec, plan_layout(spec)))
     except MemoryEstimateError as exc:
@@ -118,10 +118,7 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
     from netdyn.io.hdf5 import write_recording
 
     timing: dict[str, float] = {}
-    t0 = time.perf_counter()
-    par = model_parameters(config)
-    spec = multiarea_spec(par, seed=config.seed)
-    timing["model"] = time.perf_counter() - t0
+    par, spec, timing["model"] = model_network(config)
     net = Network(spec)
     timing["build"] = net.build_time_s
     net.run(config.t_sim_ms, progress=progress)
