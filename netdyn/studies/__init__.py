@@ -15,8 +15,11 @@ module                 studies                   work units
                        ``SRNN_SWEEP``            random networks
 :mod:`.rsfs`           ``RSFS``                  one recorded run (``recording.h5``)
                        ``RSFS_SEEDS``            seeds
+:mod:`.multiarea`      ``MULTIAREA``             one recorded run (``spikes.h5``, ``results.zarr``)
+                       ``MULTIAREA_SEEDS``       seeds
+                       ``MULTIAREA_THEORY``      one mean-field computation (``results.zarr``)
 =====================  ========================  ==========================================
 
 :mod:`.coba` and :mod:`.microcircuit` build the benchmark networks that :mod:`.bench` times
-(``netdyn bench``).
+(``netdyn bench``), with the multi-area model of :mod:`.multiarea`.
 """
