@@ -18,6 +18,10 @@ _EXPORTS: dict[str, str] = {
     "plot_multiarea_figures": "netdyn.plots.multiarea",
     "make_mean_field_theory_figure": "netdyn.plots.multiarea",
     "plot_mean_field_theory": "netdyn.plots.multiarea",
+    "trace_figure": "netdyn.plots.consolidation",
+    "raster_figure": "netdyn.plots.consolidation",
+    "screen_figure": "netdyn.plots.consolidation",
+    "save_consolidation_figures": "netdyn.plots.consolidation",
 }
 
 __all__ = list(_EXPORTS)
