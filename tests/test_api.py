@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import netdyn as nd
+import netdyn.plots as ndp  # lazy: imports no matplotlib until a name is used
 
 
 @pytest.mark.parametrize("name", sorted(nd._EXPORTS))
@@ -26,3 +27,9 @@ def test_import_loads_no_heavy_dependency():
     code = "import sys, netdyn; print(sorted(m for m in ('numba', 'xarray', 'matplotlib', 'dask', 'scipy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", sorted(ndp._EXPORTS))
+def test_every_figure_export_resolves(name):
+    assert callable(getattr(ndp, name))
+    assert name in dir(ndp) and name in ndp.__all__
