@@ -33,6 +33,7 @@ from netdyn.seeding import named_generator
 SYNAPSE_BYTES_RUN = 8  # int32 channel + float32 weight
 SYNAPSE_BYTES_BUILD = 10  # + int16 delay until segments are cut
 TEMP_BYTES_PER_SYNAPSE = 24  # one projection's pre, post, channel, weight and delay draws
+PLASTIC_BYTES_PER_SYNAPSE = 57  # 4 float64 state rows; pre, post, channel, incoming index (int32); flag; stepped-set slot
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,11 @@ def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
         n_post = spec.population(proj.target).n_neurons
         counts.append(expected_synapses(proj.rule, n_pre, n_post, same_population=proj.source == proj.target))
     n_syn = int(sum(counts))
+    n_plastic = sum(c for c, proj in zip(counts, spec.projections) if proj.plasticity is not None)
     slots = max(max_delay_steps(spec), 16) + 1
     parts = {
-        "synapses": SYNAPSE_BYTES_BUILD * n_syn,
+        "synapses": SYNAPSE_BYTES_BUILD * (n_syn - n_plastic),
+        "plastic synapses": PLASTIC_BYTES_PER_SYNAPSE * n_plastic,
         "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
         "segments": 16 * layout.n_sources + 4 * min(n_syn, 64 * layout.n_sources),
         "ring buffer": 4 * slots * layout.n_chan,
@@ -183,7 +186,7 @@ class Synapses:
         return self.nbytes / max(self.n_synapses, 1)
 
 
-def _draw_projection(spec: NetworkSpec, layout: Layout, k: int, proj: Projection, with_values: bool):
+def draw_projection(spec: NetworkSpec, layout: Layout, k: int, proj: Projection, with_values: bool):
     rng = named_generator(spec.seed, "projection", proj.key)
     first, n_pre = layout.source_offset(proj.source)
     tgt = layout.pop_names.index(proj.target)
@@ -219,8 +222,9 @@ def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
     """Generate every projection and assemble the CSR segments (two passes, see module doc)."""
     counts = np.zeros(layout.n_sources, dtype=np.int64)
     per_projection: dict[str, int] = {}
-    for k, proj in enumerate(spec.projections):
-        pre, *_ = _draw_projection(spec, layout, k, proj, with_values=False)
+    static = [(k, proj) for k, proj in enumerate(spec.projections) if proj.plasticity is None]
+    for k, proj in static:
+        pre, *_ = draw_projection(spec, layout, k, proj, with_values=False)
         counts += np.bincount(pre, minlength=layout.n_sources)
         per_projection[proj.key] = int(pre.size)
     indptr = np.zeros(layout.n_sources + 1, dtype=np.int64)
@@ -230,8 +234,8 @@ def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
     weight = np.empty(n_syn, dtype=np.float32)
     delay = np.empty(n_syn, dtype=np.int16)
     fill = indptr[:-1].copy()
-    for k, proj in enumerate(spec.projections):
-        pre, channel, w, d = _draw_projection(spec, layout, k, proj, with_values=True)
+    for k, proj in static:
+        pre, channel, w, d = draw_projection(spec, layout, k, proj, with_values=True)
         scatter_by_source(fill, pre, channel, w, d, target, weight, delay)
         del pre, channel, w, d
     seg_ptr, seg_delay, seg_len = sort_rows_by_delay(indptr, target, weight, delay)

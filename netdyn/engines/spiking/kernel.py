@@ -32,6 +32,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from netdyn.counter_random import counter_normal, counter_uniform, step_stream
+
 DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
 
 
@@ -118,32 +120,7 @@ def poisson(state, lam, exp_minus_lam):  # pragma: no cover - compiled
     return k
 
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment
-_STEP_KEY = np.uint64(0xD1B54A32D192ED03)
 POISSON_TABLE = 64  # CDF entries of a drive's per-step Poisson table (longer: the scalar path)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def mix64(z):  # pragma: no cover - compiled
-    """SplitMix64's output function (Steele, Lea & Flood 2014), a bijective 64-bit mixer."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def step_stream(key, step):  # pragma: no cover - compiled
-    """Seed of a drive's stream for one step: the draws of a step depend only on (drive key,
-    step), so they do not depend on how a run is cut into calls."""
-    return mix64(key + np.uint64(step + 1) * _STEP_KEY)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def counter_uniform(stream, i):  # pragma: no cover - compiled
-    """Uniform double in [0, 1) number ``i`` of the SplitMix64 sequence seeded with ``stream``
-    (counter-based: no state carried from one draw to the next, so a loop over neurons
-    vectorises)."""
-    return np.float64(mix64(stream + np.uint64(i + 1) * _GOLDEN) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, nogil=True)
@@ -223,12 +200,27 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
               drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli, drv_key,
               rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
               pop_counts, probe_idx, probe_every, probe_out,
-              rng, spiked, work):  # pragma: no cover - compiled
+              rng, spiked, work,
+              i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
+              pl_fns, pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_chan, pl_src_ptr, pl_in_ptr, pl_in_syn,
+              pl_post_first, pl_key, pl_d_psp, pl_d_pre, fifo_step, fifo_src, fifo_ctr,
+              pprobe_kind, pprobe_var, pprobe_idx):  # pragma: no cover - compiled
     """Advance ``n_steps`` steps from global step ``step0``; see the module docstring.
 
     Returns ``(status, steps_done, population, neuron, probe_rows_written)``; ``n_spk[0]`` is
     updated in place. Population ``p`` gets its slice of ``i_ext`` if ``pop_current[p]`` (1: a
     current input targets it), else an empty one. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
+
+    Ornstein-Uhlenbeck currents (``ou_*``, see :func:`_ou_currents`) add to the constant
+    currents ``i_dc`` in ``i_ext`` each step when there are any (else ``i_ext`` is ``i_dc``).
+    A plastic projection (``pl_*``, empty when there is none; see
+    :mod:`netdyn.models.spiking.plasticity.base`) keeps the spikes of its sources in a FIFO
+    (``fifo_*``; ``fifo_ctr`` = [end, next PSP, next presynaptic event]) read twice: after
+    ``pl_d_psp`` steps for the PSP, whose weight the rule gives at arrival, and after
+    ``pl_d_pre`` steps for the rule's presynaptic event; a spike of a postsynaptic neuron is
+    the rule's postsynaptic event at once; the rule's ``step`` ends every step. Plastic probes
+    (``pprobe_*``: kind 0 synapse variable, 1 rule neuron variable) fill the columns of
+    ``probe_out`` after the state probes.
     """
     n_pops = kinds.size
     const_width = consts.shape[1]
@@ -239,18 +231,43 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
     n_srcpops = src_first.size
     n_drv = drv_chan.size
     n_probe = probe_idx.size
+    n_pprobe = pprobe_kind.size
     cap = spk_step.size
     probe_row = 0
+    n_ou = ou_mean.size
+    plastic = pl_post.size > 0
+    pl_efficacy, pl_on_pre, pl_on_post, pl_step, pl_peek = (pl_fns[0][0], pl_fns[1][0], pl_fns[2][0], pl_fns[3][0],
+                                                            pl_fns[4][0])
+    n_pl_post = pl_nst.shape[1]
+    fifo_cap = fifo_step.size
     for t in range(n_steps):
         step = step0 + t
         if n_spk[0] + max_rec_per_step > cap:
             return SPIKE_BUFFER_FULL, t, -1, -1, probe_row
-        if n_probe > 0 and step % probe_every == 0:
+        if (n_probe > 0 or n_pprobe > 0) and step % probe_every == 0:
             for j in range(n_probe):
                 probe_out[probe_row, j] = state[probe_idx[j]]
+            for j in range(n_pprobe):
+                q = pprobe_idx[j]
+                probe_out[probe_row, n_probe + j] = (pl_peek(pl_st, pl_nst, pl_c, pl_flag, pl_post, q, step, pprobe_var[j])
+                                                     if pprobe_kind[j] == 0 else pl_nst[pprobe_var[j], q])
             probe_row += 1
         cur = step % n_slots
         base = cur * n_chan
+        if n_ou > 0:
+            _ou_currents(i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
+                         t, step)
+        if plastic:
+            while fifo_ctr[1] < fifo_ctr[0] and fifo_step[fifo_ctr[1] % fifo_cap] + pl_d_psp == step:
+                src = fifo_src[fifo_ctr[1] % fifo_cap]
+                for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
+                    ring[base + pl_chan[k]] += np.float32(pl_efficacy(pl_st, pl_nst, pl_c, pl_flag, pl_post, k, step))
+                fifo_ctr[1] += 1
+            while fifo_ctr[2] < fifo_ctr[0] and fifo_step[fifo_ctr[2] % fifo_cap] + pl_d_pre == step:
+                src = fifo_src[fifo_ctr[2] % fifo_cap]
+                for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
+                    pl_on_pre(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, k, step)
+                fifo_ctr[2] += 1
         for d in range(n_drv):
             lam = drv_lam[d, t]
             if lam <= 0.0:
@@ -286,6 +303,16 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
                     spk_step[n_spk[0]] = step
                     spk_id[n_spk[0]] = src
                     n_spk[0] += 1
+                if plastic:
+                    if pl_src_ptr[src + 1] > pl_src_ptr[src]:  # FIFO sized so that it cannot overflow
+                        e = fifo_ctr[0] % fifo_cap
+                        fifo_step[e] = step
+                        fifo_src[e] = src
+                        fifo_ctr[0] += 1
+                    local = src - pl_post_first
+                    if 0 <= local < n_pl_post:
+                        for q in range(pl_in_ptr[local], pl_in_ptr[local + 1]):
+                            pl_on_post(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_in_syn[q], step)
         for q in range(n_srcpops):
             lam = src_lam[q, t]
             if lam <= 0.0:
@@ -301,7 +328,45 @@ def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_ch
                             spk_step[n_spk[0]] = step
                             spk_id[n_spk[0]] = src
                             n_spk[0] += 1
+        if plastic:
+            bad = pl_step(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, step, pl_key)
+            if bad < 0:
+                return NON_FINITE, t, -2, pl_post[-bad - 1], probe_row
     return DONE, n_steps, -1, -1, probe_row
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ou_currents(i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
+                 t, step):  # pragma: no cover - compiled
+    """``i_ext = i_dc +`` every switched-on Ornstein-Uhlenbeck current (pA), advanced one step.
+
+    Input ``d`` drives neurons ``ou_neuron[ou_ptr[d]:ou_ptr[d+1]]`` with state ``ou_state`` (same
+    slice). Switched on (``ou_on[d, t]``) after being off, a current starts at its mean; while on,
+    ``I <- mu + (I - mu) e^{-dt/tau} + sigma sqrt(1 - e^{-2 dt/tau}) N(0, 1)`` (the exact update of
+    the OU process of stationary SD sigma); switched off, it is zero. The normal draws are
+    counter-based, keyed by (input, step, neuron) (ziggurat).
+    """
+    for i in range(i_ext.size):
+        i_ext[i] = i_dc[i]
+    for d in range(ou_mean.size):
+        a, b = ou_ptr[d], ou_ptr[d + 1]
+        on = ou_on[d, t]
+        mu = ou_mean[d]
+        if not on:
+            if ou_was_on[d]:
+                ou_state[a:b] = 0.0
+            ou_was_on[d] = 0
+            continue
+        if not ou_was_on[d]:
+            ou_state[a:b] = mu
+            ou_was_on[d] = 1
+        else:
+            decay, noise = ou_decay[d], ou_noise[d]
+            stream = step_stream(ou_key[d], step)
+            for q in range(a, b):
+                ou_state[q] = mu + (ou_state[q] - mu) * decay + noise * counter_normal(stream, q - a)
+        for q in range(a, b):
+            i_ext[ou_neuron[q]] += ou_state[q]
 
 
 MAX_SEGMENT = 65535  # synapses per segment (uint16 length); longer runs are split

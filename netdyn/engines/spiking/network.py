@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+from numba import njit
 from tqdm.auto import tqdm
 
 from netdyn import __version__
+from netdyn.atomic import write_file
 from netdyn.connectivity.distributions import sample
 from netdyn.engines.spiking.build import check_memory as refuse_if_too_large
 from netdyn.engines.spiking.build import (
@@ -39,6 +42,7 @@ from netdyn.engines.spiking.build import (
     plan_layout,
 )
 from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, run_steps
+from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
 from netdyn.errors import ConfigError, SpikingInstabilityError
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
@@ -73,6 +77,8 @@ class Network:
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
         self.synapses: Synapses = build_synapses(self.spec, self.layout)
+        self.plastic: PlasticSynapses = build_plastic(self.spec, self.layout)
+        self.ou: OUInputs = build_ou(self.spec, self.layout)
         self._init_populations()
         self._init_inputs()
         self._init_recorders()
@@ -85,8 +91,9 @@ class Network:
     # ------------------------------------------------------------------ construction
     def _default_chunk_steps(self) -> int:
         steps = int(np.clip(4e7 / max(self.layout.n_neurons, 1), 1000, 20000))
-        if self._probe_idx.size:
-            steps = min(steps, max(1000, int(1e6 / self._probe_idx.size) * self._probe_every))
+        n_probes = self._probe_idx.size + self._pprobe_kind.size
+        if n_probes:
+            steps = min(steps, max(1000, int(1e6 / n_probes) * self._probe_every))
         return steps
 
     def _init_populations(self) -> None:
@@ -144,8 +151,10 @@ class Network:
             model = spec.population(d.target).neuron_model
             if model.synapse_kind == "conductance" and d.weight < 0:
                 raise ConfigError(f"drives.{k}.weight", d.weight, "conductance weights (nS) must be >= 0")
-        self.i_ext = np.zeros(lay.n_neurons, dtype=np.float64)
-        targets = {c.target for c in spec.currents}
+        self.i_dc = np.zeros(lay.n_neurons, dtype=np.float64)  # DC and step currents, pA
+        # the current each step, pA: the DC ones plus the OU currents (the same array without OU)
+        self.i_ext = np.zeros(lay.n_neurons, dtype=np.float64) if spec.ou_currents else self.i_dc
+        targets = {c.target for c in spec.currents} | {o.target for o in spec.ou_currents}
         self._pop_current = np.array([name in targets for name in lay.pop_names], dtype=np.int64)
         self._current_changes = sorted({int(round(c.start_ms / spec.dt_ms)) for c in spec.currents}
                                        | {int(round(c.stop_ms / spec.dt_ms)) for c in spec.currents if c.stop_ms is not None})
@@ -182,12 +191,39 @@ class Network:
             idx += [base + i for i in probe.neurons]
             self._probe_cols.append((probe.population, probe.variable, np.asarray(probe.neurons)))
         self._probe_idx = np.asarray(idx, dtype=np.int64)
+        self._init_plasticity_probes()
         self._probe_every = max(1, int(round((rec.state_every_ms or spec.dt_ms) / spec.dt_ms)))
         self._probe_rows: list[np.ndarray] = []
         self._probe_steps: list[np.ndarray] = []
         # population rates
         self._bin_steps = None if rec.rate_bin_ms is None else max(1, int(round(rec.rate_bin_ms / spec.dt_ms)))
         self._bin_counts = np.zeros((0, len(lay.pop_names)), dtype=np.int64)
+
+    def _init_plasticity_probes(self) -> None:
+        """Columns of the plastic probes: kind 0 (synapse variable ``var`` of synapse ``index``)
+        or 1 (rule neuron variable ``var`` of neuron ``index``)."""
+        kinds, rows, index = [], [], []
+        self._pprobe_cols: list[tuple[str, str, np.ndarray, np.ndarray | None]] = []
+        pl = self.plastic
+        for k, probe in enumerate(self.spec.record.plasticity):
+            rule = pl.rule
+            if probe.variable in rule.synapse_vars:
+                row = list(rule.synapse_vars).index(probe.variable)
+                ids = [pl.synapse_index(a, b, f"record.plasticity.{k}.synapses") for a, b in probe.synapses]
+                kinds += [0] * len(ids)
+                pairs = np.asarray(probe.synapses, dtype=np.int64).reshape(-1, 2)
+                self._pprobe_cols.append((pl.key_name, probe.variable, pairs[:, 0], pairs[:, 1]))
+            else:
+                row = list(rule.neuron_vars).index(probe.variable)
+                ids = list(probe.neurons)
+                kinds += [1] * len(ids)
+                target = self.spec.plastic_projection.target
+                self._pprobe_cols.append((target, probe.variable, np.asarray(ids, dtype=np.int64), None))
+            rows += [row] * len(ids)
+            index += ids
+        self._pprobe_kind = np.asarray(kinds, dtype=np.int64)
+        self._pprobe_var = np.asarray(rows, dtype=np.int64)
+        self._pprobe_idx = np.asarray(index, dtype=np.int64)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -246,6 +282,112 @@ class Network:
         """Current model parameters of ``population``."""
         return self._params[self._pop_index(population)].to_dict()
 
+    # ------------------------------------------------------------------ plasticity
+    def plastic_state(self) -> xr.Dataset:
+        """The plastic projection's synapses now: one row per synapse with ``pre`` and ``post``
+        (population-local indices) and every synapse variable of the rule at the current step
+        (e.g. the full weight matrix as a sparse list), and the rule's neuron variables of the
+        target population. Values are computed, not stepped: reading changes nothing."""
+        pl = self.plastic
+        if pl.n_synapses == 0:
+            raise ConfigError("projections", None, "the network has no plastic projection")
+        rule = pl.rule
+        step = self.step_count
+        data = {}
+        for row, (var, unit) in enumerate(rule.synapse_vars.items()):
+            values = _peek_all(rule, pl, step, row)
+            data[var] = xr.DataArray(values, dims=("synapse",), attrs={"units": unit})
+        for row, (var, unit) in enumerate(rule.neuron_vars.items()):
+            data[var] = xr.DataArray(pl.nst[row].copy(), dims=("neuron",), attrs={"units": unit})
+        return xr.Dataset(data, coords={"pre": ("synapse", pl.pre.copy()), "post": ("synapse", pl.post.copy()),
+                                        "time_ms": self.t_ms},
+                          attrs={"projection": pl.key_name, "rule": rule.name})
+
+    def fast_forward(self, duration_ms: float, dt_ff_ms: float) -> "Network":
+        """A consolidation phase: advance only the plastic projection's slow variables by
+        ``duration_ms`` in steps of ``dt_ff_ms`` (the last one partial), then start the fast
+        variables afresh.
+
+        Membrane potentials, synaptic currents, spikes in flight, external inputs and the
+        rule's fast variables (e.g. calcium) are not simulated during the phase; afterwards
+        neurons are at rest, nothing is in flight and the OU currents restart at their mean
+        when switched on. The clock advances by ``duration_ms`` (rounded to steps of dt), so
+        the next detailed phase continues in absolute time. Plastic probes are sampled after
+        each long step; neuron-state probes read NaN there.
+        """
+        pl = self.plastic
+        if pl.n_synapses == 0:
+            raise ConfigError("fast_forward", duration_ms, "the network has no plastic projection")
+        try:
+            duration, dt_ff = float(duration_ms), float(dt_ff_ms)
+        except (TypeError, ValueError):
+            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
+        if not (np.isfinite(duration) and duration >= 0):
+            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+        if not (np.isfinite(dt_ff) and dt_ff > 0):
+            raise ConfigError("dt_ff_ms", dt_ff_ms, "must be a number of ms > 0")
+        t0 = time.perf_counter()
+        n_steps = int(round(duration / self.spec.dt_ms))
+        kinds = np.concatenate([np.full(self._probe_idx.size, 2, np.int64), self._pprobe_kind])
+        rows = np.concatenate([np.zeros(self._probe_idx.size, np.int64), self._pprobe_var])
+        index = np.concatenate([np.zeros(self._probe_idx.size, np.int64), self._pprobe_idx])
+        pl.rebuild(self.step_count)  # every synapse up to date: the long steps start from here
+        t_ms, samples = pl.rule.fast_forward(pl.st, pl.nst, pl.params, pl.post, self.step_count, duration, dt_ff,
+                                             kinds, rows, index)
+        if kinds.size and t_ms.size:
+            self._probe_rows.append(samples)
+            self._probe_steps.append(self.step_count + np.rint(t_ms / self.spec.dt_ms).astype(np.int64))
+        self.step_count += n_steps
+        pl.st[:, -1] = self.step_count
+        self._restart_fast_state()
+        self.run_time_s += time.perf_counter() - t0
+        return self
+
+    def _restart_fast_state(self) -> None:
+        for k, p in enumerate(self.spec.populations):
+            model = p.neuron_model
+            rest = model.resting_state(self._params[k], p.receptor_list)
+            for j, var in enumerate(model.state_names(p.receptor_list)):
+                self._block(k, j)[:] = rest.get(var, 0.0)
+        self.refractory[:] = 0
+        self.ring[:] = 0.0
+        self.plastic.clear_events()
+        self.plastic.rebuild(self.step_count)
+        self.ou.switch_off()
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_state(self, path: str | Path) -> Path:
+        """Write the whole mutable state (clock, neurons, ring buffer, random generator state,
+        plastic synapses, OU currents) to ``path`` (``.npz``, written atomically), so that
+        :meth:`load_state` on a network built from the same spec continues bit for bit."""
+        pl, ou = self.plastic, self.ou
+        arrays = {"step_count": np.int64(self.step_count), "state": self.state, "refractory": self.refractory,
+                  "ring": self.ring, "rng_state": self.rng_state, "pl_st": pl.st, "pl_nst": pl.nst,
+                  "pl_fifo_step": pl.fifo_step, "pl_fifo_src": pl.fifo_src, "pl_fifo_ctr": pl.fifo_ctr,
+                  "ou_state": ou.state, "ou_was_on": ou.was_on,
+                  "spec": np.frombuffer(json.dumps(self.spec.to_dict(), sort_keys=True).encode(), np.uint8)}
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+
+        return write_file(path, write)
+
+    def load_state(self, path: str | Path) -> "Network":
+        """Restore a state written by :meth:`save_state` (the spec must be the same)."""
+        with np.load(Path(path)) as f:
+            saved = json.loads(bytes(f["spec"]).decode())
+            if saved != json.loads(json.dumps(self.spec.to_dict(), sort_keys=True)):
+                raise ConfigError("path", str(path), "the checkpoint was written by a network of another spec")
+            pl, ou = self.plastic, self.ou
+            for name, target in (("state", self.state), ("refractory", self.refractory), ("ring", self.ring),
+                                 ("rng_state", self.rng_state), ("pl_st", pl.st), ("pl_nst", pl.nst),
+                                 ("pl_fifo_step", pl.fifo_step), ("pl_fifo_src", pl.fifo_src),
+                                 ("pl_fifo_ctr", pl.fifo_ctr), ("ou_state", ou.state), ("ou_was_on", ou.was_on)):
+                target[...] = f[name]
+            self.step_count = int(f["step_count"])
+        pl.rebuild(self.step_count)
+        return self
+
     def _pop_index(self, population: str) -> int:
         try:
             return self.layout.pop_names.index(population)
@@ -287,16 +429,16 @@ class Network:
 
     def _refresh_currents(self) -> None:
         step = self.step_count
-        self.i_ext[:] = 0.0
+        self.i_dc[:] = 0.0
         for c in self.spec.currents:
             start = int(round(c.start_ms / self.spec.dt_ms))
             stop = None if c.stop_ms is None else int(round(c.stop_ms / self.spec.dt_ms))
             if start <= step and (stop is None or step < stop):
                 first, n = self.layout.source_offset(c.target)
                 if c.neurons is None:
-                    self.i_ext[first:first + n] += c.amplitude_pA
+                    self.i_dc[first:first + n] += c.amplitude_pA
                 else:
-                    self.i_ext[first + np.asarray(c.neurons, dtype=np.int64)] += c.amplitude_pA
+                    self.i_dc[first + np.asarray(c.neurons, dtype=np.int64)] += c.amplitude_pA
 
     def _rates(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         dt = self.spec.dt_ms
@@ -316,8 +458,11 @@ class Network:
         self._refresh_currents()
         drv_lam, src_lam = self._rates(n)
         first_probe = -(-self.step_count // self._probe_every) * self._probe_every
-        n_rows = max(0, -(-(self.step_count + n - first_probe) // self._probe_every)) if self._probe_idx.size else 0
-        probe_out = np.empty((n_rows, self._probe_idx.size), dtype=np.float64)
+        n_cols = self._probe_idx.size + self._pprobe_kind.size
+        n_rows = max(0, -(-(self.step_count + n - first_probe) // self._probe_every)) if n_cols else 0
+        probe_out = np.empty((n_rows, n_cols), dtype=np.float64)
+        ou_on = self.ou.switched_on(self.step_count, n)
+        pl, ou = self.plastic, self.ou
         pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
         done = 0
         row_done = 0
@@ -336,6 +481,11 @@ class Network:
                 self._rec_mask, self._max_rec_per_step, self._spk_step, self._spk_id, n_spk,
                 pop_counts[done:], self._probe_idx, self._probe_every, probe_out[row_done:],
                 self.rng_state, self._spiked, self._work,
+                self.i_dc, ou.ptr, ou.neuron, ou.state, ou.mean, ou.decay, ou.noise, ou.key,
+                np.ascontiguousarray(ou_on[:, done:]), ou.was_on,
+                pl.fns, pl.st, pl.nst, pl.c, pl.act, pl.flag, pl.post, pl.chan, pl.src_ptr, pl.in_ptr, pl.in_syn,
+                pl.post_first, pl.key, pl.d_psp, pl.d_pre, pl.fifo_step, pl.fifo_src, pl.fifo_ctr,
+                self._pprobe_kind, self._pprobe_var, self._pprobe_idx,
             )
             k = int(n_spk[0])
             if k:
@@ -346,14 +496,14 @@ class Network:
             done += int(steps)
             if status == NON_FINITE:
                 self._store_counts(pop_counts[:done], self.step_count - done)
-                name = lay.pop_names[pop]
+                name = lay.pop_names[pop] if pop >= 0 else f"plastic synapses onto {self.spec.plastic_projection.target}"
                 bad_step = self.step_count  # the step that produced it, ending at (step + 1) dt
                 raise SpikingInstabilityError(name, int(neuron), bad_step, (bad_step + 1) * self.spec.dt_ms)
             if status == SPIKE_BUFFER_FULL:
                 size = 2 * self._spk_step.size
                 self._spk_step = np.empty(size, dtype=np.int64)
                 self._spk_id = np.empty(size, dtype=np.int32)
-        if self._probe_idx.size:
+        if n_cols:
             self._probe_rows.append(probe_out[:row_done])
             self._probe_steps.append(np.arange(first_probe, first_probe + row_done * self._probe_every, self._probe_every))
         self._store_counts(pop_counts, self.step_count - n)
@@ -388,7 +538,7 @@ class Network:
             sel = (ids >= first) & (ids < first + n)
             spikes[name] = SpikeTrains(name, n, (steps[sel] + 1) * dt, ids[sel] - first, 0.0, t_stop, recorded)
         state: dict[str, dict[str, xr.DataArray]] = {}
-        if self._probe_idx.size and self._probe_rows:
+        if self._probe_rows:
             rows = np.concatenate(self._probe_rows)
             t = np.concatenate(self._probe_steps) * dt
             col = 0
@@ -401,6 +551,20 @@ class Network:
                 da = xr.DataArray(data, dims=("time_ms", "neuron"), coords={"time_ms": t, "neuron": neurons},
                                   name=var, attrs={"units": unit, "population": pop})
                 state.setdefault(pop, {})[var] = da
+            rule = self.plastic.rule
+            for owner, var, first_ids, post_ids in self._pprobe_cols:
+                data = rows[:, col:col + first_ids.size]
+                col += first_ids.size
+                if post_ids is None:  # a rule variable of the target population's neurons
+                    da = xr.DataArray(data, dims=("time_ms", "neuron"), coords={"time_ms": t, "neuron": first_ids},
+                                      name=var, attrs={"units": rule.neuron_vars[var], "population": owner})
+                else:
+                    labels = [f"{a}->{b}" for a, b in zip(first_ids, post_ids)]
+                    da = xr.DataArray(data, dims=("time_ms", "synapse"),
+                                      coords={"time_ms": t, "synapse": labels, "pre": ("synapse", first_ids),
+                                              "post": ("synapse", post_ids)},
+                                      name=var, attrs={"units": rule.synapse_vars[var], "projection": owner})
+                state.setdefault(owner, {})[var] = da
         rates = {}
         if self._bin_steps is not None:
             n_bins = self.step_count // self._bin_steps
@@ -421,3 +585,17 @@ class Network:
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
+
+
+def _peek_all(rule, pl: PlasticSynapses, step: int, row: int) -> np.ndarray:
+    """Synapse variable ``row`` of every plastic synapse at ``step`` (compiled loop)."""
+    return _peek_loop((rule.peek,), pl.st, pl.nst, pl.c, pl.flag, pl.post, step, row)
+
+
+@njit(cache=True, nogil=True)
+def _peek_loop(peek_fn, st, nst, c, flag, post, step, row):  # pragma: no cover - compiled
+    peek = peek_fn[0]
+    out = np.empty(st.shape[0])
+    for k in range(st.shape[0]):
+        out[k] = peek(st, nst, c, flag, post, k, step, row)
+    return out

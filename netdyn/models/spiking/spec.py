@@ -30,6 +30,7 @@ from netdyn.connectivity.distributions import Distribution, as_distribution
 from netdyn.connectivity.rules import ConnectionRule
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.base import NeuronModel, Receptor, get_model
+from netdyn.models.spiking.plasticity.base import PlasticityRule, get_rule
 from netdyn.models.spiking.waveforms import RateWaveform, as_waveform
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
@@ -108,6 +109,27 @@ class PoissonSource(Spec):
         return self
 
 
+class Plasticity(Spec):
+    """The plasticity rule of a projection: a registered rule
+    (:func:`netdyn.models.spiking.plasticity.available_rules`) and its parameters (names with
+    units; defaults are the rule's)."""
+
+    rule: str
+    params: dict[str, float | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Plasticity":
+        self.rule_model.parse_params(self.params, "params")
+        return self
+
+    @property
+    def rule_model(self) -> type[PlasticityRule]:
+        return get_rule(self.rule)
+
+    def parsed_params(self, field: str = "plasticity.params") -> Spec:
+        return self.rule_model.parse_params(self.params, field)
+
+
 class Projection(Spec):
     """Synapses from ``source`` onto receptor ``receptor`` of ``target``.
 
@@ -116,6 +138,10 @@ class Projection(Spec):
     reaches the synaptic state at the end of step k + d, as in NEST). ``name`` identifies the
     projection for seeding (default ``"source->target:receptor"``): its synapses depend only on
     the network's seed and this name, not on the order in which projections are built.
+
+    With ``plasticity`` the synapses are plastic: ``weight`` is their initial weight and the
+    rule changes it (one plastic projection per network, from a population onto a
+    current-based population, with a constant delay).
     """
 
     source: str
@@ -125,6 +151,7 @@ class Projection(Spec):
     weight: Dist
     delay_ms: Dist | None = None
     name: str | None = None
+    plasticity: Plasticity | None = None
 
     @property
     def key(self) -> str:
@@ -167,12 +194,58 @@ class CurrentInput(Spec):
         return self
 
 
+class OUCurrent(Spec):
+    r"""An Ornstein-Uhlenbeck current into ``target`` (all neurons, or ``neurons``), switched on
+    during each ``(start_ms, stop_ms)`` of ``intervals_ms`` (``stop_ms`` None: to the end).
+
+    .. math:: \tau \frac{dI}{dt} = \mu - I + \sigma \sqrt{2 \tau}\, \xi(t)
+
+    ``sd_pA`` is the stationary SD :math:`\sigma`. Switched on, the current starts at its mean;
+    switched off it is zero. Each neuron has its own process, from counter-based draws keyed by
+    (seed, input name, step, neuron).
+    """
+
+    name: str
+    target: str
+    mean_pA: float
+    sd_pA: float = Field(ge=0)
+    tau_ms: float = Field(gt=0)
+    neurons: tuple[int, ...] | None = None
+    intervals_ms: tuple[tuple[float, float | None], ...] = ((0.0, None),)
+
+    @model_validator(mode="after")
+    def _check(self) -> "OUCurrent":
+        _check_name(self.name, "name")
+        last = -1.0
+        for k, (start, stop) in enumerate(self.intervals_ms):
+            if not start >= 0:
+                raise ConfigError(f"intervals_ms.{k}", (start, stop), "start must be >= 0 ms")
+            if start < last:
+                raise ConfigError(f"intervals_ms.{k}", (start, stop), "intervals must be sorted and must not overlap")
+            if stop is not None and stop <= start:
+                raise ConfigError(f"intervals_ms.{k}", (start, stop), "stop must be > start")
+            if stop is None and k != len(self.intervals_ms) - 1:
+                raise ConfigError(f"intervals_ms.{k}", (start, stop), "only the last interval may be open")
+            last = float("inf") if stop is None else stop
+        return self
+
+
 class StateProbe(Spec):
     """Sample state variable ``variable`` of the ``neurons`` of ``population``."""
 
     population: str
     variable: str = "v_mV"
     neurons: tuple[int, ...]
+
+
+class PlasticityProbe(Spec):
+    """Sample ``variable`` of the plastic projection's rule: a synapse variable of the synapses
+    ``(pre, post)`` (indices in the source and target populations), or a neuron variable of the
+    rule (e.g. a protein pool) of the target population's ``neurons``."""
+
+    variable: str
+    synapses: tuple[tuple[int, int], ...] = ()
+    neurons: tuple[int, ...] = ()
 
 
 class RecordSpec(Spec):
@@ -198,6 +271,7 @@ class RecordSpec(Spec):
     state: tuple[StateProbe, ...] = ()
     state_every_ms: float | None = None
     rate_bin_ms: float | None = Field(1.0, gt=0)
+    plasticity: tuple[PlasticityProbe, ...] = ()
 
 
 class NetworkSpec(Spec):
@@ -214,6 +288,7 @@ class NetworkSpec(Spec):
     projections: tuple[Projection, ...] = ()
     drives: tuple[PoissonDrive, ...] = ()
     currents: tuple[CurrentInput, ...] = ()
+    ou_currents: tuple[OUCurrent, ...] = ()
     record: RecordSpec = Field(default_factory=RecordSpec)
 
     @model_validator(mode="after")
@@ -243,8 +318,28 @@ class NetworkSpec(Spec):
         dup = sorted({n for n in keys if keys.count(n) > 1})
         if dup:
             raise ConfigError("projections", dup, "projection names must be unique (give 'name' to parallel projections)")
+        plastic = [k for k, proj in enumerate(self.projections) if proj.plasticity is not None]
+        if len(plastic) > 1:
+            raise ConfigError(f"projections.{plastic[1]}.plasticity", self.projections[plastic[1]].key,
+                              "one plastic projection per network is supported")
+        for k in plastic:
+            proj = self.projections[k]
+            if proj.source not in pops:
+                raise ConfigError(f"projections.{k}.source", proj.source, "a plastic projection starts from a population")
+            if pops[proj.target].neuron_model.synapse_kind != "current":
+                raise ConfigError(f"projections.{k}.target", proj.target,
+                                  "a plastic projection targets a population with current-based synapses")
+            if proj.delay_ms is not None and getattr(proj.delay_ms, "kind", "") != "constant":
+                raise ConfigError(f"projections.{k}.delay_ms", proj.delay_ms, "a plastic projection has a constant delay")
         for k, drive in enumerate(self.drives):
             target(f"drives.{k}.target", drive.target, drive.receptor)
+        names_ou = [o.name for o in self.ou_currents]
+        if len(set(names_ou)) != len(names_ou):
+            raise ConfigError("ou_currents", names_ou, "names must be unique")
+        for k, ou in enumerate(self.ou_currents):
+            pop = target(f"ou_currents.{k}.target", ou.target, None)
+            if ou.neurons is not None and any(not 0 <= i < pop.n_neurons for i in ou.neurons):
+                raise ConfigError(f"ou_currents.{k}.neurons", ou.neurons, f"indices must lie in [0, {pop.n_neurons})")
         for k, cur in enumerate(self.currents):
             pop = target(f"currents.{k}.target", cur.target, None)
             if cur.neurons is not None and any(not 0 <= i < pop.n_neurons for i in cur.neurons):
@@ -266,9 +361,37 @@ class NetworkSpec(Spec):
                 raise ConfigError(f"record.state.{k}.variable", probe.variable, f"one of {names}")
             if any(not 0 <= i < pop.n_neurons for i in probe.neurons):
                 raise ConfigError(f"record.state.{k}.neurons", probe.neurons, f"indices must lie in [0, {pop.n_neurons})")
+        for k, probe in enumerate(rec.plasticity):
+            if not plastic:
+                raise ConfigError(f"record.plasticity.{k}", probe.variable, "the network has no plastic projection")
+            proj = self.projections[plastic[0]]
+            rule = proj.plasticity.rule_model
+            if probe.variable in rule.synapse_vars:
+                n_pre, n_post = pops[proj.source].n_neurons, pops[proj.target].n_neurons
+                if not probe.synapses or probe.neurons:
+                    raise ConfigError(f"record.plasticity.{k}.synapses", probe.synapses,
+                                      f"{probe.variable!r} is a synapse variable: give (pre, post) pairs, no neurons")
+                if any(not (0 <= a < n_pre and 0 <= b < n_post) for a, b in probe.synapses):
+                    raise ConfigError(f"record.plasticity.{k}.synapses", probe.synapses,
+                                      f"pairs must lie in [0, {n_pre}) x [0, {n_post})")
+            elif probe.variable in rule.neuron_vars:
+                if not probe.neurons or probe.synapses:
+                    raise ConfigError(f"record.plasticity.{k}.neurons", probe.neurons,
+                                      f"{probe.variable!r} is a neuron variable: give neurons, no synapses")
+                n_post = pops[proj.target].n_neurons
+                if any(not 0 <= i < n_post for i in probe.neurons):
+                    raise ConfigError(f"record.plasticity.{k}.neurons", probe.neurons, f"indices must lie in [0, {n_post})")
+            else:
+                raise ConfigError(f"record.plasticity.{k}.variable", probe.variable,
+                                  f"one of {sorted(rule.synapse_vars) + sorted(rule.neuron_vars)}")
         if rec.state_every_ms is not None and rec.state_every_ms < self.dt_ms:
             raise ConfigError("record.state_every_ms", rec.state_every_ms, f"must be >= dt_ms = {self.dt_ms}")
         return self
+
+    @property
+    def plastic_projection(self) -> Projection | None:
+        """The plastic projection, or None."""
+        return next((p for p in self.projections if p.plasticity is not None), None)
 
     def population(self, name: str) -> Population:
         for p in self.populations:
