@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from netdyn.config.base import Spec
 from netdyn.config.chaos import ChaosConfig
+from netdyn.config.consolidation import PROTOCOLS, ConsolidationScreenConfig, ConsolidationTrialsConfig
 from netdyn.config.multiarea import MultiAreaSeedsConfig, MultiAreaTheoryConfig
 from netdyn.config.rsfs import RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
@@ -57,6 +58,8 @@ class _StudyCommand:
     description: str
     config_class: type[Spec]
     studies: tuple[str, ...]
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    file_only: tuple[str, ...] = ()
 
     def load(self) -> tuple[Study[Any], ...]:
         """The studies, imported."""
@@ -68,6 +71,15 @@ class _StudyCommand:
         keys = set(keys)
         return next((s for s in studies if keys <= set(s.config_class.model_fields)), studies[0])
 
+
+_CONSOLIDATION_HELP = {
+    "basic-early": "one synapse, seven forced presynaptic spikes (0.2 s)",
+    "basic-late": "one neuron at its maximal rate for 4 h, then 4 h of consolidation",
+    "smallnet3-10s": "4 + 1 neurons: learning, recall 10 s later",
+    "smallnet3-8h": "4 + 1 neurons: learning, consolidation, recall 8 h later",
+    "net-10s": "1600 + 400 neurons, an assembly of --n-ca: learning, recall 10 s later",
+    "net-8h": "1600 + 400 neurons, an assembly of --n-ca: learning, consolidation, recall 8 h later",
+}
 
 COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
     ("chaos",): _StudyCommand(
@@ -114,6 +126,26 @@ COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
         "eigenvalue of the gain matrix: results.zarr, summary.json and a figure in --out.",
         config_class=MultiAreaTheoryConfig, studies=("netdyn.studies.multiarea:MULTIAREA_THEORY",),
     ),
+    **{("consolidation", name): _StudyCommand(
+        help=_CONSOLIDATION_HELP[name],
+        description=f"Run the {name} protocol of the consolidation study (Luboeinski & Tetzlaff 2021): "
+        "LIF neurons, calcium-based plasticity with synaptic tagging and capture, detailed phases of 0.2 ms "
+        "and consolidation phases of 50 s. Writes spikes.h5, results.zarr (traces, spikes, weights), "
+        "summary.json and the figures into --out; with --trials N, N trials (seeds seed ... seed+N-1) as "
+        "resumable work units instead. --config reads netdyn's keys or a configuration file of the Arbor "
+        "reference implementation.",
+        config_class=ConsolidationTrialsConfig, fixed={"protocol": name},
+        file_only=("learn", "recall", "background", "plasticity", "sample_synapses"),
+        studies=("netdyn.studies.consolidation:CONSOLIDATION", "netdyn.studies.consolidation:CONSOLIDATION_TRIALS"),
+    ) for name in PROTOCOLS},
+    ("consolidation", "net-screen"): _StudyCommand(
+        help="assembly sizes x trials x {10-s, 8-h recall} of the 2,000-neuron network",
+        description="The screen of Luboeinski & Tetzlaff (2021): for each assembly size, --trials trials of the "
+        "10-s and the 8-h recall protocol, each a resumable work unit (rerun the same command after an "
+        "interruption); results.zarr, summary.json (Q, MI and rates per size and protocol, mean and SD) and "
+        "the figure of Q and MI against the assembly size.",
+        config_class=ConsolidationScreenConfig, studies=("netdyn.studies.consolidation:CONSOLIDATION_SCREEN",),
+    ),
 }
 """The study commands, by their words on the command line."""
 
@@ -137,8 +169,9 @@ def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _Stu
     run.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
     config = p.add_argument_group(f"configuration ({command.config_class.__name__})")
     config.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML or JSON file with the keys below (flags win)")
-    add_config_flags(config, command.config_class)
+                        help="TOML or JSON file with the keys below (flags win)"
+                        + (f"; also {', '.join(command.file_only)}" if command.file_only else ""))
+    add_config_flags(config, command.config_class, exclude=(*command.fixed, *command.file_only))
     p.set_defaults(run=_run_study, command=command)
     return p
 
@@ -152,6 +185,10 @@ def _run_study(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ConfigError("out", None, "give the output directory: --out DIR")
     data = config_data(command.config_class, args, args.config)
+    for key, value in command.fixed.items():
+        if key in data and data[key] != value:
+            raise ConfigError(key, data[key], f"this command runs {key} = {value}")
+        data[key] = value
     study = command.select(data)
     config = parse_config(study.config_class, data)
     workers = None if args.workers is None else parse_text(int, "workers", args.workers)
@@ -245,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     multiarea = _add_study_command(sub, "multiarea", COMMANDS[("multiarea",)], out_required=False)
     multiarea_parts = multiarea.add_subparsers(dest="part", metavar="[theory]")
     _add_study_command(multiarea_parts, "theory", COMMANDS[("multiarea", "theory")])
+    consolidation = sub.add_parser("consolidation", help="memory consolidation by synaptic tagging and capture",
+                                   description="The consolidation study (Luboeinski & Tetzlaff 2021): one protocol "
+                                   "per command.")
+    protocols = consolidation.add_subparsers(dest="part", required=True, metavar="PROTOCOL")
+    for words, command in COMMANDS.items():
+        if words[0] == "consolidation":
+            _add_study_command(protocols, words[1], command)
     _add_bench(sub)
     _add_plot(sub)
     return parser

@@ -87,6 +87,7 @@ class Stimulus(Spec):
 
 _PLASTIC_DEFAULTS = {"ca_pre": 0.6, "ca_post": 0.1655}
 _BASIC_CALCIUM = {"ca_pre": 1.0, "ca_post": 0.2758}
+_NO_NOISE = {"sigma_pl_mV": 0.0}
 _TRIPLET = {"scheme": "TRIPLET", "time_start_s": 10.0, "n_stim": 25, "freq_hz": 100.0}
 _ONEPULSE = {"scheme": "ONEPULSE", "n_stim": 25, "freq_hz": 100.0}
 _BACKGROUND = {"scheme": "FULL", "time_start_s": 0.0, "i_0_nA": 0.15, "sigma_wn_nA_sqrt_s": 0.05}
@@ -105,10 +106,10 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
                    "plasticity": _BASIC_CALCIUM, "sample_neurons": (0, 1), "sample_synapses": ((0, 1),),
                    "sample_every_ms": 20.0},
     "smallnet3-10s": {"network": "smallnet3", "n_exc": 4, "n_inh": 1, "n_ca": 1, "p_r": 1.0, "runtime_s": 25.0,
-                      "learn": _TRIPLET, "recall": {**_ONEPULSE, "time_start_s": 20.0}, "deterministic": True,
+                      "learn": _TRIPLET, "recall": {**_ONEPULSE, "time_start_s": 20.0}, "plasticity": _NO_NOISE,
                       "sample_every_ms": 0.2, **_SMALLNET3_SAMPLES},
     "smallnet3-8h": {"network": "smallnet3", "n_exc": 4, "n_inh": 1, "n_ca": 1, "p_r": 1.0, "runtime_s": 28820.0,
-                     "learn": _TRIPLET, "recall": {**_ONEPULSE, "time_start_s": 28810.0}, "deterministic": True,
+                     "learn": _TRIPLET, "recall": {**_ONEPULSE, "time_start_s": 28810.0}, "plasticity": _NO_NOISE,
                      "sample_every_ms": 0.2, **_SMALLNET3_SAMPLES},
     "net-10s": {**_NET, "runtime_s": 25.0, "recall": {**_ONEPULSE, "time_start_s": 20.0}},
     "net-8h": {**_NET, "runtime_s": 28820.0, "recall": {**_ONEPULSE, "time_start_s": 28810.0}},
@@ -120,18 +121,19 @@ class ConsolidationConfig(Spec):
 
     protocol: ProtocolName = Field("net-10s", description="the protocol")
     seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
-    deterministic: bool | None = Field(None, description="no plasticity noise (sigma_pl = 0)")
-    runtime_s: float | None = Field(None, gt=0.0, description="simulated time (s)")
+    deterministic: bool = Field(False, description="no plasticity noise (sigma_pl = 0; the smallnet3 "
+                                "protocols have none already)")
+    runtime_s: float | None = Field(None, gt=0.0, description="simulated time (s); none: the protocol's")
     dt_ms: float = Field(0.2, gt=0.0, description="time step of the detailed phases (ms)")
     dt_ff_ms: float = Field(50000.0, gt=0.0, description="time step of the consolidation phases (ms)")
     rich_comp_window_s: float = Field(5.0, ge=0.0, description="detailed time kept before and after each "
                                       "stimulus; the rest is a consolidation phase (s)")
-    network: NetworkName | None = Field(None, description="smallnet2 / smallnet3 (fixed wiring) or random")
-    n_exc: int | None = Field(None, ge=1, description="excitatory neurons")
-    n_inh: int | None = Field(None, ge=0, description="inhibitory neurons")
-    n_ca: int | None = Field(None, ge=0, description="cell assembly: the first n_ca excitatory neurons get the learning stimulus")
-    p_c: float | None = Field(None, gt=0.0, le=1.0, description="connection probability of every ordered pair (random network)")
-    p_r: float | None = Field(None, ge=0.0, le=1.0, description="fraction of the assembly that gets the recall stimulus")
+    network: NetworkName | None = Field(None, description="smallnet2 / smallnet3 (fixed wiring) or random; none: the protocol's")
+    n_exc: int | None = Field(None, ge=1, description="excitatory neurons; none: the protocol's")
+    n_inh: int | None = Field(None, ge=0, description="inhibitory neurons; none: the protocol's")
+    n_ca: int | None = Field(None, ge=0, description="cell assembly: the first n_ca excitatory neurons get the learning stimulus; none: the protocol's")
+    p_c: float | None = Field(None, gt=0.0, le=1.0, description="connection probability of every ordered pair (random network); none: the protocol's")
+    p_r: float | None = Field(None, ge=0.0, le=1.0, description="fraction of the assembly that gets the recall stimulus; none: the protocol's")
     w_ei: float = Field(2.0, description="E->I weight in units of h_0")
     w_ie: float = Field(4.0, description="I->E weight in units of h_0 (inhibitory)")
     w_ii: float = Field(4.0, description="I->I weight in units of h_0 (inhibitory)")
@@ -146,22 +148,22 @@ class ConsolidationConfig(Spec):
     learn: Stimulus | None = Field(None, description="learning stimulus (to the assembly)")
     recall: Stimulus | None = Field(None, description="recall stimulus (to the first p_r n_ca neurons)")
     background: Stimulus | None = Field(None, description="background current to every neuron (FULL)")
-    no_learn: bool = Field(False, description="leave out the protocol's learning stimulus")
-    no_recall: bool = Field(False, description="leave out the protocol's recall stimulus")
-    no_background: bool = Field(False, description="leave out the protocol's background")
+    without: tuple[Literal["learn", "recall", "background"], ...] = Field(
+        (), description="inputs of the protocol to leave out (learn, recall, background)")
     plasticity: dict[str, float] = Field(default_factory=dict, description="parameters of the calcium_stc "
                                          "rule that differ from the protocol's")
-    sample_neurons: tuple[int, ...] | None = Field(None, description="neurons whose V and protein are recorded")
+    sample_neurons: tuple[int, ...] | None = Field(None, description="neurons whose V and protein are recorded; none: the protocol's")
     sample_synapses: tuple[tuple[int, int], ...] | None = Field(
         None, description="(pre, post) synapses whose h, z and Ca are recorded (random network: chosen "
         "from the drawn wiring when not given)")
-    sample_every_ms: float | None = Field(None, gt=0.0, description="sampling interval of the traces (ms)")
+    sample_every_ms: float | None = Field(None, gt=0.0, description="sampling interval of the traces (ms); none: the protocol's")
 
     @model_validator(mode="before")
     @classmethod
     def _reference_layout(cls, data: Any) -> Any:
         if isinstance(data, dict) and "simulation" in data and "populations" in data:
-            return from_reference_config(data)
+            ours = {k: v for k, v in data.items() if k in cls.model_fields}
+            return {**from_reference_config({k: v for k, v in data.items() if k not in ours}), **ours}
         return data
 
     @model_validator(mode="after")
@@ -197,13 +199,13 @@ class ConsolidationConfig(Spec):
         preset = PROTOCOLS[self.protocol]
         out: dict[str, Any] = {}
         for name in ("network", "n_exc", "n_inh", "n_ca", "p_c", "p_r", "runtime_s", "sample_neurons",
-                     "sample_synapses", "sample_every_ms", "deterministic"):
+                     "sample_synapses", "sample_every_ms"):
             value = getattr(self, name)
             out[name] = preset.get(name) if value is None else value
-        out["deterministic"] = bool(out["deterministic"])
+        out["deterministic"] = self.deterministic
         for name in ("learn", "recall", "background"):
             value = getattr(self, name)
-            if getattr(self, f"no_{name}"):
+            if name in self.without:
                 out[name] = None
             elif value is not None:
                 out[name] = value
@@ -255,7 +257,7 @@ class ConsolidationScreenConfig(Spec):
     def trial_config(self, protocol: str, n_ca: int, trial: int) -> ConsolidationConfig:
         """The configuration of one trial."""
         return ConsolidationConfig(protocol=protocol, n_ca=n_ca, seed=self.seed + trial,
-                                   deterministic=self.deterministic or None, n_exc=self.n_exc, n_inh=self.n_inh)
+                                   deterministic=self.deterministic, n_exc=self.n_exc, n_inh=self.n_inh)
 
 
 # --------------------------------------------------------------------------- the reference's files
@@ -331,12 +333,14 @@ def from_reference_config(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("runtime", "dt", "dt_ff"):
         if key in sim:
             out[_REF_SIMULATION[key]] = sim[key]
+    without = []
     for key, name in (("learn_protocol", "learn"), ("recall_protocol", "recall"), ("bg_protocol", "background")):
         stim = _stimulus(f"simulation.{key}", dict(sim.get(key) or {}))
         if stim is None:
-            out[f"no_{name}"] = True
+            without.append(name)
         else:
             out[name] = stim
+    out["without"] = tuple(without)
     gids, pres = sim.get("sample_gid_list", []), sim.get("sample_pre_list", [])
     if len(gids) != len(pres):
         raise ConfigError("simulation.sample_pre_list", pres, "must be as long as sample_gid_list")

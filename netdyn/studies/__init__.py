@@ -18,6 +18,9 @@ module                 studies                   work units
 :mod:`.multiarea`      ``MULTIAREA``             one recorded run (``spikes.h5``, ``results.zarr``)
                        ``MULTIAREA_SEEDS``       seeds
                        ``MULTIAREA_THEORY``      one mean-field computation (``results.zarr``)
+:mod:`.consolidation`  ``CONSOLIDATION``         one trial of a protocol (``spikes.h5``, ``results.zarr``)
+                       ``CONSOLIDATION_TRIALS``  trials of a protocol
+                       ``CONSOLIDATION_SCREEN``  (protocol, assembly size, trial) runs
 =====================  ========================  ==========================================
 
 :mod:`.coba` and :mod:`.microcircuit` build the benchmark networks that :mod:`.bench` times
