@@ -363,6 +363,7 @@ class Network:
         pl, ou = self.plastic, self.ou
         arrays = {"step_count": np.int64(self.step_count), "state": self.state, "refractory": self.refractory,
                   "ring": self.ring, "rng_state": self.rng_state, "pl_st": pl.st, "pl_nst": pl.nst,
+                  "pl_act": pl.act, "pl_flag": pl.flag,
                   "pl_fifo_step": pl.fifo_step, "pl_fifo_src": pl.fifo_src, "pl_fifo_ctr": pl.fifo_ctr,
                   "ou_state": ou.state, "ou_was_on": ou.was_on,
                   "spec": np.frombuffer(json.dumps(self.spec.to_dict(), sort_keys=True).encode(), np.uint8)}
@@ -381,11 +382,11 @@ class Network:
             pl, ou = self.plastic, self.ou
             for name, target in (("state", self.state), ("refractory", self.refractory), ("ring", self.ring),
                                  ("rng_state", self.rng_state), ("pl_st", pl.st), ("pl_nst", pl.nst),
+                                 ("pl_act", pl.act), ("pl_flag", pl.flag),
                                  ("pl_fifo_step", pl.fifo_step), ("pl_fifo_src", pl.fifo_src),
                                  ("pl_fifo_ctr", pl.fifo_ctr), ("ou_state", ou.state), ("ou_was_on", ou.was_on)):
                 target[...] = f[name]
             self.step_count = int(f["step_count"])
-        pl.rebuild(self.step_count)
         return self
 
     def _pop_index(self, population: str) -> int:

@@ -45,6 +45,9 @@ from netdyn.sweep.study import STUDY_ATTR, SingleRunStudy, nan_to_none
 
 __all__ = ["CITATIONS", "CONSOLIDATION", "Trial", "check_consolidation", "readout", "run_consolidation", "simulate"]
 
+RASTER_MAX_SPIKES = 1_000_000
+"""Above this many spikes the raster shows one second from the start of learning."""
+
 CITATIONS = (
     "J. Luboeinski, C. Tetzlaff (2021), Memory consolidation and improvement by synaptic tagging and capture "
     "in recurrent neural networks, Communications Biology 4:275.",
@@ -267,6 +270,9 @@ def draw_figures(ds: xr.Dataset, out: Path) -> list[Path]:
     if r["recall"] is not None and r["network"] == "random":
         t_r = r["recall"].time_start_s
         window = (max(t_r - 1.0, 0.0), t_r + 1.0)
+    elif ds.sizes["spike"] > RASTER_MAX_SPIKES and r["learn"] is not None:  # e.g. 4 h at 444 Hz: its first second
+        t_l = r["learn"].time_start_s
+        window = (t_l, t_l + 1.0)
     return save_consolidation_figures(
         out, traces=traces if synapse is not None else None, synapse=synapse or "0->1",
         spikes=(ds["spike_time_s"].values, ds["spike_neuron"].values), n_ca=int(ds.attrs["n_ca"]),

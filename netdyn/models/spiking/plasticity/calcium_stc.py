@@ -245,9 +245,13 @@ def _step(st, nst, c, act, flag, post, step, key):  # pragma: no cover - compile
     a_h = c[C_AH]
     if step % TAG_SCAN_STEPS == 0:
         _scan_tags(st, nst, c, act, flag, post, step)
+    zrate = c[C_ZRATE]
     for i in range(n_post):
         nst[S_PAS, i] *= a_h  # closed-form synapses: |h - h_0| decays by the same factor
         nst[S_ACT, i] = 0.0
+        x = zrate * nst[PC, i]  # this step's late-phase factor: log(1 - x), by its series for tiny x
+        if x != 0.0:
+            nst[LOGZ, i] += -x * (1.0 + x * (0.5 + x * (1.0 / 3.0))) if x < 1e-4 else math.log1p(-x)
     h0, thp, thd, tag = c[C_H0], c[C_THP], c[C_THD], c[C_TAG]
     noise = c[C_NOISE]
     stream = step_stream(key, step)
@@ -291,12 +295,9 @@ def _step(st, nst, c, act, flag, post, step, key):  # pragma: no cover - compile
             nst[S_ACT, i] += dev
             j += 1
     act[0] = count
-    thpro, pmax, ep, zrate = c[C_THPRO], c[C_PMAX], c[C_EP], c[C_ZRATE]
+    thpro, pmax, ep = c[C_THPRO], c[C_PMAX], c[C_EP]
     for i in range(n_post):
         pc = nst[PC, i]
-        x = zrate * pc
-        if x != 0.0:  # log(1 - x): its series is exact in float64 for the tiny rates here
-            nst[LOGZ, i] += -x * (1.0 + x * (0.5 + x * (1.0 / 3.0))) if x < 1e-4 else math.log1p(-x)
         s = nst[S_PAS, i] + nst[S_ACT, i]
         nst[SIG, i] = s
         target = pmax if s >= thpro else 0.0
