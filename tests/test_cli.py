@@ -42,6 +42,12 @@ OLD_FLAGS = {
                      "--replace-cc", "--config", "--seeds", "--workers", "--scheduler", "--mpi"],
     ("multiarea", "theory"): ["--out", "--preset", "--scale", "--chi", "--chi-i", "--config"],
     ("bench", "multiarea"): ["--scale", "--t-sim-ms", "--preset", "--seed", "--json"],
+    # the consolidation study's command line as its issue states it
+    **{("consolidation", p): ["--out", "--n-ca", "--trials", "--seed", "--workers", "--scheduler", "--config",
+                              "--deterministic"]
+       for p in ("basic-early", "basic-late", "smallnet3-10s", "smallnet3-8h", "net-10s", "net-8h")},
+    ("consolidation", "net-screen"): ["--out", "--n-ca-values", "--trials", "--seed", "--workers", "--scheduler",
+                                      "--config", "--deterministic"],
 }
 
 
@@ -57,20 +63,30 @@ def _options(words: tuple[str, ...]) -> dict[str, argparse.Action]:
     return {opt: a for a in _subparser(words)._actions for opt in a.option_strings}
 
 
+def _flagged_fields(words: tuple[str, ...]) -> dict:
+    """The fields that have flags: all but a command's fixed ones and those set from --config only."""
+    command = COMMANDS.get(words)
+    skip = set(command.fixed) | set(command.file_only) if command is not None else set()
+    return {name: info for name, info in PARSERS[words].model_fields.items() if name not in skip}
+
+
 @pytest.mark.parametrize("words", sorted(PARSERS), ids=" ".join)
 def test_every_field_has_a_flag_and_every_old_flag_remains(words):
     options = _options(words)
-    fields = PARSERS[words].model_fields
+    fields = _flagged_fields(words)
     assert {flag_name(f) for f in fields} <= set(options)
     assert set(OLD_FLAGS[words]) <= set(options)
     for name in fields:
         assert options[flag_name(name)].dest == name
+    command = COMMANDS.get(words)
+    for name in (*command.fixed, *command.file_only) if command else ():
+        assert flag_name(name) not in options
 
 
 @pytest.mark.parametrize("words", sorted(PARSERS), ids=" ".join)
 def test_help_shows_description_and_default(words):
     options = _options(words)
-    for name, info in PARSERS[words].model_fields.items():
+    for name, info in _flagged_fields(words).items():
         text = options[flag_name(name)].help % {}
         assert info.description and info.description in text, name
         if not info.is_required():
@@ -161,6 +177,12 @@ def test_config_file_and_flags_precedence(tmp_path):
     (["rsfs", "--seeds", "4,4"], "invalid seeds=[4, 4]"),
     (["rsfs", "--seeds", "-1"], "invalid seeds=[-1]"),
     (["bench", "coba", "--connectivity", "ring"], "invalid connectivity='ring'"),
+    (["consolidation", "net-10s", "--n-ca", "1601"], "invalid n_ca=1601: must be <= n_exc = 1600"),
+    (["consolidation", "net-10s", "--runtime-s", "-1"], "invalid runtime_s=-1.0"),
+    (["consolidation", "net-10s", "--without", "stimulus"], "invalid without.0='stimulus'"),
+    (["consolidation", "smallnet3-8h", "--n-exc", "10"], "invalid n_exc="),
+    (["consolidation", "net-screen", "--n-ca-values", "100,2000"], "invalid n_ca_values=2000"),
+    (["consolidation", "net-screen", "--trials", "0"], "invalid trials=0"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, needle):
     out = tmp_path / "out"

@@ -173,7 +173,7 @@ def _check_trials(config: ConsolidationTrialsConfig) -> None:
 CONSOLIDATION_TRIALS = SweepStudy(
     name="consolidation-trials", config_class=ConsolidationTrialsConfig, unit_dim="trial",
     template=trials_template, unit_function=simulate_trial, summary=trials_summary, figure=_trials_figure,
-    check=_check_trials,
+    check=_check_trials, store_config=_single,
 )
 """Trials of one consolidation protocol, for :func:`netdyn.sweep.run_study`."""
 
