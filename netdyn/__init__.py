@@ -20,7 +20,7 @@ Layers, data flowing one way (a package imports only those below it)::
     theory                       closed-form predictions (random matrices, mean field)
     engines                      integrators: rate, ODE (RK4, dopri5), spiking
     record                       observers that reduce while simulating; recordings
-    models                       what a network is: rate, SRNN, spiking, multi-area
+    models                       what a network is: rate, SRNN, spiking (plasticity rules), multi-area
     connectivity                 seeded generators
     config                       typed, validated parameter specs; TOML / JSON
     fastmath, seeding, timegrid  leaves: vectorisable exp and tanh, seeds, whole numbers of steps
@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "RsfsConfig": "netdyn.config.rsfs",
     "MultiAreaConfig": "netdyn.config.multiarea",
     "MultiAreaTheoryConfig": "netdyn.config.multiarea",
+    "ConsolidationConfig": "netdyn.config.consolidation",
+    "ConsolidationScreenConfig": "netdyn.config.consolidation",
     "ConfigError": "netdyn.errors",
     "NumericalInstabilityError": "netdyn.errors",
     "SpikingInstabilityError": "netdyn.errors",
@@ -61,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "SampledInput": "netdyn.models",
     "NetworkSpec": "netdyn.models.spiking.spec",
     "available_models": "netdyn.models.spiking",
+    "available_rules": "netdyn.models.spiking.plasticity",
     "multiarea_parameters": "netdyn.models.multiarea",
     # engines
     "integrate": "netdyn.engines",
@@ -101,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "synaptic_input": "netdyn.analysis",
     "functional_connectivity": "netdyn.analysis",
     "fc_correlation": "netdyn.analysis",
+    "recall_readout": "netdyn.analysis",
     # theory
     "critical_gain": "netdyn.theory",
     "transfer_function": "netdyn.theory",
@@ -120,6 +124,9 @@ _EXPORTS: dict[str, str] = {
     "run_multiarea": "netdyn.studies.multiarea",
     "run_multiarea_seeds": "netdyn.studies.multiarea",
     "run_multiarea_theory": "netdyn.studies.multiarea",
+    "run_consolidation": "netdyn.studies.consolidation",
+    "run_consolidation_trials": "netdyn.studies.consolidation",
+    "run_consolidation_screen": "netdyn.studies.consolidation",
 }
 
 __all__ = ["__version__", *_EXPORTS]

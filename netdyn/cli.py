@@ -223,6 +223,7 @@ def _run_plot(args: argparse.Namespace) -> int:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     from netdyn.config.bench import CobaBenchConfig, MicrocircuitBenchConfig
+    from netdyn.config.consolidation import ConsolidationBenchConfig
     from netdyn.config.flags import add_config_flags
     from netdyn.config.multiarea import MultiAreaBenchConfig
 
@@ -234,6 +235,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         ("coba", CobaBenchConfig, "Vogels-Abbott COBA network"),
         ("microcircuit", MicrocircuitBenchConfig, "Potjans-Diesmann microcircuit"),
         ("multiarea", MultiAreaBenchConfig, "multi-area model of macaque visual cortex (build, simulation, analysis)"),
+        ("consolidation", ConsolidationBenchConfig, "one trial of a consolidation protocol (plastic synapses)"),
     ):
         q = models.add_parser(name, help=help_text, description=config_class.__doc__)
         add_config_flags(q, config_class)
@@ -244,7 +246,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 def _run_bench(args: argparse.Namespace) -> int:
     from netdyn.config import parse_config
     from netdyn.config.flags import config_data
-    from netdyn.studies.bench import bench_coba, bench_microcircuit, bench_multiarea, print_record
+    from netdyn.studies.bench import bench_coba, bench_consolidation, bench_microcircuit, bench_multiarea, print_record
     from netdyn.sweep.executors import pin_threads
 
     config = parse_config(args.config_class, config_data(args.config_class, args))
@@ -254,6 +256,8 @@ def _run_bench(args: argparse.Namespace) -> int:
                             connectivity=config.connectivity, integrator=config.integrator)
     elif args.model == "microcircuit":
         record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed)
+    elif args.model == "consolidation":
+        record = bench_consolidation(config)
     else:
         record = bench_multiarea(config)
     print_record(record, args.json)

@@ -14,6 +14,7 @@ from netdyn.config.bench import CobaBenchConfig, MicrocircuitBenchConfig
 from netdyn.config.chaos import ChaosConfig
 from netdyn.config.flags import config_data, flag_name, format_value
 from netdyn.config.multiarea import MultiAreaBenchConfig
+from netdyn.config.consolidation import ConsolidationBenchConfig
 from netdyn.config.rsfs import RsfsConfig, RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
 
@@ -22,6 +23,7 @@ PARSERS = {words: command.config_class for words, command in COMMANDS.items()}
 PARSERS[("bench", "coba")] = CobaBenchConfig
 PARSERS[("bench", "microcircuit")] = MicrocircuitBenchConfig
 PARSERS[("bench", "multiarea")] = MultiAreaBenchConfig
+PARSERS[("bench", "consolidation")] = ConsolidationBenchConfig
 
 #: flags every study command had before they were made from the configs
 OLD_FLAGS = {
@@ -42,6 +44,7 @@ OLD_FLAGS = {
                      "--replace-cc", "--config", "--seeds", "--workers", "--scheduler", "--mpi"],
     ("multiarea", "theory"): ["--out", "--preset", "--scale", "--chi", "--chi-i", "--config"],
     ("bench", "multiarea"): ["--scale", "--t-sim-ms", "--preset", "--seed", "--json"],
+    ("bench", "consolidation"): ["--protocol", "--n-ca", "--json"],
     # the consolidation study's command line as its issue states it
     **{("consolidation", p): ["--out", "--n-ca", "--trials", "--seed", "--workers", "--scheduler", "--config",
                               "--deterministic"]

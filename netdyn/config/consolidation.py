@@ -230,6 +230,19 @@ class ConsolidationTrialsConfig(ConsolidationConfig):
     trials: int = Field(1, ge=1, description="number of trials (each with its own seed)")
 
 
+class ConsolidationBenchConfig(Spec):
+    """One trial of a consolidation protocol, timed (``netdyn bench consolidation``)."""
+
+    protocol: ProtocolName = Field("net-10s", description="the protocol")
+    n_ca: int | None = Field(None, ge=0, description="assembly size; none: the protocol's")
+    seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
+    deterministic: bool = Field(False, description="no plasticity noise")
+
+    def trial_config(self) -> ConsolidationConfig:
+        return ConsolidationConfig(protocol=self.protocol, n_ca=self.n_ca, seed=self.seed,
+                                   deterministic=self.deterministic)
+
+
 class ConsolidationScreenConfig(Spec):
     """The assembly-size screen: trials x assembly sizes x {10 s, 8 h} recall of the 2,000-neuron
     network, each trial a resumable work unit (the main figure of Luboeinski & Tetzlaff 2021)."""

@@ -92,6 +92,41 @@ def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, se
                    extra={"scale": scale, "threads_requested": threads})
 
 
+def bench_consolidation(config: Any) -> dict[str, Any]:
+    """One trial of a consolidation protocol (:mod:`netdyn.studies.consolidation`): build, the
+    schedule of detailed and consolidation phases, the readout.
+
+    Extra fields: ``phases_s`` (wall time per phase), ``total_cpu_s`` (CPU of this process from
+    its start: interpreter, imports, compiled-kernel loading, build, simulation and readout, the
+    number to set beside a whole peer process), ``n_plastic_synapses`` and
+    ``bytes_per_plastic_synapse`` (rule state and indices), ``n_spikes``, and for the 2,000-neuron
+    protocols ``Q`` and ``MI_bits``.
+    """
+    from netdyn import __version__
+    from netdyn.engines.spiking.build import PLASTIC_BYTES_PER_SYNAPSE
+    from netdyn.studies.consolidation import readout, schedule, simulate
+
+    trial_config = config.trial_config()
+    trial = simulate(trial_config, progress=False)
+    summary = readout(trial_config, trial)
+    r = trial_config.resolved()
+    t = trial.timing
+    bio_s = sum(p.duration_ms for p in schedule(trial_config) if p.kind == "detailed") * 1e-3
+    out = {
+        "simulator": "netdyn", "model": "consolidation", "protocol": config.protocol, "version": __version__,
+        "n_ca": r["n_ca"], "seed": config.seed, "n_neurons": r["n_exc"] + r["n_inh"], "dt_ms": trial_config.dt_ms,
+        "threads": 1, "build_s": t["build"], "run_s": t["simulate"], "cpu_s": t["build_cpu"] + t["simulate_cpu"],
+        "detailed_bio_s": bio_s, "total_cpu_s": time.process_time(), "peak_rss_mb": peak_rss_mb(),
+        "n_synapses": trial.n_synapses + trial.n_plastic, "n_plastic_synapses": trial.n_plastic,
+        "bytes_per_plastic_synapse": PLASTIC_BYTES_PER_SYNAPSE, "n_spikes": int(trial.spike_ids.size),
+        "phases_s": {k[6:]: v for k, v in t.items() if k.startswith("phase_")},
+    }
+    for key in ("Q", "MI_bits"):
+        if key in summary:
+            out[key] = summary[key]
+    return out
+
+
 def bench_multiarea(config: Any) -> dict[str, Any]:
     """The multi-area model (:mod:`netdyn.studies.multiarea`): its numbers and network built,
     simulated for ``t_sim_ms`` and analysed as the study does (rates, LvR, correlation

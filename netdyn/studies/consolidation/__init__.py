@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "CONSOLIDATION_SCREEN": "netdyn.studies.consolidation.trials",
     "CONSOLIDATION_TRIALS": "netdyn.studies.consolidation.trials",
     "REFERENCE_SCREEN": "netdyn.studies.consolidation.trials",
+    "run_consolidation_screen": "netdyn.studies.consolidation.trials",
+    "run_consolidation_trials": "netdyn.studies.consolidation.trials",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -98,10 +98,11 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     check_consolidation(config)
     r = config.resolved()
     timing: dict[str, float] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     spec = consolidation_spec(config, _sample_synapses(config))
     net = Network(spec)
-    timing["build"] = time.perf_counter() - t0
+    timing["build"], timing["build_cpu"] = time.perf_counter() - t0, time.process_time() - c0
+    c1 = time.process_time()
     snapshots = []
     for k, phase in enumerate(schedule(config)):
         t1 = time.perf_counter()
@@ -114,6 +115,7 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
         if phase.label.startswith("learn") and k == 0:
             snapshots.append(("after_learning", net.plastic_state()))
     snapshots.append(("final", net.plastic_state()))
+    timing["simulate_cpu"] = time.process_time() - c1
     rec = net.recording()
     n_exc = r["n_exc"]
     times, ids = [], []
