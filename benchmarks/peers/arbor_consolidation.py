@@ -658,7 +658,8 @@ NOTE_TIME_GRID = (
     "step is dt = 0.2 ms except one 0.1-ms or 0.3-ms step at its end (e.g. ..., 1.3, 1.4, 1.5, 1.7, ..., 2.7, 3.0). "
     "Samples carry those step times, and an event (explicit stimulus, delayed spike) is applied at the start of "
     "the step that contains it: the explicit stimulus at 20 ms gives a spike at 19.9008 ms (the step 19.9-20.1 "
-    "ms), the one at 10 ms a spike at 10.0007 ms.")
+    "ms), the one at 10 ms a spike at 10.0007 ms. Likewise the smallnet3 10-s recall pulse fires neuron 0 at "
+    "19999.91 ms, before the recall window [20000, 20100) ms (44 spikes in it, 45 in the pulse).")
 
 
 def make_reference(out: Path, src: Path, workdir: Path, peer: Path, arbor_version: str, early_trials: int,
@@ -679,6 +680,7 @@ def make_reference(out: Path, src: Path, workdir: Path, peer: Path, arbor_versio
                             _shell_quote(a) for a in [*protocol_args(protocol), "-plot=0"]), **cost}
             data_dir = sorted(x for x in d.glob("data_*") if x.is_dir())[0]
             run = {"protocol": protocol, **cost, "data_dir": str(data_dir), "run_dir": str(d), "error": None}
+            run.setdefault("n_ca", None)
         else:
             run = run_protocol(protocol, peer, workdir, nice=nice)
         if run.get("error"):
@@ -704,7 +706,22 @@ def make_reference(out: Path, src: Path, workdir: Path, peer: Path, arbor_versio
             run = get_run(protocol)
             data["defaultnet_10s_cost"] = {"n_ca": run.get("n_ca"), "cost": _cost(run),
                                            "n_connections": run.get("n_connections"), "n_spikes": run.get("n_spikes"),
-                                           "recall_quality": finite_or_none(run.get("recall_quality"))}
+                                           "recall_quality": finite_or_none(run.get("recall_quality")),
+                                           "rate_exc_hz_0_25s": run.get("rate_exc_hz"),
+                                           "rate_inh_hz_0_25s": run.get("rate_inh_hz"),
+                                           "what": ("one trial (fresh random network, p_c 0.1, seeds from the wall "
+                                                    "clock) of config_defaultnet-like.json, 25 s, TRIPLET at 10 s, "
+                                                    "ONEPULSE at 20 s; Q and MI as spec section 2.5 (rates in "
+                                                    "[t - 0.25, t + 0.25) s at 11.0 s and 20.1 s; Q_sd propagates "
+                                                    "the across-neuron SDs, it is not an across-trial SD). The "
+                                                    "peer's own extract/analysis code (computeFiringRates, "
+                                                    "calculateQ, calculateMIa) gives the same Q, Q_sd and MI on "
+                                                    "this spikes file."),
+                                           "standalone_reference_50_trials_ca150_10s": {
+                                               "Q_mean": 0.0307, "Q_sd": 0.0140, "MI_mean_bits": 0.860,
+                                               "MI_sd_bits": 0.066, "nu_as_hz": 92.58, "nu_ans_hz": 8.72,
+                                               "nu_ctrl_hz": 5.88, "nu_inh_hz": 21.46,
+                                               "source": "spec section 3.1 (stand-alone simulator notebook)"}}
         else:
             raise ValueError(protocol)
         _write(out, data)
