@@ -174,3 +174,15 @@ def test_basic_late_matches_spec_check_5_and_6(ref):
     assert 1.08 < _at(d["h_at"], 28800e3) / H0 < 1.16
     assert _at(d["pc_at"], 28800e3) < _at(d["pc_at"], 14400e3)
     assert len(d["phase_boundaries_ms"]) == 2 and d["phase_boundaries_ms"][1]["median_step_ms"] == 50000.0
+
+
+def test_defaultnet_10s_single_trial_within_the_standalone_spread(ref):
+    d = ref["defaultnet_10s_cost"]
+    assert d["n_ca"] == 150 and d["cost"]["cpu_s"] > 60 and d["cost"]["peak_rss_mb"] > 0
+    # Bernoulli p_c = 0.1 over the 2000 * 1999 ordered pairs: 399,800 +- 600 (binomial SD)
+    assert abs(d["n_connections"] - 399_800) < 5 * math.sqrt(0.1 * 0.9 * 2000 * 1999)
+    q = d["recall_quality"]
+    # one trial against the stand-alone simulator's 50-trial mean +- SD (spec section 3.1): within 3 SD
+    assert abs(q["Q"] - 0.0307) < 3 * 0.0140
+    assert abs(q["MI_bits"] - 0.860) < 3 * 0.066
+    assert 85 < q["nu_as_hz"] < 100  # the saturating recall pulse seen through a 0.5-s window
