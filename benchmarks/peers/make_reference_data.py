@@ -21,7 +21,11 @@ Writes (into ``--out``, default ``tests/data``):
   spike count, LvR and correlation coefficient over 500-2000 ms, network rate, timing
   (``multiarea_reference.py``; ~10 min on 2 cores).
 
-Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs,multiarea]``
+* ``consolidation_arbor_reference.json`` (only with ``--only consolidation``; needs Arbor in the
+  NEST venv): the Arbor reference runs of the consolidation study
+  (``arbor_consolidation.py --reference-out``; ~5 min, basic_late alone ~2-6 CPU-min).
+
+Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs,multiarea,consolidation]``
 """
 
 from __future__ import annotations
@@ -230,7 +234,23 @@ def main(argv: list[str] | None = None) -> int:
         make_multiarea(out, peer_python("nest"), provenance(), args.multiarea_presets.split(","),
                        [int(s) for s in args.multiarea_seeds.split(",")], t_sim_ms=args.multiarea_t_sim_ms,
                        spikes_dir=args.multiarea_spikes_dir, reuse=args.multiarea_reuse)
+    if "consolidation" in only:
+        make_consolidation(out)
     return 0
+
+
+def make_consolidation(out: Path) -> None:
+    """The Arbor consolidation reference (kept keys such as ``defaultnet_10s_cost`` stay)."""
+    exe = peer_python("nest")
+    if exe is None:
+        print(f"nest/arbor: not installed under {peers_dir()}, consolidation skipped")
+        return
+    cmd = [str(exe), str(HERE / "arbor_consolidation.py"),
+           "--reference-out", str(out / "consolidation_arbor_reference.json")]
+    proc = subprocess.run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1"), text=True, capture_output=True)
+    print(proc.stdout.splitlines()[-1] if proc.stdout else "", proc.stderr[-2000:])
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode})")
 
 
 if __name__ == "__main__":
