@@ -41,7 +41,6 @@ _EXPORTS: dict[str, str] = {
     "simulate": "netdyn.studies.consolidation.simulation",
     "CONSOLIDATION_SCREEN": "netdyn.studies.consolidation.trials",
     "CONSOLIDATION_TRIALS": "netdyn.studies.consolidation.trials",
-    "REFERENCE_SCREEN": "netdyn.studies.consolidation.trials",
     "run_consolidation_screen": "netdyn.studies.consolidation.trials",
     "run_consolidation_trials": "netdyn.studies.consolidation.trials",
 }
