@@ -99,11 +99,13 @@ def arbor_run(protocol: str, n_ca: int | None, timeout_s: float) -> dict | None:
         return {"error": row}
     if row.get("skipped"):
         return None
+    if not row.get("error"):
+        row.pop("error", None)  # the peer reports "error": null on success
     return row
 
 
 def summarise(runs: list[dict]) -> dict:
-    ok = [r for r in runs if "error" not in r]
+    ok = [r for r in runs if not r.get("error")]
     if not ok:
         return {"error": runs[0]["error"]}
     cpu = [r["cpu_s"] for r in ok]

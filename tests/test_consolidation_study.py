@@ -195,6 +195,25 @@ def test_network_trial_reads_out_recall_quality(tmp_path):
     assert len(summary["synapses"]) == 4  # within, out of, into the assembly and outside it
 
 
+def test_weight_snapshots_at_chosen_times_do_not_change_the_run():
+    """Snapshots split detailed phases and consolidation phases (on their grid of long steps):
+    the run's numbers stay the same."""
+    plain = simulate(ConsolidationConfig(protocol="smallnet3-8h"))
+    snap = simulate(ConsolidationConfig(protocol="smallnet3-8h", weights_at_s=(11.0, 3600.0, 28810.05)))
+    names = list(snap.weights.snapshot.values)
+    assert names == ["t=11s", "after_learning", "t=3566.1002s", "t=28810.05s", "final"]
+    np.testing.assert_array_equal(snap.weights["weight_h_mV"].sel(snapshot="final").values,
+                                  plain.weights["weight_h_mV"].sel(snapshot="final").values)
+    np.testing.assert_array_equal(snap.weights["weight_z"].sel(snapshot="final").values,
+                                  plain.weights["weight_z"].sel(snapshot="final").values)
+    k = list(snap.weights.plastic_synapse.values).index(0)  # 0 -> 1, the first synapse of source 0
+    z_1h = snap.weights["weight_z"].sel(snapshot="t=3566.1002s").values[k]
+    assert 0.0 < z_1h < snap.weights["weight_z"].sel(snapshot="final").values[k]
+    np.testing.assert_array_equal(snap.spike_times_s, plain.spike_times_s)
+    with pytest.raises(ConfigError, match="weights_at_s"):
+        parse_config(ConsolidationConfig, {"protocol": "net-10s", "weights_at_s": [30.0]})
+
+
 def test_same_seed_same_trial():
     config = ConsolidationConfig(protocol="net-10s", **SMALL_NET, runtime_s=12.0, without=("recall",))
     a, b = simulate(config), simulate(config)

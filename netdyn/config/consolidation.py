@@ -157,6 +157,9 @@ class ConsolidationConfig(Spec):
         None, description="(pre, post) synapses whose h, z and Ca are recorded (random network: chosen "
         "from the drawn wiring when not given)")
     sample_every_ms: float | None = Field(None, gt=0.0, description="sampling interval of the traces (ms); none: the protocol's")
+    weights_at_s: tuple[float, ...] = Field((), description="times at which every plastic weight is stored, besides "
+                                            "after learning and at the end (s; in a consolidation phase: the start "
+                                            "of its long step)")
 
     @model_validator(mode="before")
     @classmethod
@@ -190,6 +193,9 @@ class ConsolidationConfig(Spec):
         if any(not (0 <= a < r["n_exc"] and 0 <= b < r["n_exc"]) for a, b in r["sample_synapses"] or ()):
             raise ConfigError("sample_synapses", r["sample_synapses"],
                               f"plastic synapses join excitatory neurons, in [0, {r['n_exc']})")
+        for t in self.weights_at_s:
+            if not 0.0 <= t < r["runtime_s"]:
+                raise ConfigError("weights_at_s", t, f"times lie in [0, runtime_s = {r['runtime_s']})")
         if r["sample_every_ms"] < self.dt_ms:
             raise ConfigError("sample_every_ms", r["sample_every_ms"], f"must be >= dt_ms = {self.dt_ms}")
         return self  # the plasticity parameters are the rule's to check (the study's check)

@@ -139,8 +139,8 @@ def consolidation_spec(config: ConsolidationConfig, sample_synapses: tuple[tuple
     synapses = r["sample_synapses"] if sample_synapses is None else sample_synapses
     exc = tuple(i for i in r["sample_neurons"] if i < n_exc)
     inh = tuple(i - n_exc for i in r["sample_neurons"] if i >= n_exc)
-    state = [{"population": "E", "variable": "v_mV", "neurons": exc}] if exc else []
-    state += [{"population": "I", "variable": "v_mV", "neurons": inh}] if inh else []
+    state = [{"population": pop, "variable": var, "neurons": idx} for pop, idx in (("E", exc), ("I", inh)) if idx
+             for var in ("v_mV", "i_syn_pA")]
     plastic_probes = []
     if synapses:
         plastic_probes += [{"variable": v, "synapses": synapses} for v in ("h_mV", "z", "ca")]

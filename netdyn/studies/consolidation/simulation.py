@@ -104,13 +104,22 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     timing["build"], timing["build_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     c1 = time.process_time()
     snapshots = []
+    pending = sorted(1000.0 * t for t in config.weights_at_s)
     for k, phase in enumerate(schedule(config)):
         t1 = time.perf_counter()
-        duration = round(phase.stop_ms / config.dt_ms) * config.dt_ms - net.t_ms
-        if phase.kind == "detailed":
-            net.run(duration, progress=progress)
-        else:
-            net.fast_forward(duration, config.dt_ff_ms)
+        stops = [t for t in pending if phase.start_ms <= t < phase.stop_ms]
+        if phase.kind == "consolidation":  # on the grid of the long steps, which splitting keeps
+            stops = [phase.start_ms + config.dt_ff_ms * np.floor((t - phase.start_ms) / config.dt_ff_ms)
+                     for t in stops]
+        for stop in [*stops, phase.stop_ms]:
+            duration = round(stop / config.dt_ms) * config.dt_ms - net.t_ms
+            if phase.kind == "detailed":
+                net.run(duration, progress=progress)
+            else:
+                net.fast_forward(duration, config.dt_ff_ms)
+            if stop < phase.stop_ms:
+                snapshots.append((f"t={net.t_ms / 1000.0:.10g}s", net.plastic_state()))
+        pending = [t for t in pending if t >= phase.stop_ms]
         timing[f"phase_{k}_{phase.label}"] = time.perf_counter() - t1
         if phase.label.startswith("learn") and k == 0:
             snapshots.append(("after_learning", net.plastic_state()))
@@ -142,16 +151,21 @@ def _traces(config: ConsolidationConfig, rec: Any) -> xr.Dataset:
     t_ms = next((da.time_ms.values for da in [*parts, *syn.values()] if da is not None), np.zeros(0))
     neurons = np.asarray(r["sample_neurons"], dtype=np.int64)
     v = np.full((t_ms.size, neurons.size), np.nan)
+    i_syn = np.full((t_ms.size, neurons.size), np.nan)
     protein = np.full((t_ms.size, neurons.size), np.nan)
-    for da, offset in ((parts[0], 0), (parts[1], n_exc)):
-        if da is not None:
-            for j, i in enumerate(da.neuron.values):
-                v[:, int(np.flatnonzero(neurons == i + offset)[0])] = da.values[:, j]
+    for pop, offset in (("E", 0), ("I", n_exc)):
+        for name, out, scale in (("v_mV", v, 1.0), ("i_syn_pA", i_syn, 1e-3)):
+            da = rec.state.get(pop, {}).get(name)
+            if da is not None:
+                for j, i in enumerate(da.neuron.values):
+                    out[:, int(np.flatnonzero(neurons == i + offset)[0])] = da.values[:, j] * scale
     pc = rec.state.get("E", {}).get("protein_umol")
     if pc is not None:
         for j, i in enumerate(pc.neuron.values):
             protein[:, int(np.flatnonzero(neurons == i)[0])] = pc.values[:, j]
     data = {"v_mV": (("time_s", "neuron"), v, {"units": "mV", "long_name": "membrane potential (NaN in consolidation phases)"}),
+            "i_syn_nA": (("time_s", "neuron"), i_syn, {"units": "nA", "long_name": "synaptic current (NaN in "
+                                                       "consolidation phases)"}),
             "protein_umol": (("time_s", "neuron"), protein, {"units": "umol/l", "long_name": "protein pool"})}
     coords: dict[str, Any] = {"time_s": t_ms * 1e-3, "neuron": neurons}
     if syn:
@@ -246,8 +260,7 @@ def record_consolidation(config: ConsolidationConfig, path: Path, progress: bool
     trial = simulate(config, progress=progress)
     summary = readout(config, trial)
     rec = trial.recording
-    neuron_state = {pop: {k: v for k, v in vs.items() if v.dims == ("time_ms", "neuron") and pop in ("E", "I")
-                          and k == "v_mV"} for pop, vs in rec.state.items()}
+    neuron_state = {pop: {k: v for k, v in vs.items() if pop in ("E", "I")} for pop, vs in rec.state.items()}
     plain = SpikingRecording(dt_ms=rec.dt_ms, t_start_ms=rec.t_start_ms, t_stop_ms=rec.t_stop_ms, spikes=rec.spikes,
                              state={p: v for p, v in neuron_state.items() if v}, attrs={
                                  **rec.attrs, STUDY_ATTR: CONSOLIDATION.name, "study_config": config.model_dump_json(),
