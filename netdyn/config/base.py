@@ -55,8 +55,14 @@ class OverSeeds(Spec):
         return single.model_validate(self.model_dump(exclude={"seeds"})).replace(seed=0)
 
 
-def parse_config(spec_cls: type[S], data: Mapping[str, Any]) -> S:
-    """Validate ``data`` into ``spec_cls``; raise :class:`ConfigError` on the first bad field."""
+def parse_config(spec_cls: type[S], data: Mapping[str, Any], at: str | None = None) -> S:
+    """Validate ``data`` into ``spec_cls``; raise :class:`ConfigError` on the first bad field
+    (named ``<at>.<field>`` when ``data`` sits at ``at`` in a larger configuration)."""
+    if at is not None:
+        try:
+            return parse_config(spec_cls, data)
+        except ConfigError as exc:
+            raise ConfigError(f"{at}.{exc.field}", exc.value, exc.reason) from None
     try:
         return spec_cls.model_validate(dict(data))
     except ValidationError as exc:

@@ -43,8 +43,6 @@ It returns the number of spikes, or ``-(i + 1)`` if neuron ``i`` reached a non-f
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -55,6 +53,7 @@ from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from netdyn.config.base import Spec, parse_config
 from netdyn.errors import ConfigError
+from netdyn.models.spiking.registry import Registry
 
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
@@ -119,10 +118,7 @@ class NeuronModel:
     @classmethod
     def parse_params(cls, params: dict[str, Any], field: str) -> Spec:
         """Validate ``params`` (defaults filled in); errors name ``field.<key>``."""
-        try:
-            return parse_config(cls.Params, params)
-        except ConfigError as exc:
-            raise ConfigError(f"{field}.{exc.field}", exc.value, exc.reason) from None
+        return parse_config(cls.Params, params, at=field)
 
     @classmethod
     def check_receptors(cls, receptors: tuple[Receptor, ...], field: str) -> tuple[Receptor, ...]:
@@ -186,42 +182,22 @@ class NeuronModel:
         raise NotImplementedError
 
 
-_REGISTRY: dict[str, type[NeuronModel]] = {}
-_LOADED = False
+_MODELS: Registry[NeuronModel] = Registry("netdyn.models.spiking.neurons", "neuron model")
 
 
 def register_model(cls: type[NeuronModel]) -> type[NeuronModel]:
     """Class decorator: make ``cls`` available under ``cls.name``."""
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"a neuron model named {cls.name!r} is already registered")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_models() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    from netdyn.models.spiking import neurons
-
-    for info in pkgutil.iter_modules(neurons.__path__):
-        importlib.import_module(f"{neurons.__name__}.{info.name}")
-    _LOADED = True
+    return _MODELS.register(cls)
 
 
 def get_model(name: str, field: str = "model") -> type[NeuronModel]:
     """The registered model ``name``; :class:`ConfigError` listing the known ones otherwise."""
-    _load_models()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(field, name, f"unknown neuron model; known: {sorted(_REGISTRY)}") from None
+    return _MODELS.get(name, field)
 
 
 def available_models() -> list[str]:
     """Names of all registered neuron models."""
-    _load_models()
-    return sorted(_REGISTRY)
+    return _MODELS.names()
 
 
 SCAN_BLOCK = 64

@@ -38,15 +38,13 @@ consolidation (fast-forward) phases and for rebuilding derived state (:meth:`reb
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any, ClassVar
 
 import numpy as np
 from numba import types
 
 from netdyn.config.base import Spec, parse_config
-from netdyn.errors import ConfigError
+from netdyn.models.spiking.registry import Registry
 
 _ST = types.float64[:, ::1]
 _C = types.float64[::1]
@@ -90,10 +88,7 @@ class PlasticityRule:
     @classmethod
     def parse_params(cls, params: dict[str, Any], field: str) -> Spec:
         """Validate ``params`` (defaults filled in); errors name ``field.<key>``."""
-        try:
-            return parse_config(cls.Params, params)
-        except ConfigError as exc:
-            raise ConfigError(f"{field}.{exc.field}", exc.value, exc.reason) from None
+        return parse_config(cls.Params, params, at=field)
 
     @classmethod
     def synapse_state_names(cls) -> list[str]:
@@ -137,40 +132,19 @@ class PlasticityRule:
         raise NotImplementedError(f"plasticity rule {cls.name!r} has no consolidation (fast-forward) phase")
 
 
-_REGISTRY: dict[str, type[PlasticityRule]] = {}
-_LOADED = False
+_RULES: Registry[PlasticityRule] = Registry("netdyn.models.spiking.plasticity", "plasticity rule", skip=("base",))
 
 
 def register_rule(cls: type[PlasticityRule]) -> type[PlasticityRule]:
     """Class decorator: make ``cls`` available under ``cls.name``."""
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"a plasticity rule named {cls.name!r} is already registered")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_rules() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    from netdyn.models.spiking import plasticity
-
-    for info in pkgutil.iter_modules(plasticity.__path__):
-        if info.name != "base":
-            importlib.import_module(f"{plasticity.__name__}.{info.name}")
-    _LOADED = True
+    return _RULES.register(cls)
 
 
 def get_rule(name: str, field: str = "rule") -> type[PlasticityRule]:
     """The registered rule ``name``; :class:`ConfigError` listing the known ones otherwise."""
-    _load_rules()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(field, name, f"unknown plasticity rule; known: {sorted(_REGISTRY)}") from None
+    return _RULES.get(name, field)
 
 
 def available_rules() -> list[str]:
     """Names of all registered plasticity rules."""
-    _load_rules()
-    return sorted(_REGISTRY)
+    return _RULES.names()
