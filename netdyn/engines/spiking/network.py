@@ -58,7 +58,7 @@ class Network:
         The network (a :class:`NetworkSpec` or a mapping validated into one).
     chunk_steps
         Steps per compiled call (memory of input-rate arrays, per-step counts and state samples
-        scales with it). Default: about 4e7 neuron-steps per call, 1000 to 20000 steps, fewer if
+        scales with it). Default: about 4e7 neuron-steps per call, 1000 to 500,000 steps, fewer if
         the state samples of one call would exceed 1e6 values; between calls the engine refreshes
         the inputs, stores the recordings and advances the progress bar (~0.1 ms each).
     check_memory
@@ -90,7 +90,8 @@ class Network:
 
     # ------------------------------------------------------------------ construction
     def _default_chunk_steps(self) -> int:
-        steps = int(np.clip(4e7 / max(self.layout.n_neurons, 1), 1000, 20000))
+        # small networks take long chunks: each compiled call costs ~1 ms of argument typing
+        steps = int(np.clip(4e7 / max(self.layout.n_neurons, 1), 1000, 500_000))
         n_probes = self._probe_idx.size + self._pprobe_kind.size
         if n_probes:
             steps = min(steps, max(1000, int(1e6 / n_probes) * self._probe_every))
