@@ -65,8 +65,10 @@ def check_consolidation(config: ConsolidationConfig) -> None:
 
 @dataclass
 class Trial:
-    """What one simulated trial holds."""
+    """What one simulated trial holds (``config``: the configuration as run, with the sampled
+    synapses and neurons chosen)."""
 
+    config: ConsolidationConfig
     traces: xr.Dataset
     spike_times_s: np.ndarray
     spike_ids: np.ndarray
@@ -96,10 +98,14 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     from netdyn.engines.spiking import Network
 
     check_consolidation(config)
+    t0, c0 = time.perf_counter(), time.process_time()
+    synapses = _sample_synapses(config)
+    if not config.resolved()["sample_neurons"]:  # a random network: the ends of its sampled synapses
+        config = config.replace(sample_synapses=synapses,
+                                sample_neurons=tuple(sorted({i for pair in synapses for i in pair})))
     r = config.resolved()
     timing: dict[str, float] = {}
-    t0, c0 = time.perf_counter(), time.process_time()
-    spec = consolidation_spec(config, _sample_synapses(config))
+    spec = consolidation_spec(config, synapses)
     net = Network(spec)
     timing["build"], timing["build_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     c1 = time.process_time()
@@ -136,7 +142,7 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     spike_i = np.concatenate(ids) if ids else np.zeros(0, np.int64)
     order = np.lexsort((spike_i, spike_t))
     timing["simulate"] = sum(v for k, v in timing.items() if k.startswith("phase_"))
-    return Trial(traces=_traces(config, rec), spike_times_s=spike_t[order], spike_ids=spike_i[order],
+    return Trial(config=config, traces=_traces(config, rec), spike_times_s=spike_t[order], spike_ids=spike_i[order],
                  weights=_weights(snapshots), recording=rec, timing=timing, n_synapses=int(net.n_synapses),
                  n_plastic=int(net.plastic.n_synapses))
 
@@ -267,7 +273,7 @@ def record_consolidation(config: ConsolidationConfig, path: Path, progress: bool
                                  "references": "\n".join(CITATIONS)})
     path.parent.mkdir(parents=True, exist_ok=True)
     write_recording(plain, path.parent / "spikes.h5")
-    ds = _results(config, trial, summary)
+    ds = _results(trial.config, trial, summary)
     write_results(ds, path)
     return ds, summary
 
