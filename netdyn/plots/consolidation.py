@@ -182,7 +182,7 @@ def trace_figure(traces: xr.Dataset, synapse: str = "0->1", *,
                 ax_w.axhline(100.0 * (1.0 + theta_pro / h_0), color="0.55", ls="-.", lw=0.8, zorder=5,
                              gid="theta_pro", label=r"protein threshold $h_0 + \theta_\mathrm{pro}$")
             ax_w.set_ylabel("weight (% of $h_0$)")
-            ax_w.legend(loc="upper right", fontsize=7)
+            ax_w.legend(loc="best", fontsize=7)
         else:
             note(ax_w, "no weights recorded" if h_0 else "no weights or h_0 recorded", keep_x=True)
 
@@ -225,7 +225,7 @@ def trace_figure(traces: xr.Dataset, synapse: str = "0->1", *,
         else:
             ax_ca.set_yticks([])
         if handles:
-            ax_p.legend(handles, [h.get_label() for h in handles], loc="upper right", fontsize=7)
+            ax_p.legend(handles, [h.get_label() for h in handles], loc="best", fontsize=7)
         else:
             note(ax_p, f"no protein of neuron {post} nor calcium recorded", keep_x=True)
         ax_p.set_xlabel(t_label)
