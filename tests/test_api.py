@@ -33,3 +33,19 @@ def test_import_loads_no_heavy_dependency():
 def test_every_figure_export_resolves(name):
     assert callable(getattr(ndp, name))
     assert name in dir(ndp) and name in ndp.__all__
+
+
+def test_analysis_exports_every_public_name_of_its_modules():
+    """netdyn.analysis loads its names lazily from a written-out table: the table must list
+    exactly the public names of its modules, each under the module that exports it."""
+    import importlib
+
+    import netdyn.analysis as analysis
+
+    expected = {}
+    for module in ("areas", "fc", "lyapunov", "recall", "spikes", "transfer_function"):
+        mod = importlib.import_module(f"netdyn.analysis.{module}")
+        expected.update({name: f"netdyn.analysis.{module}" for name in mod.__all__})
+    assert analysis._EXPORTS == expected
+    for name in expected:
+        assert getattr(analysis, name) is getattr(importlib.import_module(expected[name]), name)

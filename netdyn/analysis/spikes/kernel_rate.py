@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.signal
 import xarray as xr
 
 from netdyn.analysis.spikes._common import as_spikes, population_counts
@@ -205,7 +204,9 @@ def kernel_population_rate(spikes: SpikeTrains | Any, senders: Any = None, n_neu
         half = math.ceil(c * sigma / b)
         u = np.linspace(-c * sigma / b, c * sigma / b, 2 * half + 1)  # in units of b
         kernel_hz = np.exp(-0.5 * (u * b / sigma) ** 2) / (math.sqrt(2.0 * math.pi) * sigma / b) / (b * 1e-3)
-        rate = np.clip(scipy.signal.fftconvolve(counts, kernel_hz, mode="same"), 0.0, None)
+        from scipy.signal import fftconvolve  # imported here: scipy.signal costs ~1 s to import
+
+        rate = np.clip(fftconvolve(counts, kernel_hz, mode="same"), 0.0, None)
     else:
         rate = counts
     rate = rate / n if n else np.full(n_bins, np.nan)
