@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/chaos.py
 	$(PY) benchmarks/srnn.py
 	$(PY) benchmarks/spiking.py
+	$(PY) benchmarks/consolidation.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) docs/_build docs/api/generated

@@ -101,6 +101,8 @@ def arbor_run(protocol: str, n_ca: int | None, timeout_s: float) -> dict | None:
         return None
     if not row.get("error"):
         row.pop("error", None)  # the peer reports "error": null on success
+    quality = row.get("recall_quality") or {}
+    row.update({k: quality[k] for k in ("Q", "MI_bits") if quality.get(k) is not None})
     return row
 
 

@@ -1,6 +1,6 @@
 """Structure of tests/data/consolidation_arbor_reference.json (the Arbor reference runs of the
 ``consolidation`` study, written by benchmarks/peers/arbor_consolidation.py) and the values that
-/work/shared/specs/consolidation.md section 5 says Arbor gives: these check that the stored data
+the published reference values say Arbor gives: these check that the stored data
 are those runs, not netdyn (which is validated against this file elsewhere)."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Protocols (command lines of the repository's ``run_*`` scripts, plus ``-plot=0``
   -sample_curr=1`` (sigma_pl = 0; explicit spikes of neuron 0 at 10, 20, ..., 60, 100 ms).
 * ``basic_early``: the same with ``config_smallnet2_basic_early.json`` (sigma_pl = 2.90436 mV).
 * ``single_psp``: ``basic_early_det`` with one explicit spike of neuron 0 at 10 ms, 50 ms
-  (``-learn=... -runtime=0.05``): the PSP of neuron 1 (spec section 5, check 1).
+  (``-learn=... -runtime=0.05``): the PSP of neuron 1.
 * ``basic_late``: ``config_smallnet2_basic_late.json -sample_curr=1`` (8 h: 4 h RECT drive
   detailed, then fast-forward; ~140-350 CPU-s).
 * ``smallnet3_10s`` / ``smallnet3_8h``: ``config_smallnet3_det.json -dt=0.2 -sample_curr=0``,
@@ -33,7 +33,8 @@ Per run it prints one JSON line: ``cpu_s`` (user + sys of the child, from ``os.w
 ``wall_s``, ``peak_rss_mb`` (the peer's ``ru_maxrss``, through a small launcher process:
 see ``_LAUNCHER``), ``peak_vmhwm_sampled_mb`` (VmHWM of ``/proc/<pid>/status`` sampled every
 50 ms, a cross-check), spike counts per neuron (small networks)
-or per population, Q and MI for ``defaultnet_10s`` (spec section 2.5), and the run folder.
+or per population, Q and MI for ``defaultnet_10s`` (as Luboeinski & Tetzlaff 2021 define them), and
+the run folder.
 
 Trace files (``*_traces.txt``, written by the peer with 4 decimals): column 0 is the time in
 ms; then, for every entry k of the config's ``sample_gid_list``/``sample_pre_list``, seven
@@ -342,7 +343,7 @@ def _entropy(values: np.ndarray) -> float:
 
 def recall_quality(times: np.ndarray, gids: np.ndarray, n_exc: int, n_inh: int, n_ca: int, p_r: float,
                    t_learn_ms: float, t_recall_ms: float) -> dict:
-    """Q and MI of spec section 2.5 (rates in [t - 250, t + 250) ms / 0.5 s; MI from np.unique)."""
+    """Q and MI as Luboeinski & Tetzlaff (2021) define them (rates in [t - 250, t + 250) ms / 0.5 s; MI from np.unique)."""
     def rates(t):
         keep = (times >= t - 250.0) & (times < t + 250.0)
         return np.bincount(gids[keep], minlength=n_exc + n_inh)[: n_exc + n_inh] / 0.5
@@ -711,7 +712,7 @@ def make_reference(out: Path, src: Path, workdir: Path, peer: Path, arbor_versio
                                            "rate_inh_hz_0_25s": run.get("rate_inh_hz"),
                                            "what": ("one trial (fresh random network, p_c 0.1, seeds from the wall "
                                                     "clock) of config_defaultnet-like.json, 25 s, TRIPLET at 10 s, "
-                                                    "ONEPULSE at 20 s; Q and MI as spec section 2.5 (rates in "
+                                                    "ONEPULSE at 20 s; Q and MI as Luboeinski & Tetzlaff 2021 define them (rates in "
                                                     "[t - 0.25, t + 0.25) s at 11.0 s and 20.1 s; Q_sd propagates "
                                                     "the across-neuron SDs, it is not an across-trial SD). The "
                                                     "peer's own extract/analysis code (computeFiringRates, "
@@ -721,7 +722,7 @@ def make_reference(out: Path, src: Path, workdir: Path, peer: Path, arbor_versio
                                                "Q_mean": 0.0307, "Q_sd": 0.0140, "MI_mean_bits": 0.860,
                                                "MI_sd_bits": 0.066, "nu_as_hz": 92.58, "nu_ans_hz": 8.72,
                                                "nu_ctrl_hz": 5.88, "nu_inh_hz": 21.46,
-                                               "source": "spec section 3.1 (stand-alone simulator notebook)"}}
+                                               "source": "the stand-alone simulator of Luboeinski & Tetzlaff 2021, 50 trials (its repository's memory-recall notebook)"}}
         else:
             raise ValueError(protocol)
         _write(out, data)
