@@ -5,35 +5,21 @@ are those runs, not netdyn (which is validated against this file elsewhere)."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests._reference_json import load_strict, numbers
+
 PATH = Path(__file__).parent / "data" / "consolidation_arbor_reference.json"
 H0 = 4.20075
 
 
-def _reject(token: str):
-    raise ValueError(f"non-finite JSON constant {token}")
-
-
 @pytest.fixture(scope="module")
 def ref() -> dict:
-    return json.loads(PATH.read_text(), parse_constant=_reject)
-
-
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield obj
+    return load_strict(PATH)
 
 
 def _at(entries: list[dict], t_ms: float, key: str = "value") -> float:
@@ -49,7 +35,7 @@ def _value_at(t: list, y: list, t_ms: float) -> float:
 
 def test_file_small_finite_with_provenance(ref):
     assert PATH.stat().st_size < 420_000
-    assert all(math.isfinite(x) for x in _numbers(ref))
+    assert all(math.isfinite(x) for x in numbers(ref))
     prov = ref["provenance"]
     assert prov["script"] == "benchmarks/peers/arbor_consolidation.py"
     assert prov["peer"]["commit"] == "f908049" and prov["peer"]["licence"] == "Apache-2.0"

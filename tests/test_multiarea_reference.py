@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from netdyn.models.multiarea import PRESETS, multiarea_parameters, population_names
+from tests._reference_json import load_strict, numbers
 
 DATA = Path(__file__).parent / "data"
 PEERS = Path(__file__).parent.parent / "benchmarks" / "peers"
@@ -52,24 +53,9 @@ M2E_V1_HZ = [9.015659287809996, 12.710298185877985, 12.565405659549675, 11.54196
              14.076619931696673, 13.704223036813119, 15.122715089067803]
 
 
-def _reject(token: str):
-    raise ValueError(f"non-finite JSON constant {token}")
-
-
 @pytest.fixture(scope="module")
 def data() -> dict:
-    return json.loads((DATA / NAME).read_text(), parse_constant=_reject)
-
-
-def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield obj
+    return load_strict(DATA / NAME)
 
 
 def _window_s(data) -> float:
@@ -91,7 +77,7 @@ def _run(data, preset, seed):
 
 def test_file_schema_and_provenance(data):
     assert (DATA / NAME).stat().st_size < 400_000
-    assert all(math.isfinite(x) for x in _numbers(data))
+    assert all(math.isfinite(x) for x in numbers(data))
     prov = data["provenance"]
     assert prov["script"] == "benchmarks/peers/make_reference_data.py"
     assert prov["peer"] == "benchmarks/peers/nest_multiarea.py"
