@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +95,13 @@ def _sample_synapses(config: ConsolidationConfig) -> tuple[tuple[int, int], ...]
 
 
 def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Trial:
-    """Build the network of ``config`` and run its schedule; return what was recorded."""
+    """Build the network of ``config`` and run its schedule; return what was recorded.
+
+    ``progress``: a progress bar per detailed phase (default: when stderr is a terminal)."""
     from netdyn.engines.spiking import Network
 
+    if progress is None:
+        progress = sys.stderr.isatty()
     check_consolidation(config)
     t0, c0 = time.perf_counter(), time.process_time()
     synapses = _sample_synapses(config)
@@ -229,6 +234,7 @@ def readout(config: ConsolidationConfig, trial: Trial) -> dict[str, Any]:
         out.update({"Q": q.Q, "sigma_Q": q.sigma_Q, "MI_bits": q.MI_bits, "H_L_bits": q.H_L_bits,
                     "rates_hz": {k: q.rates_hz[k] for k in ("as", "ans", "ctrl", "inh", "exc")}})
     out["n_ca"] = r["n_ca"]
+    out["netdyn_version"] = __version__
     out["timing_s"] = {k: round(v, 4) for k, v in trial.timing.items()}
     return _json_values(out)
 
