@@ -48,6 +48,9 @@ from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 from netdyn.seeding import named_generator
 
+BACKENDS = ("netdyn", "nest")
+"""Simulators that build and run a :class:`NetworkSpec`."""
+
 
 class Network:
     """A built spiking network.
@@ -64,11 +67,31 @@ class Network:
     check_memory
         Estimate the memory before building and raise :class:`~netdyn.errors.MemoryEstimateError`
         if it will not fit.
+    backend
+        ``"netdyn"`` (this engine) or ``"nest"``: the same spec built and run by NEST
+        (:class:`netdyn.engines.nest.NestNetwork`, same ``run``, ``set_params`` and
+        ``recording``; threads and MPI ranks).
+    threads
+        Threads of one simulation. This engine runs one; NEST runs ``threads`` per MPI rank.
     """
 
+    def __new__(cls, spec: NetworkSpec | dict[str, Any] | None = None, *, backend: str = "netdyn",
+                threads: int = 1, **options: Any):
+        if backend == "nest":
+            from netdyn.engines.nest import NestNetwork
+
+            return NestNetwork(spec, threads=threads, **options)
+        if backend != "netdyn":
+            raise ConfigError("backend", backend, f"one of {list(BACKENDS)}")
+        return super().__new__(cls)
+
     def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int | None = None,
-                 check_memory: bool = True):
+                 check_memory: bool = True, backend: str = "netdyn", threads: int = 1):
         t0 = time.perf_counter()
+        if threads != 1:
+            raise ConfigError("threads", threads, "the netdyn engine runs one thread per simulation (run "
+                                                  "simulations in parallel with a sweep's workers); "
+                                                  "backend='nest' runs threads inside one simulation")
         self.spec = spec_from_any(spec)
         if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
