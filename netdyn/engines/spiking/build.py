@@ -27,6 +27,7 @@ from netdyn.connectivity.distributions import sample
 from netdyn.connectivity.rules import connect, expected_synapses
 from netdyn.engines.spiking.kernel import scatter_by_source, sort_rows_by_delay
 from netdyn.errors import ConfigError, MemoryEstimateError
+from netdyn.config.base import Spec
 from netdyn.models.spiking.spec import NetworkSpec, Projection
 from netdyn.seeding import named_generator
 
@@ -242,3 +243,20 @@ def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
     del delay
     n_slots = int(seg_delay.max()) + 1 if seg_delay.size else 2
     return Synapses(indptr, seg_ptr, seg_delay, seg_len, target, weight, n_slots, per_projection)
+
+
+def initial_state(spec: NetworkSpec, k: int, params: Spec) -> dict[str, np.ndarray]:
+    """Initial values of every state variable of population ``k`` (state-name order): draws from
+    ``Population.initial`` keyed by (seed, population name), the model's resting state
+    otherwise. Every backend starts from these values."""
+    p = spec.populations[k]
+    model = p.neuron_model
+    rest = model.resting_state(params, p.receptor_list)
+    rng = named_generator(spec.seed, "initial", p.name)
+    out = {}
+    for var in model.state_names(p.receptor_list):
+        if var in p.initial:
+            out[var] = sample(p.initial[var], p.n_neurons, rng)
+        else:
+            out[var] = np.full(p.n_neurons, rest.get(var, 0.0))
+    return out

@@ -31,7 +31,6 @@ from tqdm.auto import tqdm
 
 from netdyn import __version__
 from netdyn.atomic import write_file
-from netdyn.connectivity.distributions import sample
 from netdyn.engines.spiking.build import check_memory as refuse_if_too_large
 from netdyn.engines.spiking.build import (
     Layout,
@@ -39,6 +38,7 @@ from netdyn.engines.spiking.build import (
     Synapses,
     build_synapses,
     estimate_memory,
+    initial_state,
     plan_layout,
 )
 from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, run_steps
@@ -139,15 +139,8 @@ class Network:
             self._consts[k, : r.size] = r
         self.state = np.empty(lay.n_state, dtype=np.float64)
         for k, p in enumerate(spec.populations):
-            model = p.neuron_model
-            rest = model.resting_state(self._params[k], p.receptor_list)
-            rng = named_generator(spec.seed, "initial", p.name)
-            for j, var in enumerate(model.state_names(p.receptor_list)):
-                block = self._block(k, j)
-                if var in p.initial:
-                    block[:] = sample(p.initial[var], p.n_neurons, rng)
-                else:
-                    block[:] = rest.get(var, 0.0)
+            for j, values in enumerate(initial_state(spec, k, self._params[k]).values()):
+                self._block(k, j)[:] = values
         self.refractory = np.zeros(lay.n_neurons, dtype=np.int32)
         self._spiked = np.zeros(max(int(lay.pop_n.max()), 1), dtype=np.int32)
         self._work = np.zeros(4 * self._spiked.size, dtype=np.float64)
@@ -593,23 +586,36 @@ class Network:
         rates = {}
         if self._bin_steps is not None:
             n_bins = self.step_count // self._bin_steps
-            bin_ms = self._bin_steps * dt
-            for k, name in enumerate(lay.pop_names):
-                hz = self._bin_counts[:n_bins, k] / (lay.pop_n[k] * bin_ms * 1e-3)
-                rates[name] = xr.DataArray(hz, dims=("time_ms",), coords={"time_ms": np.arange(n_bins) * bin_ms},
-                                           name="rate_hz", attrs={"units": "Hz", "bin_ms": bin_ms, "population": name})
-        # input rates are functions of time: evaluated on the rate bins' grid, not stored per step
-        grid_ms = (self._bin_steps or int(round(1.0 / dt)) or 1) * dt
-        t_grid = np.arange(0.0, t_stop, grid_ms)
-        inputs = {}
-        if t_grid.size:
-            for item in (*spec.drives, *spec.sources):
-                inputs[item.name] = xr.DataArray(item.rate(t_grid), dims=("time_ms",), coords={"time_ms": t_grid},
-                                                 name="rate_hz", attrs={"units": "Hz"})
+            rates = population_rate_traces(self._bin_counts[:n_bins], lay.pop_names, lay.pop_n, self._bin_steps * dt)
+        inputs = input_rate_traces(spec, t_stop, self._bin_steps)
         attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": __version__, "seed": spec.seed,
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
+
+
+def population_rate_traces(bin_counts: np.ndarray, names: list[str], sizes: Any, bin_ms: float) -> dict[str, xr.DataArray]:
+    """Population rates (Hz) from spike counts per bin, ``bin_counts`` of shape (bins, populations)."""
+    out = {}
+    for k, name in enumerate(names):
+        hz = bin_counts[:, k] / (sizes[k] * bin_ms * 1e-3)
+        out[name] = xr.DataArray(hz, dims=("time_ms",), coords={"time_ms": np.arange(hz.size) * bin_ms},
+                                 name="rate_hz", attrs={"units": "Hz", "bin_ms": bin_ms, "population": name})
+    return out
+
+
+def input_rate_traces(spec: NetworkSpec, t_stop_ms: float, bin_steps: int | None) -> dict[str, xr.DataArray]:
+    """Rates (Hz) of every drive and Poisson source on the rate bins' grid (1 ms without bins):
+    they are functions of time, evaluated, not stored per step."""
+    dt = spec.dt_ms
+    grid_ms = (bin_steps or int(round(1.0 / dt)) or 1) * dt
+    t_grid = np.arange(0.0, t_stop_ms, grid_ms)
+    inputs = {}
+    if t_grid.size:
+        for item in (*spec.drives, *spec.sources):
+            inputs[item.name] = xr.DataArray(item.rate(t_grid), dims=("time_ms",), coords={"time_ms": t_grid},
+                                             name="rate_hz", attrs={"units": "Hz"})
+    return inputs
 
 
 def _peek_all(rule, pl: PlasticSynapses, step: int, row: int) -> np.ndarray:
