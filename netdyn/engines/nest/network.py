@@ -129,12 +129,28 @@ class NestNetwork:
             if port:
                 syn["receptor_type"] = port
             nest.Connect(gen, self.nodes[drive.target], "all_to_all", syn)
+        # Currents: a dc_generator active in (start, stop] reaches the neuron one step (its
+        # delay) later, so netdyn's steps start <= step < stop get a generator over
+        # (start - dt, stop - dt]. Nothing reaches step 0 that way: a current from t = 0 is
+        # added to the neurons' I_e, and a generator of the opposite sign ends it at stop.
+        self._i_e_extra = {p.name: np.zeros(p.n_neurons) for p in spec.populations}
         for cur in spec.currents:
-            params = {"amplitude": cur.amplitude_pA, "start": cur.start_ms}
-            if cur.stop_ms is not None:
-                params["stop"] = cur.stop_ms
+            targets = self._subset(cur.target, cur.neurons)
+            if cur.start_ms == 0.0:
+                extra = self._i_e_extra[cur.target]
+                extra[sorted(set(cur.neurons)) if cur.neurons is not None else slice(None)] += cur.amplitude_pA
+                if cur.stop_ms is None:
+                    continue
+                params = {"amplitude": -cur.amplitude_pA, "start": cur.stop_ms - dt}
+            else:
+                params = {"amplitude": cur.amplitude_pA, "start": cur.start_ms - dt}
+                if cur.stop_ms is not None:
+                    params["stop"] = cur.stop_ms - dt
             gen = nest.Create("dc_generator", params=params)
-            nest.Connect(gen, self._subset(cur.target, cur.neurons))
+            nest.Connect(gen, targets, "all_to_all", {"delay": dt})
+        for k, p in enumerate(spec.populations):
+            if self._i_e_extra[p.name].any():
+                self._set_i_e(k)
         before = nest.num_connections
         for pj in self.plan.projections:
             self._connect(pj)
@@ -285,6 +301,14 @@ class NestNetwork:
             values[names[key]] = float(value)
         self.nodes[population].set(values)
         self._params[k] = new
+        if "i_e_pA" in params and self._i_e_extra[population].any():
+            self._set_i_e(k)
+
+    def _set_i_e(self, k: int) -> None:
+        """I_e of each neuron: the model's i_e_pA plus the currents that run from t = 0."""
+        p = self.spec.populations[k]
+        values = self._params[k].i_e_pA + self._i_e_extra[p.name]
+        self.nodes[p.name].set({"I_e": values.tolist()})
 
     def params(self, population: str) -> dict[str, Any]:
         """Current model parameters of ``population`` (netdyn names)."""

@@ -27,7 +27,8 @@ PoissonDrive           a ``poisson_generator`` of rate ``n_inputs rate`` per pop
                        sends each target its own train); time-varying rates: an
                        ``inhomogeneous_poisson_generator``
 PoissonSource          ``parrot_neuron`` s fed by one generator each
-CurrentInput           ``dc_generator`` (``start``, ``stop``)
+CurrentInput           ``dc_generator`` one step early (its connection's delay); from t = 0:
+                       added to ``I_e``, ended by a generator of opposite sign
 initial state          the same values netdyn's engine starts from (drawn by netdyn)
 =====================  ============================================================
 
@@ -300,6 +301,11 @@ def translate(spec: NetworkSpec) -> NestPlan:
             raise ConfigError(f"drives.{k}.statistics", drive.statistics,
                               "NEST's generators draw Poisson counts; at most one event per step has no "
                               "counterpart: use statistics='poisson'")
+    for k, cur in enumerate(spec.currents):
+        if 0.0 < cur.start_ms < 1.5 * spec.dt_ms:
+            raise ConfigError(f"currents.{k}.start_ms", cur.start_ms,
+                              f"NEST's current generators reach a neuron one step after they start: start "
+                              f"at 0 or at >= 2 dt = {2 * spec.dt_ms:g} ms")
     if spec.record.plasticity:
         raise ConfigError("record.plasticity", spec.record.plasticity[0].variable, "no plastic synapses in NEST")
     pops, notes = [], []
