@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,7 @@ class NestNetwork:
             pop = spec.populations[k]
             for var, values in initial_state(spec, k, self._params[k]).items():
                 if var in STATE_NAMES or var in pop.initial:  # synaptic states start at 0 in both
-                    nodes.set({self._nest_state(pp.name, var): values.tolist()})
+                    self._set_each(nodes, self._nest_state(pp.name, var), values)
             self.nodes[pp.name] = nodes
         self._timed: list[tuple[Any, Any, float]] = []  # (generator, waveform, factor) to refresh
         for src in spec.sources:
@@ -307,8 +308,22 @@ class NestNetwork:
     def _set_i_e(self, k: int) -> None:
         """I_e of each neuron: the model's i_e_pA plus the currents that run from t = 0."""
         p = self.spec.populations[k]
-        values = self._params[k].i_e_pA + self._i_e_extra[p.name]
-        self.nodes[p.name].set({"I_e": values.tolist()})
+        self._set_each(self.nodes[p.name], "I_e", self._params[k].i_e_pA + self._i_e_extra[p.name])
+
+    def _local(self, nodes: Any) -> Any:
+        """The neurons of ``nodes`` that live on this rank."""
+        if self.n_ranks == 1:
+            return nodes
+        with warnings.catch_warnings():  # NEST warns that other ranks' neurons are not in it: known
+            warnings.simplefilter("ignore")
+            return self.nest.GetLocalNodeCollection(nodes)
+
+    def _set_each(self, nodes: Any, name: str, values: np.ndarray) -> None:
+        """Set ``name`` of every neuron of ``nodes`` to its value (under MPI: of this rank's)."""
+        local = self._local(nodes)
+        if len(local):
+            idx = np.asarray(local.tolist()) - nodes[0].global_id
+            local.set({name: values[idx].tolist()})
 
     def params(self, population: str) -> dict[str, Any]:
         """Current model parameters of ``population`` (netdyn names)."""
@@ -327,9 +342,10 @@ class NestNetwork:
             if name is None:
                 continue
             values = np.full(p.n_neurons, np.nan)
-            local = nodes[nodes.local] if self.n_ranks > 1 else nodes
-            got = np.atleast_1d(np.asarray(local.get(name), dtype=np.float64))
-            values[np.asarray(local.tolist()) - nodes[0].global_id] = got
+            local = self._local(nodes)
+            if len(local):
+                got = np.atleast_1d(np.asarray(local.get(name), dtype=np.float64))
+                values[np.asarray(local.tolist()) - nodes[0].global_id] = got
             out[var] = values
         return out
 
