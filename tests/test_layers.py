@@ -17,7 +17,7 @@ ROOT = Path(netdyn.__file__).resolve().parent
 #: Bottom to top; a package may import only those before it.
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"seeding", "fastmath", "atomic", "timegrid", "lazy", "counter_random"},
+    {"seeding", "fastmath", "atomic", "timegrid", "lazy", "counter_random", "mpi_launch"},
     {"config"},
     {"connectivity"},
     {"models"},

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from netdyn.config.base import OverSeeds, Spec
+from netdyn.config.simulator import SimulatorChoice
 from netdyn.errors import ConfigError
 from netdyn.timegrid import grid_steps
 
@@ -66,8 +67,9 @@ class MultiAreaModelConfig(Spec):
                 "scale_weight_sd": self.scale_weight_sd}
 
 
-class MultiAreaConfig(MultiAreaModelConfig):
-    """A simulation of the multi-area model, its analysis and the mean field beside it."""
+class MultiAreaConfig(MultiAreaModelConfig, SimulatorChoice):
+    """A simulation of the multi-area model, its analysis and the mean field beside it, on
+    netdyn's engine or on NEST (``backend``; under ``mpiexec`` with a NEST built with MPI)."""
 
     t_sim_ms: float = Field(2000.0, gt=0.0, description="simulated time (ms)")
     transient_ms: float = Field(500.0, ge=0.0, description="initial time left out of every statistic (ms)")

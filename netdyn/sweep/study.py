@@ -43,6 +43,7 @@ import functools
 import json
 import math
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, Hashable, Mapping, Sequence, TypeVar
@@ -53,6 +54,7 @@ import xarray as xr
 from netdyn import atomic
 from netdyn.config.base import Spec, parse_config
 from netdyn.errors import ConfigError
+from netdyn.mpi_launch import launched_rank
 from netdyn.sweep.executors import check_execution, open_executor
 from netdyn.sweep.runner import run_units
 from netdyn.sweep.store import SweepStore, open_results
@@ -277,6 +279,11 @@ def run_study(
     execution = {"workers": workers, "scheduler": check_execution(workers, scheduler, use_mpi),
                  "use_mpi": use_mpi}
     out = Path(out)
+    if isinstance(study, SingleRunStudy) and launched_rank() > 0:
+        # one simulation over MPI ranks (NEST under mpiexec): every rank computes, rank 0 writes
+        with tempfile.TemporaryDirectory(prefix=f"netdyn-rank{launched_rank()}-") as scratch:
+            computed = study._compute(config, Path(scratch), execution, progress)
+        return StudyOutputs(out / study.results_name, out / study.summary_name, (), computed.summary, None, ())
     check_out_dir(out, study.name)
     computed = study._compute(config, out, execution, progress)
     summary = write_json(out / study.summary_name, computed.summary)

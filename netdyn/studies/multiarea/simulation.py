@@ -19,6 +19,7 @@ naming their field.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,41 @@ FIGURE_STEM = "figure"
 def check_multiarea(config: MultiAreaConfig) -> None:
     """Refuse, before anything is built or written, unknown areas and a network too large for
     this machine's memory (:class:`~netdyn.errors.ConfigError` naming ``areas`` or ``scale``)."""
-    from netdyn.engines.spiking.build import check_memory, estimate_memory, plan_layout
+    from netdyn.engines.spiking.build import available_memory_bytes, check_memory, estimate_memory, plan_layout
 
     _, spec, _ = model_network(config)
+    estimate = estimate_memory(spec, plan_layout(spec))
+    if config.backend == "nest":
+        check_nest_memory(config, sum(p.n_neurons for p in spec.populations), estimate.n_synapses,
+                          available_memory_bytes())
+        return
     try:
-        check_memory(estimate_memory(spec, plan_layout(spec)))
+        check_memory(estimate)
     except MemoryEstimateError as exc:
         raise ConfigError("scale", config.resolved("scale"), str(exc)) from None
+
+
+NODE_BYTES = 256e9
+"""Memory of the cluster node that a refusal counts nodes for (a common HPC node)."""
+
+
+def check_nest_memory(config: MultiAreaConfig, n_neurons: int, n_synapses: int, available_bytes: int) -> None:
+    """Refuse (ConfigError naming ``scale``) a NEST run whose ranks on this machine would need
+    more than 90 % of its available memory; the message says what each rank needs and how many
+    256-GB nodes the network needs."""
+    from netdyn.engines.nest.memory import nest_memory_bytes, nodes_needed
+    from netdyn.mpi_launch import launched_ranks
+
+    ranks = launched_ranks()
+    per_rank = nest_memory_bytes(n_neurons, n_synapses, ranks=ranks)
+    here = min(ranks, os.cpu_count() or 1) * per_rank if ranks > 1 else per_rank
+    if here > 0.9 * available_bytes:
+        nodes = nodes_needed(n_neurons, n_synapses, NODE_BYTES)
+        raise ConfigError("scale", config.resolved("scale"),
+                          f"NEST needs ~{per_rank / 1e9:.1f} GB on each of {ranks} rank(s) for {n_neurons:,} neurons and "
+                          f"{n_synapses:,} synapses; this machine has {available_bytes / 1e9:.1f} GB available. On "
+                          f"{NODE_BYTES / 1e9:.0f}-GB nodes it needs at least {nodes} node(s) (mpiexec across them; "
+                          f"see the cluster guide)")
 
 
 def summarise(ds: xr.Dataset) -> dict[str, Any]:
@@ -72,7 +101,8 @@ def summarise(ds: xr.Dataset) -> dict[str, Any]:
                           if np.isfinite(v)},
         "fc_vs_fmri_r": nan_to_none(ds.attrs["fc_vs_fmri_r"]),
     }
-    for key in ("n_neurons", "n_synapses", "bytes_per_synapse", "timing_s", "config", "netdyn_version"):
+    for key in ("n_neurons", "n_synapses", "bytes_per_synapse", "backend", "threads", "mpi_ranks", "timing_s",
+                "config", "netdyn_version"):
         if key in ds.attrs:
             value = ds.attrs[key]
             summary[key] = _json_attr(value)
@@ -119,14 +149,14 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
 
     timing: dict[str, float] = {}
     par, spec, timing["model"] = model_network(config)
-    net = Network(spec)
+    net = Network(spec, backend=config.backend, threads=config.threads)
     timing["build"] = net.build_time_s
     net.run(config.t_sim_ms, progress=progress)
     timing["run"] = net.run_time_s
     recording = net.recording()
     recording.attrs.update({"study": MULTIAREA.name, STUDY_ATTR: MULTIAREA.name,
                             "study_config": config.model_dump_json(), "references": "\n".join(CITATIONS)})
-    if record_path is not None:
+    if record_path is not None and getattr(net, "is_root", True):  # under MPI rank 0 writes
         t1 = time.perf_counter()
         write_recording(recording, record_path)
         timing["write_spikes"] = time.perf_counter() - t1
@@ -143,10 +173,12 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
         "title": "netdyn multiarea study", STUDY_ATTR: MULTIAREA.name, "config": config.model_dump_json(),
         "preset": config.preset, "scale": config.resolved("scale"), "chi": config.resolved("chi"),
         "chi_i": config.resolved("chi_i"), "seed": config.seed,
-        "n_neurons": int(net.layout.n_neurons), "n_synapses": int(net.n_synapses),
-        "bytes_per_synapse": round(float(net.bytes_per_synapse), 3),
+        "n_neurons": int(sum(p.n_neurons for p in spec.populations)), "n_synapses": int(net.n_synapses),
+        "backend": config.backend, "threads": config.threads, "mpi_ranks": int(getattr(net, "n_ranks", 1)),
         "timing_s": _timing_json(timing), "netdyn_version": __version__, "references": "\n".join(CITATIONS),
     })
+    if hasattr(net, "bytes_per_synapse"):  # netdyn's engine: its synapse structure
+        ds.attrs["bytes_per_synapse"] = round(float(net.bytes_per_synapse), 3)
     return ds, recording
 
 
