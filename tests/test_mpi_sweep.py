@@ -35,6 +35,8 @@ from netdyn.sweep.executors import PIN_ENV
 from netdyn.sweep.study import STUDY_ATTR
 
 TESTS = Path(__file__).resolve().parent
+#: What follows ``mpiexec [flags] -n N python`` in the documented launch of a study.
+LAUNCH = ["-m", "mpi4py.futures", "-m", "netdyn.cli"]
 TIMEOUT_S = 240  # a hung MPI job fails the test instead of blocking the suite
 
 #: The smallest chaos sweep with several work units (3 sessions of 2 gains x 3 trials).
@@ -98,8 +100,7 @@ def run_mpi(args: list[str], n: int = 3, cwd: Path | None = None) -> subprocess.
 
 def run_chaos_mpi(out: Path, *extra: str, n: int = 3) -> subprocess.CompletedProcess:
     """The documented launch: ``mpiexec -n N python -m mpi4py.futures -m netdyn.cli chaos``."""
-    return run_mpi(["-m", "mpi4py.futures", "-m", "netdyn.cli", "chaos", "--out", str(out),
-                    *SMALL_FLAGS, *extra], n=n)
+    return run_mpi([*LAUNCH, "chaos", "--out", str(out), *SMALL_FLAGS, *extra], n=n)
 
 
 def assert_same_store(a: Path, b: Path) -> None:
@@ -115,6 +116,21 @@ def assert_same_store(a: Path, b: Path) -> None:
             assert x.tobytes() == y.tobytes(), f"{name}: equal values, different bits"
     assert da.attrs["config"] == db.attrs["config"]
     assert bool(da["unit_completed"].all())
+
+
+def test_the_documented_launch_is_the_tested_one():
+    """docs/scaling.md, the README, the executors' docstring and their error messages give
+    the command these tests run (with Open MPI's flags as root, as here)."""
+    from netdyn.sweep import executors
+
+    root = TESTS.parent
+    scaling = (root / "docs" / "scaling.md").read_text(encoding="utf-8")
+    tested = ["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "3", "python", *LAUNCH, "chaos"]
+    assert " ".join(tested) + " --out results/chaos" in scaling
+    for text in (scaling, (root / "README.md").read_text(encoding="utf-8")):
+        assert " ".join(["mpiexec -n 9 python", *LAUNCH, "chaos --out"]) in text
+    for text in (executors.__doc__, executors.MPI_LAUNCH):
+        assert " ".join(["mpiexec -n N python", *LAUNCH]) in text
 
 
 def test_chaos_sweep_under_mpiexec_matches_the_local_run(mpi, tmp_path):
@@ -185,7 +201,7 @@ def test_workers_flag_must_match_the_worker_ranks(mpi, tmp_path):
 
 def test_a_failing_unit_under_mpi_exits_1_and_names_the_unit(mpi, tmp_path):
     """Euler with dt/tau = 5 blows up in a worker; rank 0 reports it and the job ends."""
-    proc = run_mpi(["-m", "mpi4py.futures", "-m", "netdyn.cli", "chaos", "--out", str(tmp_path / "o"),
+    proc = run_mpi([*LAUNCH, "chaos", "--out", str(tmp_path / "o"),
                     "--sessions", "2", "--trials", "2", "--gains", "13", "--dt-ms", "100",
                     "--duration-ms", "70000", "--no-progress", "--no-figure"])
     assert proc.returncode == 1, proc.stderr
