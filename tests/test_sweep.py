@@ -418,7 +418,7 @@ def test_driver_without_mpi4py_says_why_and_writes_nothing(tmp_path, monkeypatch
 
 
 def test_mpi_requested_by_flag_or_launcher(monkeypatch):
-    for name in MPI_ENV_VARS:
+    for name in (*MPI_ENV_VARS, "OMPI_MCA_ess"):
         monkeypatch.delenv(name, raising=False)
     assert mpi_requested() is None and mpi_requested(use_mpi=True) == "use_mpi=True"
     monkeypatch.setenv("PMI_SIZE", "4")  # as under MPICH's mpiexec
@@ -426,6 +426,12 @@ def test_mpi_requested_by_flag_or_launcher(monkeypatch):
     assert mpi_requested(workers=0) is None  # explicit serial debugging
     assert mpi_requested(use_mpi=False) is None
     assert mpi_requested(scheduler="tcp://127.0.0.1:8786") is None
+    monkeypatch.delenv("PMI_SIZE")
+    monkeypatch.setenv("PMIX_RANK", "0")  # left by an Open MPI singleton in a parent process
+    monkeypatch.setenv("OMPI_MCA_ess", "singleton")
+    assert mpi_requested() is None
+    monkeypatch.setenv("OMPI_MCA_ess", "^singleton")  # as under Open MPI's mpiexec
+    assert mpi_requested() == "PMIX_RANK=0"
 
 
 def test_redraw_finds_the_study_by_its_results(tmp_path):

@@ -256,7 +256,15 @@ class SerialExecutor(Executor):
 
 
 def mpi_environment() -> str | None:
-    """``"NAME=value"`` of the first MPI launcher variable set, or None outside MPI."""
+    """``"NAME=value"`` of the first MPI launcher variable set, or None outside MPI.
+
+    An Open MPI process that initialised MPI without a launcher (a "singleton": any library
+    that imports ``mpi4py.MPI``, elephant for one) leaves ``OMPI_MCA_ess=singleton`` and
+    ``PMIX_RANK`` in the environment its child processes inherit; that is not a launcher
+    (``mpiexec`` sets ``OMPI_MCA_ess=^singleton``), so it gives None.
+    """
+    if os.environ.get("OMPI_MCA_ess") == "singleton":
+        return None
     for name in MPI_ENV_VARS:
         if name in os.environ:
             return f"{name}={os.environ[name]}"
