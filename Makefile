@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# Extras of netdyn installed into .venv (e.g. PIP_EXTRAS=test,mpi adds mpi4py: then the MPI
+# tests run under mpiexec instead of skipping). One stamp per set of extras.
+PIP_EXTRAS ?= test
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),+,$(PIP_EXTRAS))
 DEMO_OUT ?= demo-output
 DOCS_STAMP := $(VENV)/.installed-docs
 DOCS_OUT ?= docs/_build/html
@@ -18,7 +22,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[$(PIP_EXTRAS)]"
 	touch $(STAMP)
 
 demo: $(STAMP)

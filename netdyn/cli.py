@@ -164,7 +164,9 @@ def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _Stu
     run.add_argument("--scheduler", metavar="ADDRESS", help="run the work units on the Dask cluster of the "
                      "scheduler at ADDRESS (tcp://HOST:PORT)")
     run.add_argument("--mpi", dest="use_mpi", action="store_true", default=None,
-                     help="run the work units with mpi4py.futures (automatic under mpirun)")
+                     help="run the work units on MPI ranks with mpi4py.futures (automatic when started as "
+                     "'mpiexec -n N python -m mpi4py.futures -m netdyn.cli ...': the N-1 ranks besides rank 0 "
+                     "are the workers)")
     run.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
     run.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
     config = p.add_argument_group(f"configuration ({command.config_class.__name__})")

@@ -24,7 +24,7 @@ import xarray as xr
 import _sweep_toy as toy
 from netdyn.errors import ConfigError
 from netdyn.sweep import SerialExecutor, SweepStore, open_executor, redraw, run_study, run_units
-from netdyn.sweep.executors import choose_start_method
+from netdyn.sweep.executors import MPI_ENV_VARS, choose_start_method, mpi_requested
 
 TOY_SCRIPT = Path(__file__).with_name("_sweep_toy.py")
 REPO = Path(__file__).resolve().parents[1]
@@ -317,13 +317,15 @@ def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path):
 # --------------------------------------------------------------------------- (e) mpi
 
 
+def _hide_mpi4py(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``import mpi4py`` fail in this test, whether or not it is installed (real MPI
+    runs are in tests/test_mpi_sweep.py; this process never initialises MPI)."""
+    for name in ("mpi4py", "mpi4py.MPI", "mpi4py.futures"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
 def test_mpi_without_mpi4py(monkeypatch):
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("mpi4py is installed")
+    _hide_mpi4py(monkeypatch)
     with pytest.raises(ConfigError) as info:
         with open_executor(use_mpi=True):
             pass
@@ -407,16 +409,29 @@ def test_bad_input_to_the_driver_writes_nothing(tmp_path, config, kwargs, field)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_driver_runs_units_under_mpi_or_says_why_not(tmp_path):
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        with pytest.raises(ConfigError) as info:
-            run_study(toy.TOY, {"n_units": 2}, tmp_path / "out", use_mpi=True, progress=False)
-        assert info.value.field == "mpi" and "netdyn[mpi]" in str(info.value)
-        assert list(tmp_path.iterdir()) == []
-    else:  # pragma: no cover - only where mpi4py is installed
-        pytest.skip("mpi4py is installed: MPI runs need mpiexec")
+def test_driver_without_mpi4py_says_why_and_writes_nothing(tmp_path, monkeypatch):
+    _hide_mpi4py(monkeypatch)
+    with pytest.raises(ConfigError) as info:
+        run_study(toy.TOY, {"n_units": 2}, tmp_path / "out", use_mpi=True, progress=False)
+    assert info.value.field == "mpi" and "netdyn[mpi]" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mpi_requested_by_flag_or_launcher(monkeypatch):
+    for name in (*MPI_ENV_VARS, "OMPI_MCA_ess"):
+        monkeypatch.delenv(name, raising=False)
+    assert mpi_requested() is None and mpi_requested(use_mpi=True) == "use_mpi=True"
+    monkeypatch.setenv("PMI_SIZE", "4")  # as under MPICH's mpiexec
+    assert mpi_requested() == "PMI_SIZE=4" and mpi_requested(workers=3) == "PMI_SIZE=4"
+    assert mpi_requested(workers=0) is None  # explicit serial debugging
+    assert mpi_requested(use_mpi=False) is None
+    assert mpi_requested(scheduler="tcp://127.0.0.1:8786") is None
+    monkeypatch.delenv("PMI_SIZE")
+    monkeypatch.setenv("PMIX_RANK", "0")  # left by an Open MPI singleton in a parent process
+    monkeypatch.setenv("OMPI_MCA_ess", "singleton")
+    assert mpi_requested() is None
+    monkeypatch.setenv("OMPI_MCA_ess", "^singleton")  # as under Open MPI's mpiexec
+    assert mpi_requested() == "PMIX_RANK=0"
 
 
 def test_redraw_finds_the_study_by_its_results(tmp_path):

@@ -12,9 +12,7 @@ default
 ``scheduler="tcp://host:port"``
     A Dask distributed cluster, through ``distributed.Client(address).get_executor()``.
 ``use_mpi=True``, or running under ``mpirun`` / ``mpiexec``
-    :class:`mpi4py.futures.MPIPoolExecutor` (``pip install netdyn[mpi]``). Start the run with
-    ``mpiexec -n N python -m mpi4py.futures script.py ...`` so that rank 0 runs the sweep
-    and the other ranks serve as workers.
+    :class:`mpi4py.futures.MPIPoolExecutor` (``pip install netdyn[mpi]``); see *MPI* below.
 
 Results never depend on the executor: every unit draws its random numbers from
 :func:`netdyn.seeding.child_generator` with its own spawn key.
@@ -44,6 +42,26 @@ point with ``if __name__ == "__main__":`` and the unit function must live in an 
 module. All workers are started when the executor opens, before any progress-bar thread
 exists.
 
+MPI
+---
+Start the run through :mod:`mpi4py.futures`, so that rank 0 runs the sweep (and writes every
+result) while the other ``N - 1`` ranks serve as workers::
+
+    mpiexec -n N python -m mpi4py.futures -m netdyn.cli chaos --out results/chaos
+    mpiexec -n N python -m mpi4py.futures script.py ...
+
+The workers are the other ranks: leave ``workers`` unset (or give ``N - 1``). Open MPI
+refuses to run as root without ``--allow-run-as-root`` (or ``OMPI_ALLOW_RUN_AS_ROOT=1``
+and ``OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1``) and more ranks than cores without
+``--oversubscribe``. Started under ``mpiexec -n N`` with ``N > 1`` but without
+``-m mpi4py.futures``, every rank would run the whole sweep into the same store, so that
+is refused (:class:`~netdyn.errors.ConfigError`, field ``mpi``) before anything is written.
+A single process (``mpiexec -n 1 python script.py``, or ``use_mpi=True`` outside
+``mpiexec``) spawns ``workers`` new processes with ``MPI_Comm_spawn``; where the MPI library
+cannot spawn them the run stops with a ConfigError instead of waiting forever.
+``tests/test_mpi_sweep.py`` runs the command above with ``N = 3`` and compares the stored
+numbers with those of a local run, bit for bit.
+
 SLURM with dask-jobqueue
 ------------------------
 Start a cluster of SLURM jobs and hand its scheduler address to the sweep::
@@ -72,7 +90,7 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator
 
@@ -85,6 +103,7 @@ __all__ = [
     "choose_start_method",
     "executor_width",
     "mpi_environment",
+    "mpi_requested",
     "open_executor",
     "pin_threads",
 ]
@@ -108,6 +127,13 @@ MPI_ENV_VARS: tuple[str, ...] = (
 )
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
+
+#: Seconds to wait for the MPI workers to answer before giving up (spawning may be slow).
+MPI_START_TIMEOUT_S = 120.0
+
+#: How to start a run under MPI, for error messages.
+MPI_LAUNCH = "mpiexec -n N python -m mpi4py.futures -m netdyn.cli STUDY ... (a script: " \
+    "mpiexec -n N python -m mpi4py.futures script.py ...)"
 
 _SCHEDULER_RE = re.compile(
     r"^(?P<scheme>tcp|tls|ucx|ws|wss)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)"
@@ -230,7 +256,15 @@ class SerialExecutor(Executor):
 
 
 def mpi_environment() -> str | None:
-    """``"NAME=value"`` of the first MPI launcher variable set, or None outside MPI."""
+    """``"NAME=value"`` of the first MPI launcher variable set, or None outside MPI.
+
+    An Open MPI process that initialised MPI without a launcher (a "singleton": any library
+    that imports ``mpi4py.MPI``, elephant for one) leaves ``OMPI_MCA_ess=singleton`` and
+    ``PMIX_RANK`` in the environment its child processes inherit; that is not a launcher
+    (``mpiexec`` sets ``OMPI_MCA_ess=^singleton``), so it gives None.
+    """
+    if os.environ.get("OMPI_MCA_ess") == "singleton":
+        return None
     for name in MPI_ENV_VARS:
         if name in os.environ:
             return f"{name}={os.environ[name]}"
@@ -351,25 +385,32 @@ def open_executor(
     *,
     start_method: str | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+    n_units: int | None = None,
 ) -> Iterator[Executor]:
     """Open the executor that runs a sweep's work units; shut it down on exit.
 
     Parameters
     ----------
     workers
-        Local worker processes (default ``os.cpu_count()``); ``0`` runs every unit in this
-        process (:class:`SerialExecutor`). With MPI: the most workers to spawn. Must be left
-        unset with ``scheduler`` (the cluster decides).
+        Local worker processes (default ``os.cpu_count()``, at most ``n_units``); ``0``
+        runs every unit in this process (:class:`SerialExecutor`). Must be left unset with
+        ``scheduler`` (the cluster decides). Under ``python -m mpi4py.futures`` the workers
+        are the other ranks: unset or their number. A single MPI process spawns
+        ``workers`` (default as for local processes).
     scheduler
         Address of a running Dask scheduler, ``"tcp://host:port"``.
     use_mpi
         True: :class:`mpi4py.futures.MPIPoolExecutor`. None: the same when an MPI launcher
-        is detected (:func:`mpi_environment`) and no scheduler is given. False: never.
+        is detected (:func:`mpi_environment`), ``workers`` is not 0 and no scheduler is
+        given. False: never.
     start_method
         ``"fork"``, ``"spawn"`` or ``"forkserver"`` for local processes; default
         :func:`choose_start_method`.
     connect_timeout
         Seconds to wait for the Dask scheduler.
+    n_units
+        Number of units to run, if known: the default number of local (or spawned MPI)
+        workers is at most this.
 
     Yields
     ------
@@ -379,20 +420,20 @@ def open_executor(
     ------
     ConfigError
         Bad ``workers`` / ``scheduler`` / ``start_method``, an unreachable scheduler, both a
-        scheduler and MPI, or MPI without mpi4py (field ``mpi``).
+        scheduler and MPI; (field ``mpi``) MPI without mpi4py, several MPI ranks not started
+        through ``python -m mpi4py.futures``, MPI workers that do not start.
     """
     scheduler = check_execution(workers, scheduler, use_mpi)
     if scheduler is not None:
         with _dask_executor(scheduler, connect_timeout) as executor:
             yield executor
         return
-    mpi_reason = None
-    if use_mpi:
-        mpi_reason = "use_mpi=True"
-    elif use_mpi is None and workers != 0:
-        mpi_reason = mpi_environment()
+    default_workers = os.cpu_count() or 1
+    if n_units is not None:
+        default_workers = max(1, min(default_workers, n_units))
+    mpi_reason = mpi_requested(workers, scheduler, use_mpi)
     if mpi_reason is not None:
-        with _mpi_executor(workers, mpi_reason) as executor:
+        with _mpi_executor(workers, mpi_reason, default_workers) as executor:
             yield executor
         return
     if workers == 0:
@@ -402,8 +443,26 @@ def open_executor(
         finally:
             executor.shutdown()
         return
-    with _process_executor(workers or os.cpu_count() or 1, start_method) as executor:
+    with _process_executor(workers or default_workers, start_method) as executor:
         yield executor
+
+
+def mpi_requested(
+    workers: int | None = None, scheduler: str | None = None, use_mpi: bool | None = None
+) -> str | None:
+    """Why :func:`open_executor` would run the units under MPI, or None if it would not.
+
+    Returns
+    -------
+    str or None
+        ``"use_mpi=True"``, the launcher variable that was detected (``"NAME=value"``,
+        see :func:`mpi_environment`), or None.
+    """
+    if scheduler is not None or use_mpi is False:
+        return None
+    if use_mpi:
+        return "use_mpi=True"
+    return mpi_environment() if workers != 0 else None
 
 
 @contextlib.contextmanager
@@ -498,10 +557,24 @@ def _dask_executor(address: str, connect_timeout: float) -> Iterator[Executor]:
         client.close()
 
 
+def _mpi_shared_pool() -> bool | None:
+    """Whether this process runs under ``python -m mpi4py.futures`` (its shared pool of ranks).
+
+    None when this mpi4py keeps the pool where netdyn does not look (private module
+    attribute: ``_core.SharedPool`` in mpi4py 4, ``_lib.SharedPool`` in mpi4py 3).
+    """
+    for name in ("mpi4py.futures._core", "mpi4py.futures._lib"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "SharedPool"):
+            return module.SharedPool is not None
+    return None
+
+
 @contextlib.contextmanager
-def _mpi_executor(workers: int | None, reason: str) -> Iterator[Executor]:
-    """:class:`mpi4py.futures.MPIPoolExecutor` with pinned workers."""
+def _mpi_executor(workers: int | None, reason: str, default_workers: int) -> Iterator[Executor]:
+    """:class:`mpi4py.futures.MPIPoolExecutor` with pinned workers, started and checked."""
     try:
+        from mpi4py import MPI
         from mpi4py.futures import MPIPoolExecutor
     except ImportError:
         raise ConfigError(
@@ -510,10 +583,60 @@ def _mpi_executor(workers: int | None, reason: str) -> Iterator[Executor]:
             "MPI requested but mpi4py is not installed: pip install netdyn[mpi] "
             "(needs an MPI library), or run without MPI (use_mpi=False)",
         ) from None
-    executor = MPIPoolExecutor(max_workers=workers or None, initializer=pin_threads)
+    size = MPI.COMM_WORLD.Get_size()
+    shared = _mpi_shared_pool()
+    if shared:
+        # `python -m mpi4py.futures`: rank 0 runs this, the other ranks are the workers.
+        ranks = max(size - 1, 1)
+        if workers is not None and workers != ranks:
+            raise ConfigError(
+                "workers",
+                workers,
+                f"under `mpiexec -n {size} python -m mpi4py.futures` the workers are the "
+                f"{ranks} other rank(s); leave workers unset or change mpiexec's -n",
+            )
+        executor = MPIPoolExecutor(initializer=pin_threads)
+    elif size > 1 and shared is not None:
+        raise ConfigError(
+            "mpi",
+            reason,
+            f"started as {size} MPI ranks without mpi4py.futures, so every rank would run the "
+            f"whole sweep into the same results; start it as {MPI_LAUNCH}",
+        )
+    else:
+        executor = MPIPoolExecutor(max_workers=workers or default_workers,
+                                   initializer=pin_threads)
     try:
+        _wait_for_mpi_workers(executor, reason, MPI_START_TIMEOUT_S)
         yield executor
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+def _wait_for_mpi_workers(executor: Executor, reason: str, timeout_s: float) -> None:
+    """Return once a worker of ``executor`` has answered; raise instead of hanging.
+
+    mpi4py starts its workers in a thread; when that fails (``MPI_Comm_spawn`` refused, the
+    initializer raised) the thread dies or the pool is marked broken, and a future submitted
+    before would never finish.
+    """
+    future = executor.submit(_noop, 0)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, _ = wait([future], timeout=0.1)
+        if done:
+            try:
+                future.result()
+            except Exception as exc:  # noqa: BLE001 - BrokenExecutor, initializer failures
+                raise ConfigError("mpi", reason, f"the MPI workers failed to start ({exc}); "
+                                  f"start the run as {MPI_LAUNCH}") from exc
+            return
+        thread = getattr(getattr(executor, "_pool", None), "thread", None)
+        if thread is not None and not thread.is_alive():
+            raise ConfigError("mpi", reason, "the MPI workers could not be started (see the "
+                              f"MPI error above); start the run as {MPI_LAUNCH}")
+        if time.monotonic() > deadline:
+            raise ConfigError("mpi", reason, f"no MPI worker answered within {timeout_s:g} s; "
+                              f"start the run as {MPI_LAUNCH}")

@@ -158,9 +158,7 @@ class SweepStudy(Study[C]):
         template = self.template(config).assign_attrs({STUDY_ATTR: self.name})
         units: list[Hashable] = template.indexes[self.unit_dim].tolist()
         config_json = (self.store_config(config) if self.store_config else config).model_dump_json()
-        if execution["workers"] is None and execution["scheduler"] is None:
-            execution = {**execution, "workers": min(os.cpu_count() or 1, len(units))}
-        with open_executor(**execution) as executor:
+        with open_executor(**execution, n_units=len(units)) as executor:
             out.mkdir(parents=True, exist_ok=True)
             store = SweepStore.create_or_open(out / self.results_name, template, self.unit_dim, config_json)
             computed = run_units(functools.partial(self.unit_function, config_json), units, store=store,
@@ -258,7 +256,9 @@ def run_study(
     scheduler
         Address of a Dask scheduler (``tcp://host:port``) to run a sweep's units on.
     use_mpi
-        Run a sweep's units with mpi4py.futures (default: when started under ``mpirun``).
+        Run a sweep's units with mpi4py.futures (default: when started under ``mpiexec``;
+        start it as ``mpiexec -n N python -m mpi4py.futures ...``, see
+        :mod:`netdyn.sweep.executors`).
     progress
         Show a progress bar on a terminal (None: the study's default).
     figure
