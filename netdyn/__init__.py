@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "integrate": "netdyn.engines",
     "integrate_ode": "netdyn.engines",
     "Network": "netdyn.engines.spiking",
+    "NestNetwork": "netdyn.engines.nest",
     # observers and recordings
     "FullState": "netdyn.record",
     "SampledUnits": "netdyn.record",
