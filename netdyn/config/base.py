@@ -30,6 +30,16 @@ class Spec(BaseModel):
         """A validated copy with ``changes`` applied."""
         return parse_config(type(self), {**self.to_dict(), **changes})
 
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this spec to ``path`` (TOML or JSON by suffix) atomically (:func:`save_config`)."""
+        return save_config(self, path)
+
+    @classmethod
+    def load(cls: type[S], path: str | os.PathLike[str]) -> S:
+        """Read a spec written by :meth:`save` (or any TOML or JSON file of its keys;
+        :func:`load_config`)."""
+        return load_config(cls, path)
+
 
 class OverSeeds(Spec):
     """Mixin of a study's configuration run once per seed, each seed a work unit of a sweep.
@@ -114,12 +124,53 @@ def load_config(spec_cls: type[S], path: str | os.PathLike[str], **overrides: An
     return parse_config(spec_cls, data)
 
 
+def _toml_data(spec: Spec, data: dict[str, Any], at: str = "") -> dict[str, Any]:
+    """``data`` (``spec.to_dict()``) without the None values TOML cannot hold.
+
+    A field that is None by default is left out (reading the file gives it back); a None
+    elsewhere (a non-default None, or one inside a list or a mapping) has no TOML form.
+
+    Raises
+    ------
+    ConfigError
+        (the field's dotted name) A None that cannot be left out.
+    """
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        field = f"{at}{name}"
+        if value is None:
+            info = type(spec).model_fields.get(name)
+            if info is not None and not info.is_required() and info.get_default(call_default_factory=True) is None:
+                continue
+            raise ConfigError(field, None, "None has no TOML form; save the spec as .json")
+        out[name] = _toml_value(getattr(spec, name, None), value, field)
+    return out
+
+
+def _toml_value(model: Any, value: Any, field: str) -> Any:
+    if isinstance(model, Spec) and isinstance(value, dict):
+        return _toml_data(model, value, field + ".")
+    if isinstance(value, list):
+        items = list(model) if isinstance(model, (list, tuple)) and len(model) == len(value) else [None] * len(value)
+        return [_toml_value(m, v, f"{field}.{k}") for k, (m, v) in enumerate(zip(items, value))]
+    if isinstance(value, dict):
+        inner = model if isinstance(model, dict) else {}
+        return {k: _toml_value(inner.get(k), v, f"{field}.{k}") for k, v in value.items()}
+    if value is None:
+        raise ConfigError(field, None, "None has no TOML form; save the spec as .json")
+    return value
+
+
 def save_config(spec: Spec, path: str | os.PathLike[str]) -> Path:
-    """Write ``spec`` to ``path`` (TOML or JSON by suffix) atomically."""
+    """Write ``spec`` to ``path`` (TOML or JSON by suffix) atomically.
+
+    TOML has no None: fields that are None by default are left out (reading the file gives
+    them back); any other None raises :class:`ConfigError` naming the field (save as JSON).
+    """
     path = Path(path)
     data = spec.to_dict()
     if path.suffix.lower() == ".toml":
-        text = tomli_w.dumps({k: v for k, v in data.items() if v is not None})
+        text = tomli_w.dumps(_toml_data(spec, data))
     elif path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2)
     else:
