@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+import types
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
@@ -79,13 +80,41 @@ def parse_config(spec_cls: type[S], data: Mapping[str, Any], at: str | None = No
         err = exc.errors()[0]
         original = (err.get("ctx") or {}).get("error")
         if isinstance(original, ConfigError):  # raised by a cross-field validator
+            where = ".".join(str(p) for p in err["loc"])  # of a nested spec: name it in the whole
+            if where and not original.field.startswith(where + "."):
+                raise ConfigError(f"{where}.{original.field}", original.value, original.reason) from None
             raise original from None
         field = ".".join(str(p) for p in err["loc"]) or spec_cls.__name__
         value = err.get("input")
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key; expected one of {sorted(spec_cls.model_fields)}"
+            owner = _spec_at(spec_cls, err["loc"][:-1])
+            msg = f"unknown key; expected one of {sorted(owner.model_fields)}" if owner else "unknown key"
         raise ConfigError(field, value, msg) from None
+
+
+def _spec_at(spec_cls: type[Spec], loc: tuple[Any, ...]) -> type[Spec] | None:
+    """The spec class at ``loc`` (field names and list indices) inside ``spec_cls``; None where
+    it is not one class (a union of specs, a mapping)."""
+    import typing
+
+    current: Any = spec_cls
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an entry of a tuple or list: its type was unwrapped with the field
+        if not (isinstance(current, type) and issubclass(current, Spec)) or part not in current.model_fields:
+            return None
+        annotation = current.model_fields[part].annotation
+        while True:
+            args = [a for a in typing.get_args(annotation) if a is not type(None) and a is not Ellipsis]
+            if typing.get_origin(annotation) in (tuple, list, typing.Union, types.UnionType) and len(args) == 1:
+                annotation = args[0]
+            elif typing.get_origin(annotation) is typing.Annotated:
+                annotation = args[0]
+            else:
+                break
+        current = annotation
+    return current if isinstance(current, type) and issubclass(current, Spec) else None
 
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -39,9 +39,13 @@ class RunSettings(Spec):
     threads: int = Field(1, ge=1, description="threads of one simulation (NEST: per MPI rank; netdyn runs one)")
 
     @model_validator(mode="after")
-    def _transient_within_the_run(self) -> "RunSettings":
+    def _check(self) -> "RunSettings":
         if self.transient_ms is not None and self.transient_ms >= self.duration_ms:
             raise ConfigError("transient_ms", self.transient_ms, f"must be < duration_ms = {self.duration_ms:g}")
+        if self.backend == "netdyn" and self.threads != 1:
+            # the engine's own rule (netdyn.engines.spiking.Network), stated before anything runs
+            raise ConfigError("threads", self.threads, "the netdyn engine runs one thread per simulation (a "
+                              "sweep runs simulations in parallel with --workers); --backend nest runs threads")
         return self
 
     @property
