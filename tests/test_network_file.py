@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import netdyn
-from netdyn.analysis import SUMMARY_STATISTICS, population_summary
+from netdyn.analysis import population_summary
+from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
 from netdyn.cli import main
 from netdyn.config.network_file import RunSettings
 from netdyn.io.hdf5 import read_recording

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from netdyn.analysis import SUMMARY_STATISTICS, population_summary
+from netdyn.analysis import population_summary
+from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
 from netdyn.cli import main
 from netdyn.config.network_file import RunSettings
 from netdyn.engines.spiking import Network

@@ -590,7 +590,8 @@ def test_sttc_agrees_with_elephant(eleph, dt_ms):
 
 
 def test_population_summary_is_the_five_statistics_of_the_window():
-    from netdyn.analysis import SUMMARY_STATISTICS, population_summary
+    from netdyn.analysis import population_summary
+    from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
 
     rng = np.random.default_rng(4)
     n, t_stop = 40, 2000.0

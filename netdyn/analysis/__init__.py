@@ -57,7 +57,6 @@ _EXPORTS: dict[str, str] = {
     "pairwise_correlation": "netdyn.analysis.spikes",
     "population_synchrony": "netdyn.analysis.spikes",
     "sttc": "netdyn.analysis.spikes",
-    "SUMMARY_STATISTICS": "netdyn.analysis.spikes",
     "population_summary": "netdyn.analysis.spikes",
     "measure_transfer_function": "netdyn.analysis.transfer_function",
 }

@@ -136,7 +136,8 @@ def population_statistics(recording: Any, populations: list[str], t_start_ms: fl
                           t_stop_ms: float) -> dict[str, dict[str, float]]:
     """Population -> :func:`netdyn.analysis.spikes.population_summary` in ``[t_start_ms,
     t_stop_ms)`` (NaN for a population whose spikes were not recorded)."""
-    from netdyn.analysis.spikes import SUMMARY_STATISTICS, population_summary
+    from netdyn.analysis.spikes import population_summary
+    from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
 
     nan = {name: float("nan") for name in SUMMARY_STATISTICS}
     return {pop: population_summary(recording.spikes[pop], t_start_ms=t_start_ms, t_stop_ms=t_stop_ms)

@@ -162,7 +162,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def _statistics() -> dict[str, dict[str, str]]:
-    from netdyn.analysis.spikes import SUMMARY_STATISTICS
+    from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
 
     return SUMMARY_STATISTICS
 

@@ -12,7 +12,7 @@ from netdyn.analysis.spikes.irregularity import lvr, mean_isi_cv
 from netdyn.analysis.spikes.rates import active_fraction, mean_rate
 from netdyn.record.spiking import SpikeTrains
 
-__all__ = ["SUMMARY_STATISTICS", "population_summary"]
+__all__ = ["population_summary"]
 
 SUMMARY_STATISTICS: dict[str, dict[str, str]] = {
     "rate_hz": {"units": "Hz", "long_name": "mean firing rate of the recorded neurons, silent ones included"},
@@ -22,12 +22,13 @@ SUMMARY_STATISTICS: dict[str, dict[str, str]] = {
                  "spiking neurons"},
     "active_fraction": {"units": "1", "long_name": "fraction of the recorded neurons with >= 1 spike"},
 }
-"""Name -> ``units`` and ``long_name`` of each statistic of :func:`population_summary`, in order."""
+"""Name -> ``units`` and ``long_name`` of each statistic of :func:`population_summary`, in order
+(a dict, so not re-exported: import it from this module)."""
 
 
 def population_summary(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any = None,
                        t_start_ms: Any = None, t_stop_ms: Any = None) -> dict[str, float]:
-    r"""The statistics of :data:`SUMMARY_STATISTICS` of one population in a window.
+    r"""Five statistics of one population in a window (``SUMMARY_STATISTICS`` of this module).
 
     * ``rate_hz``: :func:`~netdyn.analysis.spikes.mean_rate` (Hz);
     * ``cv_isi``: :func:`~netdyn.analysis.spikes.mean_isi_cv`, neurons with at least 3 ISIs;
