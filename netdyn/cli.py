@@ -266,13 +266,14 @@ def _network_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_network(args: argparse.Namespace) -> int:
     from netdyn.config.flags import parse_text
+    from netdyn.mpi_launch import launched_rank
     from netdyn.studies.network_file import NETWORK_RUN, read_network_file
     from netdyn.sweep import run_study
 
     seed = None if args.seed is None else parse_text(int, "seed", args.seed)
     config = read_network_file(args.network, run=_network_flags(args), seed=seed)
     outputs = run_study(NETWORK_RUN, config, args.out, progress=args.progress, figure=args.figure)
-    if outputs.written:
+    if launched_rank() == 0:  # under mpiexec rank 0 wrote the files
         print(f"recording: {outputs.results}")
         print(f"summary:   {outputs.summary}")
         for path in outputs.figures:

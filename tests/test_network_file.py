@@ -94,10 +94,12 @@ def test_only_rank_0_writes(network_file, tmp_path, monkeypatch):
 
     build = module.build_network
     monkeypatch.setattr(module, "build_network", lambda config, network=None: _OtherRank(build(config, network)))
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "1")  # as mpiexec starts rank 1
     out = tmp_path / "out"
     outputs = run_study(NETWORK_RUN, read_network_file(network_file, run={"duration_ms": 50.0}), out)
-    assert outputs.written is False and outputs.figures == ()
+    assert outputs.figures == () and outputs.stats == {}
     assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("edit, flags, needle", [
@@ -113,7 +115,7 @@ def test_only_rank_0_writes(network_file, tmp_path, monkeypatch):
     (lambda t: t, ["--duration-ms", "-1"], "invalid duration_ms=-1.0"),
     (lambda t: t, ["--duration-ms", "100", "--transient-ms", "100"], "invalid transient_ms=100.0: must be < "
      "duration_ms = 100"),
-    (lambda t: t, ["--threads", "2"], "invalid threads=2: the netdyn engine runs one thread"),
+    (lambda t: t, ["--threads", "2"], "invalid threads=2: netdyn's engine runs one thread"),
     (lambda t: t, ["--backend", "brian2"], "invalid backend='brian2'"),
     (lambda t: t, ["--seed", "x"], "invalid seed='x'"),
     (lambda t: t, ["--seed", "-1"], "invalid seed=-1"),

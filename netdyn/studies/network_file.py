@@ -15,7 +15,8 @@ be read). :data:`NETWORK_RUN` writes into its output directory::
     figure.png/pdf the activity figure (netdyn.plots.activity)
 
 With ``backend="nest"`` under ``mpiexec``, every rank runs its part of the simulation and
-only rank 0 (the network's ``is_root``) writes.
+only rank 0 writes (:func:`netdyn.sweep.run_study` runs the other ranks into a scratch
+directory, and they write nothing there either).
 """
 
 from __future__ import annotations
@@ -168,9 +169,9 @@ def record_network(config: NetworkRunConfig, path: Path, progress: bool | None) 
     is_root = bool(getattr(net, "is_root", True))
     net.run(config.duration_ms, progress=(sys.stderr.isatty() if progress is None else progress) and is_root)
     t2 = time.perf_counter()
-    recording = net.recording()  # on every rank: NEST gathers the spikes to rank 0
-    if not is_root:
-        return recording, None
+    recording = net.recording()  # on every rank: NEST gathers the spikes from every rank
+    if not is_root:  # under mpiexec rank 0 writes (run_study gives the other ranks a scratch directory)
+        return recording, {}
     recording.attrs[STUDY_ATTR] = NETWORK_RUN.name
     recording.attrs["study"] = NETWORK_RUN.name
     recording.attrs["study_config"] = config.model_dump_json()

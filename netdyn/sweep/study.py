@@ -31,8 +31,7 @@ What :func:`run_study` does, in order:
    study) is refused with a :class:`~netdyn.errors.ConfigError` naming ``out``;
 2. computes: a sweep resumes what an earlier run of the same configuration left unfinished;
    a single run replaces its results;
-3. writes ``summary.json`` atomically, then the figures (unless ``figure=False``); a process
-   that must not write (an MPI rank other than 0 of a single run) writes neither.
+3. writes ``summary.json`` atomically, then the figures (unless ``figure=False``).
 
 Results are tagged with the study's name (attribute ``netdyn_study``), which is how both the
 check above and :func:`redraw` recognise them.
@@ -179,14 +178,12 @@ class SingleRunStudy(Study[C]):
         ``run(config, path, progress) -> (results, summary)``: computes, writes the results
         file ``path`` (atomically, creating its directory, with the attribute
         :data:`STUDY_ATTR` = ``name``) and returns the results and the content of
-        ``summary.json``. Rerunning replaces them. A process that takes part in the run but
-        must not write (an MPI rank other than 0 of a simulation spread over ranks) writes no
-        file and returns None as the summary; :func:`run_study` then writes nothing either.
+        ``summary.json``. Rerunning replaces them.
     reader
         ``reader(path) -> results``: what :func:`redraw` draws from.
     """
 
-    run: Callable[[C, Path, bool | None], tuple[Any, dict[str, Any] | None]]
+    run: Callable[[C, Path, bool | None], tuple[Any, dict[str, Any]]]
     reader: Callable[[Path], Any]
 
     def load(self, path: Path) -> Any:
@@ -201,7 +198,7 @@ class SingleRunStudy(Study[C]):
 @dataclass(frozen=True)
 class _Computed:
     results: Any
-    summary: dict[str, Any] | None  # None: this process writes nothing (not MPI rank 0)
+    summary: dict[str, Any]
     units: tuple[Hashable, ...]
 
 
@@ -219,9 +216,6 @@ class StudyOutputs:
         The results of a :class:`SweepStudy`, loaded (None for a single run).
     computed_units
         Units computed by this call (a sweep's others were already done).
-    written
-        False in a process that took part in a single run but wrote nothing (an MPI rank
-        other than 0); ``summary`` and ``figures`` were then written by rank 0.
     """
 
     results: Path
@@ -230,7 +224,6 @@ class StudyOutputs:
     stats: dict[str, Any]
     dataset: xr.Dataset | None = None
     computed_units: tuple[Hashable, ...] = ()
-    written: bool = True
 
 
 # --------------------------------------------------------------------------- entry points
@@ -293,8 +286,6 @@ def run_study(
         return StudyOutputs(out / study.results_name, out / study.summary_name, (), computed.summary, None, ())
     check_out_dir(out, study.name)
     computed = study._compute(config, out, execution, progress)
-    if computed.summary is None:  # a rank of a run spread over MPI ranks: rank 0 writes
-        return StudyOutputs(out / study.results_name, out / study.summary_name, (), {}, written=False)
     summary = write_json(out / study.summary_name, computed.summary)
     figures = _draw(study, computed.results, out) if figure and study.figure is not None else ()
     return StudyOutputs(out / study.results_name, summary, figures, computed.summary,
