@@ -1,4 +1,5 @@
-"""Command line: ``netdyn <study> ...``, ``netdyn plot <study> ...``, ``netdyn bench <model> ...``.
+"""Command line: ``netdyn <study> ...``, ``netdyn run|sweep NETWORK ...``, ``netdyn plot <study> ...``,
+``netdyn bench <model> ...``.
 
 Every study command has the same shape. Its flags come from the fields of the study's
 configuration (``--field-name`` for ``field_name``, type, help and default from the field;
@@ -6,6 +7,11 @@ see :mod:`netdyn.config.flags`); ``--config FILE`` reads the same keys from TOML
 flags win over the file. ``--out``, ``--workers``, ``--scheduler``, ``--mpi``,
 ``--no-progress`` and ``--no-figure`` say where and how it runs; the study runs through
 :func:`netdyn.sweep.run_study`, and ``netdyn plot`` redraws through :func:`netdyn.sweep.redraw`.
+
+``netdyn run NETWORK.toml`` and ``netdyn sweep NETWORK.toml --set PATH=V,... --seeds 1-5`` run
+a user's own network file (:mod:`netdyn.studies.network_file`,
+:mod:`netdyn.studies.network_sweep`); their run settings come from the file's ``[run]`` table
+and the flags of :class:`~netdyn.config.network_file.RunSettings`.
 
 Bad input ends with one line ``netdyn: error: invalid FIELD=VALUE: reason`` on stderr and
 exit code 2, before anything is written. A numerical blow-up ends with exit code 1 and a
@@ -206,7 +212,7 @@ def _run_study(args: argparse.Namespace) -> int:
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plot", help="redraw a study's figure from its results",
                        description="Redraw the figures in a study's output directory from the results there.")
-    p.add_argument("study", choices=sorted({words[0] for words in COMMANDS}))
+    p.add_argument("study", choices=sorted({words[0] for words in COMMANDS} | set(NETWORK_STUDIES)))
     p.add_argument("--out", required=True, type=Path, help="the study's output directory")
     p.set_defaults(run=_run_plot)
 
@@ -215,7 +221,112 @@ def _run_plot(args: argparse.Namespace) -> int:
     from netdyn.sweep import redraw
 
     studies = [s for words, command in COMMANDS.items() if words[0] == args.study for s in command.load()]
+    if args.study in NETWORK_STUDIES:
+        module, name = NETWORK_STUDIES[args.study].split(":")
+        studies.append(getattr(import_module(module), name))
     for path in redraw(args.out, studies):
+        print(f"figure:  {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- network files
+
+NETWORK_STUDIES = {"run": "netdyn.studies.network_file:NETWORK_RUN",
+                   "sweep": "netdyn.studies.network_sweep:NETWORK_SWEEP"}
+"""The studies of ``netdyn run`` and ``netdyn sweep`` (for ``netdyn plot run|sweep``)."""
+
+
+def _add_network_run(sub: argparse._SubParsersAction) -> None:
+    from netdyn.config.flags import add_config_flags
+    from netdyn.config.network_file import RunSettings
+
+    p = sub.add_parser("run", help="run your own network file (TOML or JSON of a NetworkSpec)",
+                       description="Build and run the network of NETWORK (a NetworkSpec as spec.save() writes it, "
+                       "with an optional [run] table of the settings below; flags win over it) and write "
+                       "recording.h5, summary.json (rate, CV ISI, LvR, correlation coefficient and active fraction "
+                       "of every population after the transient) and figure.png/pdf into --out. Under mpiexec with "
+                       "--backend nest only rank 0 writes.")
+    p.add_argument("network", type=Path, metavar="NETWORK", help="the network file (.toml or .json)")
+    run = p.add_argument_group("where and how it runs")
+    run.add_argument("--out", type=Path, required=True, help="output directory (required)")
+    run.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+    run.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
+    settings = p.add_argument_group("run settings (RunSettings; flags win over the file's [run] table)")
+    add_config_flags(settings, RunSettings)
+    settings.add_argument("--seed", metavar="N", help="the network's seed instead of the file's")
+    p.set_defaults(run=_run_network)
+
+
+def _network_flags(args: argparse.Namespace) -> dict[str, Any]:
+    from netdyn.config.flags import config_data
+    from netdyn.config.network_file import RunSettings
+
+    return config_data(RunSettings, args)
+
+
+def _run_network(args: argparse.Namespace) -> int:
+    from netdyn.config.flags import parse_text
+    from netdyn.mpi_launch import launched_rank
+    from netdyn.studies.network_file import NETWORK_RUN, read_network_file
+    from netdyn.sweep import run_study
+
+    seed = None if args.seed is None else parse_text(int, "seed", args.seed)
+    config = read_network_file(args.network, run=_network_flags(args), seed=seed)
+    outputs = run_study(NETWORK_RUN, config, args.out, progress=args.progress, figure=args.figure)
+    if launched_rank() == 0:  # under mpiexec rank 0 wrote the files
+        print(f"recording: {outputs.results}")
+        print(f"summary:   {outputs.summary}")
+        for path in outputs.figures:
+            print(f"figure:    {path}")
+    return 0
+
+
+def _add_network_sweep(sub: argparse._SubParsersAction) -> None:
+    from netdyn.config.flags import add_config_flags
+    from netdyn.config.network_file import RunSettings
+
+    p = sub.add_parser("sweep", help="run your own network file over a grid of its fields and seeds",
+                       description="Run the network of NETWORK for every combination of the values given with "
+                       "--set and every seed of --seeds, each a work unit (resumable: rerun the same command after "
+                       "an interruption; the numbers do not depend on --workers). Writes results.zarr (rate, CV ISI, "
+                       "LvR, correlation coefficient and active fraction per run and population), summary.json "
+                       "(mean and SD over seeds per grid point) and figure.png/pdf into --out.")
+    p.add_argument("network", type=Path, metavar="NETWORK", help="the network file (.toml or .json)")
+    grid = p.add_argument_group("the grid")
+    grid.add_argument("--set", dest="axes", action="append", required=True, metavar="PATH=V1,V2,...",
+                      help="a field of the network and its values, e.g. populations.E.params.i_e_pA=100,150,200 "
+                      "(entries by name, projections by key source->target:receptor or index: drives.bg.rate, "
+                      "projections.0.weight); repeat for a grid")
+    grid.add_argument("--seeds", required=True, metavar="SEEDS", help="the network's seeds, e.g. 1-5 or 1,3,8")
+    run = p.add_argument_group("where and how it runs (never changes a number)")
+    run.add_argument("--out", type=Path, required=True, help="output directory (required)")
+    run.add_argument("--workers", metavar="N", help="work units in N local processes (default: one per core, "
+                     "at most one per unit; 0: in this process)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run the work units on the Dask cluster of the "
+                     "scheduler at ADDRESS (tcp://HOST:PORT)")
+    run.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
+    run.add_argument("--no-figure", dest="figure", action="store_false", help="skip the figure")
+    settings = p.add_argument_group("run settings (RunSettings; flags win over the file's [run] table)")
+    add_config_flags(settings, RunSettings)
+    p.set_defaults(run=_run_network_sweep)
+
+
+def _run_network_sweep(args: argparse.Namespace) -> int:
+    from netdyn.config import parse_config
+    from netdyn.config.flags import parse_text
+    from netdyn.studies.network_file import read_network_file
+    from netdyn.studies.network_sweep import NETWORK_SWEEP, NetworkSweepConfig, parse_axis, parse_seeds
+    from netdyn.sweep import run_study
+
+    base = read_network_file(args.network, run=_network_flags(args))
+    config = parse_config(NetworkSweepConfig, {**dict(base), "axes": [parse_axis(text) for text in args.axes],
+                                               "seeds": parse_seeds(args.seeds)})
+    workers = None if args.workers is None else parse_text(int, "workers", args.workers)
+    outputs = run_study(NETWORK_SWEEP, config, args.out, workers=workers, scheduler=args.scheduler,
+                        progress=args.progress, figure=args.figure)
+    print(f"results: {outputs.results}")
+    print(f"summary: {outputs.summary}")
+    for path in outputs.figures:
         print(f"figure:  {path}")
     return 0
 
@@ -295,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     for words, command in COMMANDS.items():
         if words[0] == "consolidation":
             _add_study_command(protocols, words[1], command)
+    _add_network_run(sub)
+    _add_network_sweep(sub)
     _add_bench(sub)
     _add_plot(sub)
     return parser

@@ -14,6 +14,7 @@ from netdyn.config.bench import CobaBenchConfig, MicrocircuitBenchConfig
 from netdyn.config.chaos import ChaosConfig
 from netdyn.config.flags import config_data, flag_name, format_value
 from netdyn.config.multiarea import MultiAreaBenchConfig
+from netdyn.config.network_file import RunSettings
 from netdyn.config.consolidation import ConsolidationBenchConfig
 from netdyn.config.rsfs import RsfsConfig, RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
@@ -24,6 +25,8 @@ PARSERS[("bench", "coba")] = CobaBenchConfig
 PARSERS[("bench", "microcircuit")] = MicrocircuitBenchConfig
 PARSERS[("bench", "multiarea")] = MultiAreaBenchConfig
 PARSERS[("bench", "consolidation")] = ConsolidationBenchConfig
+PARSERS[("run",)] = RunSettings
+PARSERS[("sweep",)] = RunSettings
 
 #: flags every study command had before they were made from the configs
 OLD_FLAGS = {
@@ -51,6 +54,11 @@ OLD_FLAGS = {
        for p in ("basic-early", "basic-late", "smallnet3-10s", "smallnet3-8h", "net-10s", "net-8h")},
     ("consolidation", "net-screen"): ["--out", "--n-ca-values", "--trials", "--seed", "--workers", "--scheduler",
                                       "--config", "--deterministic"],
+    # a user's own network file, as its issue states the commands
+    ("run",): ["--out", "--duration-ms", "--transient-ms", "--backend", "--threads", "--seed", "--no-progress",
+               "--no-figure"],
+    ("sweep",): ["--set", "--seeds", "--out", "--duration-ms", "--transient-ms", "--workers", "--scheduler",
+                 "--backend", "--threads", "--no-progress", "--no-figure"],
 }
 
 

@@ -29,3 +29,27 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
         run_chaos(ChaosConfig(sessions=1, trials=2, duration_ms=500.0), "results/chaos", workers=0,
                   progress=False, figure=False)
     exec(compile(blocks[index], f"README block {index}", "exec"), {"__name__": "readme_example"})
+
+
+def test_readme_network_file_commands_run(tmp_path, monkeypatch):
+    """The section on network files: its Python saves net.toml, its netdyn run / sweep lines run
+    (shortened: 100 ms, one seed, in this process; the NEST lines are the NEST backend's tests)."""
+    import shlex
+
+    from netdyn.cli import main
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Your own network files"):]
+    section = section[:section.index("\n### ")]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    (shell,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README network file", "exec"), {"__name__": "readme_example"})
+    lines = [line.split("#")[0] for line in shell.replace("\\\n", " ").splitlines()]
+    commands = [shlex.split(line)[1:] for line in lines if line.startswith(".venv/bin/netdyn") and "nest" not in line]
+    assert [c[0] for c in commands] == ["run", "sweep"]
+    for argv in commands:
+        extra = ["--seeds", "1", "--workers", "0"] if argv[0] == "sweep" else []
+        assert main([*argv, "--duration-ms", "100", "--no-progress", *extra]) == 0, argv
+    assert (tmp_path / "results" / "my-net" / "summary.json").exists()
+    assert (tmp_path / "results" / "my-net-sweep" / "results.zarr").exists()

@@ -587,3 +587,29 @@ def test_sttc_agrees_with_elephant(eleph, dt_ms):
     np.testing.assert_allclose(res.coefficients, ref, rtol=1e-10, atol=1e-12)
     if dt_ms >= 5.0:
         assert res.mean > 0.05  # the shared source (jittered by 3 ms) shows
+
+
+def test_population_summary_is_the_five_statistics_of_the_window():
+    from netdyn.analysis import population_summary
+    from netdyn.analysis.spikes.summary import SUMMARY_STATISTICS
+
+    rng = np.random.default_rng(4)
+    n, t_stop = 40, 2000.0
+    counts = rng.integers(0, 60, n)
+    counts[:5] = 0  # silent neurons
+    times = np.concatenate([np.sort(rng.uniform(0, t_stop, k)) for k in counts])
+    senders = np.repeat(np.arange(n), counts)
+    order = np.argsort(times, kind="stable")
+    trains = SpikeTrains("E", n, times[order], senders[order], 0.0, t_stop)
+    window = {"t_start_ms": 500.0, "t_stop_ms": t_stop}
+    stats = population_summary(trains, **window)
+    assert list(stats) == list(SUMMARY_STATISTICS)
+    assert stats["rate_hz"] == mean_rate(trains, **window)
+    assert stats["cv_isi"] == mean_isi_cv(trains, **window, min_isis=3)
+    per_neuron = lvr(trains, **window, R_ms=5.0, min_isis=3)
+    assert stats["lvr"] == pytest.approx(np.nanmean(per_neuron), rel=1e-12) and 0.5 < stats["lvr"] < 1.6
+    assert stats["active_fraction"] == active_fraction(trains, **window) <= 35 / 40
+    assert abs(stats["corrcoef"]) < 0.05  # independent trains
+    silent = population_summary(SpikeTrains("E", 3, [], [], 0.0, 100.0))
+    assert silent["rate_hz"] == 0.0 and silent["active_fraction"] == 0.0
+    assert math.isnan(silent["cv_isi"]) and math.isnan(silent["lvr"]) and math.isnan(silent["corrcoef"])

@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "pairwise_correlation": "netdyn.analysis.spikes",
     "population_synchrony": "netdyn.analysis.spikes",
     "sttc": "netdyn.analysis.spikes",
+    "population_summary": "netdyn.analysis.spikes",
     "measure_transfer_function": "netdyn.analysis.transfer_function",
 }
 

@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "raster_figure": "netdyn.plots.consolidation",
     "screen_figure": "netdyn.plots.consolidation",
     "save_consolidation_figures": "netdyn.plots.consolidation",
+    "make_network_sweep_figure": "netdyn.plots.network_sweep",
+    "plot_network_sweep": "netdyn.plots.network_sweep",
 }
 
 __all__ = list(_EXPORTS)

@@ -46,14 +46,16 @@ References
    the reference of the tests.
 
 Modules: :mod:`~netdyn.analysis.spikes.rates`, :mod:`~netdyn.analysis.spikes.kernel_rate`,
-:mod:`~netdyn.analysis.spikes.irregularity`, :mod:`~netdyn.analysis.spikes.correlation`;
+:mod:`~netdyn.analysis.spikes.irregularity`, :mod:`~netdyn.analysis.spikes.correlation`,
+:mod:`~netdyn.analysis.spikes.summary` (five numbers per population);
 every public name is available here.
 """
 
-from netdyn.analysis.spikes import correlation, irregularity, kernel_rate, rates
+from netdyn.analysis.spikes import correlation, irregularity, kernel_rate, rates, summary
 from netdyn.analysis.spikes.correlation import *  # noqa: F403 - the package's face
 from netdyn.analysis.spikes.irregularity import *  # noqa: F403
 from netdyn.analysis.spikes.kernel_rate import *  # noqa: F403
 from netdyn.analysis.spikes.rates import *  # noqa: F403
+from netdyn.analysis.spikes.summary import *  # noqa: F403
 
-__all__ = [*rates.__all__, *kernel_rate.__all__, *irregularity.__all__, *correlation.__all__]
+__all__ = [*rates.__all__, *kernel_rate.__all__, *irregularity.__all__, *correlation.__all__, *summary.__all__]
