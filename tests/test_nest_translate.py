@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netdyn.connectivity.distributions import Normal
-from netdyn.engines.nest.translate import sign_of, translate
+from netdyn.engines.nest.translation import sign_of, translate
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec
 

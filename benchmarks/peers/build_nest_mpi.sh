@@ -16,14 +16,20 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-${NETDYN_PEERS_DIR:-$HOME/.cache/netdyn-peers}}
 env_dir="$dir/nest-mpi"
 mkdir -p "$dir"
-if ! command -v mpicc >/dev/null || ! command -v mpiexec >/dev/null; then
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-    libopenmpi-dev openmpi-bin libgsl-dev libltdl-dev libboost-dev >/dev/null
+# Open MPI, and GSL for NEST's conductance-based and AdEx models (without it NEST builds, but
+# without iaf_cond_exp and aeif_cond_exp)
+need=""
+for pkg in libopenmpi-dev openmpi-bin libgsl-dev libltdl-dev libboost-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+done
+if [ -n "$need" ]; then
+  sudo=""; if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $need >/dev/null
 fi
 if [ ! -x "$env_dir/bin/python" ]; then python3 -m venv "$env_dir"; fi
 pip="$env_dir/bin/python -m pip"
-if ! "$env_dir/bin/python" -c "import nest, sys; sys.exit(0 if nest.build_info['have_mpi'] else 1)" 2>/dev/null; then
+if ! "$env_dir/bin/python" -c "import nest, sys; sys.exit(0 if nest.build_info['have_mpi'] and nest.build_info['have_gsl'] else 1)" 2>/dev/null; then
   $pip install -q --disable-pip-version-check numpy scipy cython mpi4py
   src=$(mktemp -d)
   $pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
@@ -35,5 +41,5 @@ if ! "$env_dir/bin/python" -c "import nest, sys; sys.exit(0 if nest.build_info['
 fi
 # netdyn (with its dependencies) beside the MPI-enabled NEST, from this checkout.
 $pip install -q --disable-pip-version-check -e "$repo"
-"$env_dir/bin/python" -c "import nest, mpi4py, netdyn; print('nest', nest.__version__, 'mpi', nest.build_info['have_mpi'], 'netdyn', netdyn.__version__)" 2>&1 | tail -1
+"$env_dir/bin/python" -c "import nest, mpi4py, netdyn; print('nest', nest.__version__, 'mpi', nest.build_info['have_mpi'], 'gsl', nest.build_info['have_gsl'], 'netdyn', netdyn.__version__)" 2>&1 | tail -1
 echo "NEST with MPI: $env_dir/bin/python"

@@ -35,11 +35,11 @@ from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec
 from netdyn.sweep import SingleRunStudy, StudyOutputs, run_study
 from netdyn.sweep.study import STUDY_ATTR, nan_to_none
+from netdyn.studies.recorded import draw_activity, read_recording_file
 
 __all__ = ["NETWORK_RUN", "NetworkFile", "NetworkRunConfig", "build_network", "population_statistics", "read_network_file",
            "run_network_file"]
 
-FIGURE_STEM = "figure"
 
 
 class NetworkRunConfig(RunSettings):
@@ -187,22 +187,9 @@ def record_network(config: NetworkRunConfig, path: Path, progress: bool | None) 
     return recording, summary
 
 
-def draw_activity(recording: Any, out: Path) -> list[Path]:
-    """The activity figure, ``figure.png``/``.pdf`` in ``out``."""
-    from netdyn.plots.activity import plot_activity_figure
-
-    return plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0)
-
-
-def _read_recording(path: Path) -> Any:
-    from netdyn.io.hdf5 import read_recording
-
-    return read_recording(path)
-
-
 NETWORK_RUN = SingleRunStudy(
     name="network-run", config_class=NetworkRunConfig, results_name="recording.h5", run=record_network,
-    reader=_read_recording, figure=draw_activity, check=check_backend,
+    reader=read_recording_file, figure=draw_activity, check=check_backend,
 )
 """A network file run once, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 

@@ -40,12 +40,12 @@ from netdyn.models.spiking.model_dict import spec_from_model_dict
 from netdyn.models.spiking.spec import NetworkSpec
 from netdyn.sweep import SingleRunStudy, SweepStudy, run_study
 from netdyn.sweep.study import STUDY_ATTR, nan_to_none
+from netdyn.studies.recorded import draw_activity, read_recording_file
 
 RATE_WINDOWS_MS = ((350.0, 900.0), (950.0, 1050.0), (1000.0, 1500.0), (1300.0, 1500.0))
 """Windows of the summary's rates (before, at and after the afferent bump)."""
 
 POPULATIONS = ("Exc", "Inh")
-FIGURE_STEM = "figure"
 
 
 def rsfs_spec(config: RsfsConfig) -> NetworkSpec:
@@ -116,22 +116,9 @@ def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tup
     return recording, stats
 
 
-def draw_activity(recording: Any, out: Path) -> list[Path]:
-    """The activity figure, ``figure.png``/``.pdf`` in ``out``."""
-    from netdyn.plots.activity import plot_activity_figure
-
-    return plot_activity_figure(recording, out / FIGURE_STEM, rate_smoothing_ms=5.0)
-
-
-def _read_recording(path: Path) -> Any:
-    from netdyn.io.hdf5 import read_recording
-
-    return read_recording(path)
-
-
 RSFS = SingleRunStudy(
     name="rsfs", config_class=RsfsConfig, results_name="recording.h5", run=record_network,
-    reader=_read_recording, figure=draw_activity,
+    reader=read_recording_file, figure=draw_activity,
 )
 """The rsfs single run, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 

@@ -7,6 +7,6 @@ NEST (threads, MPI ranks), returning the same recordings.
 """
 
 from netdyn.engines.nest.network import NestNetwork, import_nest
-from netdyn.engines.nest.translate import NestPlan, translate
+from netdyn.engines.nest.translation import NestPlan, translate
 
 __all__ = ["NestNetwork", "NestPlan", "import_nest", "translate"]

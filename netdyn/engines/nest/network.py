@@ -32,9 +32,9 @@ from tqdm.auto import tqdm
 
 from netdyn import __version__
 from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, sample
-from netdyn.engines.nest.translate import PARAM_NAMES, STATE_NAMES, NestPlan, translate
+from netdyn.engines.nest.translation import PARAM_NAMES, STATE_NAMES, NestPlan, translate
 from netdyn.engines.spiking.build import initial_state
-from netdyn.engines.spiking.network import input_rate_traces, population_rate_traces
+from netdyn.engines.spiking.network import checked_duration_ms, input_rate_traces, population_rate_traces
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
@@ -75,7 +75,7 @@ class NestNetwork:
     Attributes
     ----------
     plan
-        The translation (:class:`~netdyn.engines.nest.translate.NestPlan`).
+        The translation (:class:`~netdyn.engines.nest.translation.NestPlan`).
     rank, n_ranks, is_root
         MPI rank of this process, number of ranks, and ``rank == 0``.
     build_time_s, run_time_s
@@ -360,12 +360,7 @@ class NestNetwork:
             Show a progress bar (default: on a terminal, on rank 0).
         """
         self._check_owner()
-        try:
-            duration = float(duration_ms)
-        except (TypeError, ValueError):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
-        if not (np.isfinite(duration) and duration >= 0):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+        duration = checked_duration_ms(duration_ms)
         n_steps = int(round(duration / self.spec.dt_ms))
         if n_steps == 0:
             return self

@@ -335,12 +335,11 @@ class Network:
         pl = self.plastic
         if pl.n_synapses == 0:
             raise ConfigError("fast_forward", duration_ms, "the network has no plastic projection")
+        duration = checked_duration_ms(duration_ms)
         try:
-            duration, dt_ff = float(duration_ms), float(dt_ff_ms)
+            dt_ff = float(dt_ff_ms)
         except (TypeError, ValueError):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
-        if not (np.isfinite(duration) and duration >= 0):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+            raise ConfigError("dt_ff_ms", dt_ff_ms, "must be a number of ms > 0") from None
         if not (np.isfinite(dt_ff) and dt_ff > 0):
             raise ConfigError("dt_ff_ms", dt_ff_ms, "must be a number of ms > 0")
         t0 = time.perf_counter()
@@ -423,12 +422,7 @@ class Network:
         progress
             Show a progress bar (default: when stderr is a terminal and the run is long).
         """
-        try:
-            duration = float(duration_ms)
-        except (TypeError, ValueError):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
-        if not (np.isfinite(duration) and duration >= 0):
-            raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+        duration = checked_duration_ms(duration_ms)
         n_total = int(round(duration / self.spec.dt_ms))
         if progress is None:
             progress = sys.stderr.isatty() and n_total * self.layout.n_neurons > 5e8
@@ -592,6 +586,17 @@ class Network:
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
+
+
+def checked_duration_ms(duration_ms: Any) -> float:
+    """``duration_ms`` as a float; :class:`ConfigError` unless it is a finite number >= 0."""
+    try:
+        duration = float(duration_ms)
+    except (TypeError, ValueError):
+        raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
+    if not (np.isfinite(duration) and duration >= 0):
+        raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
+    return duration
 
 
 def population_rate_traces(bin_counts: np.ndarray, names: list[str], sizes: Any, bin_ms: float) -> dict[str, xr.DataArray]:
