@@ -94,5 +94,6 @@ def test_ranks_and_threads_give_the_same_spikes_and_rank_0_writes_one_recording(
     summary_threads = json.loads((threads / "summary.json").read_text())
     summary_ranks = json.loads((ranks / "summary.json").read_text())
     assert summary_ranks["populations"] == summary_threads["populations"]
+    assert summary_ranks["spike_digest"] == summary_threads["spike_digest"]
     assert summary_ranks["backend"] == "nest"
     assert sorted(p.name for p in ranks.iterdir()) == sorted(p.name for p in threads.iterdir())

@@ -530,3 +530,35 @@ def test_lif_cond_euler_option_agrees_with_exponential_euler():
     assert not np.array_equal(exp_euler, euler)
     with pytest.raises(ConfigError, match="integrator"):
         Network(lif_spec(model="lif_cond_exp", params={"integrator": "rk4"}))
+
+
+def test_spike_digest_names_the_spike_list_whatever_the_chunks_and_the_order():
+    """Runs cut into different chunks make the same spikes, hence one digest; the digest does
+    not depend on the order spikes are listed in, survives HDF5, and changes with one spike."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    from netdyn.studies.coba import coba_spec
+
+    from netdyn.io.hdf5 import read_recording, write_recording
+    from netdyn.record.spiking import SpikeTrains
+
+    spec = coba_spec(400, seed=3)
+    one = Network(spec, chunk_steps=5000).run(200.0).recording()
+    other = Network(spec, chunk_steps=37).run(200.0).recording()
+    assert one.spikes["E"].n_spikes > 50
+    assert one.spike_digest() == other.spike_digest()
+    e = one.spikes["E"]
+    order = np.random.default_rng(0).permutation(e.n_spikes)
+    shuffled = dataclasses.replace(one, spikes={**one.spikes, "E": SpikeTrains(
+        "E", e.n_neurons, e.times_ms[order], e.senders[order], e.t_start_ms, e.t_stop_ms, e.recorded)})
+    assert shuffled.spike_digest() == one.spike_digest()
+    moved = e.senders.copy()
+    moved[0] = (moved[0] + 1) % e.n_neurons
+    changed = dataclasses.replace(one, spikes={**one.spikes, "E": SpikeTrains(
+        "E", e.n_neurons, e.times_ms, moved, e.t_start_ms, e.t_stop_ms, e.recorded)})
+    assert changed.spike_digest() != one.spike_digest()
+    with tempfile.TemporaryDirectory() as tmp:
+        back = read_recording(write_recording(one, Path(tmp) / "r.h5"))
+    assert back.spike_digest() == one.spike_digest()

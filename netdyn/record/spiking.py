@@ -8,6 +8,7 @@ Units: times in ms, rates in Hz, membrane potentials in mV, currents in pA, cond
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,3 +125,19 @@ class SpikingRecording:
         for group in (self.state, self.population_rates):
             names += [p for p in group if p not in names]
         return names
+
+    def spike_digest(self) -> str:
+        """SHA-256 (hex) of the canonical spike list: for each population in sorted name order,
+        its name, then its spikes as (step, neuron) int64 pairs sorted by step then neuron
+        (step = spike time / dt, rounded). Two runs with the same digest made the same spikes,
+        whatever order a simulator emitted them in (threads, MPI ranks, chunks)."""
+        h = hashlib.sha256()
+        for name in sorted(self.spikes):
+            trains = self.spikes[name]
+            steps = np.rint(np.asarray(trains.times_ms) / self.dt_ms).astype(np.int64)
+            ids = np.asarray(trains.senders).astype(np.int64)
+            order = np.lexsort((ids, steps))
+            h.update(name.encode("utf-8") + b"\0")
+            h.update(np.stack([steps[order], ids[order]], axis=1).astype("<i8").tobytes())
+        return h.hexdigest()
+

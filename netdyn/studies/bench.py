@@ -64,6 +64,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] 
         "n_synapses": net.n_synapses, "bytes_per_synapse": net.bytes_per_synapse,
         "mean_rate_hz": sum(counts.values()) / n / bio_s,
         "rates_hz": {name: c / net.spec.population(name).n_neurons / bio_s for name, c in counts.items()},
+        "spike_digest": rec.spike_digest(),
     }
     out.update(extra or {})
     return out

@@ -181,6 +181,7 @@ def record_network(config: NetworkRunConfig, path: Path, progress: bool | None) 
     summary = {
         "populations": {pop: {k: nan_to_none(v) for k, v in values.items()} for pop, values in stats.items()},
         **run_settings_summary(config),
+        "spike_digest": recording.spike_digest(),
         "timing_s": {"build": round(t1 - t0, 3), "run": round(t2 - t1, 3)},
         "config": config.to_dict(),
     }
