@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from netdyn.config.base import OverSeeds, Spec
+from netdyn.config.base import OverSeeds
+from netdyn.config.simulator import SimulatorChoice
+from netdyn.errors import ConfigError
 
 RSFS_MODEL: dict[str, Any] = {
     "N_Exc": 4000, "N_Inh": 1000, "N_AffExc": 400,
@@ -29,8 +31,9 @@ RSFS_MODEL: dict[str, Any] = {
 """The seed README's Model dict, with the current key names (Tsyn_*, Erev_*)."""
 
 
-class RsfsConfig(Spec):
-    """Parameters of the rsfs study (the README's values by default)."""
+class RsfsConfig(SimulatorChoice):
+    """Parameters of the rsfs study (the README's values by default), on netdyn's engine or on
+    NEST (``backend``; NEST draws Poisson afferents only)."""
 
     seed: int = Field(5, ge=0, description="root seed of wiring, initial state and afferent events")
     tstop_ms: float = Field(1500.0, gt=0, description="simulated time (ms)")
@@ -45,6 +48,14 @@ class RsfsConfig(Spec):
     afferent_statistics: Literal["bernoulli", "poisson"] = Field(
         "bernoulli", description="at most one afferent event per step (the seed) or Poisson counts")
     record_vm: int = Field(4, ge=0, description="neurons per population whose V is recorded")
+
+    @model_validator(mode="after")
+    def _nest_afferents(self) -> "RsfsConfig":
+        if self.backend == "nest" and self.afferent_statistics == "bernoulli":
+            raise ConfigError("afferent_statistics", self.afferent_statistics,
+                              "NEST's generators draw Poisson counts; at most one afferent event per step has "
+                              "no NEST counterpart: use afferent_statistics 'poisson' with backend 'nest'")
+        return self
 
     def model_dict(self) -> dict[str, Any]:
         """The seed's Model dict with this configuration's sizes and times."""

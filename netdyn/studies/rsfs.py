@@ -94,11 +94,13 @@ def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tup
     from netdyn.io.hdf5 import write_recording
 
     t0 = time.perf_counter()
-    net = Network(rsfs_spec(config))
+    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads)
     build_s = time.perf_counter() - t0
     net.run(config.tstop_ms, progress=progress)
     run_s = net.run_time_s
     recording = net.recording()
+    if not getattr(net, "is_root", True):  # under mpiexec rank 0 writes
+        return recording, {}
     recording.attrs["study"] = RSFS.name
     recording.attrs[STUDY_ATTR] = RSFS.name
     recording.attrs["study_config"] = config.model_dump_json()
@@ -107,12 +109,14 @@ def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tup
     stats = summarise(recording, config.tstop_ms)
     stats.update({
         "config": config.to_dict(),
-        "n_neurons": int(net.layout.n_neurons),
+        "n_neurons": int(sum(p.n_neurons for p in net.spec.populations)),
         "n_synapses": net.n_synapses,
-        "bytes_per_synapse": round(net.bytes_per_synapse, 3),
+        "backend": config.backend, "threads": config.threads,
         "timing_s": {"build": round(build_s, 3), "run": round(run_s, 3), "write": round(time.perf_counter() - t1, 3)},
         "netdyn_version": recording.attrs["netdyn_version"],
     })
+    if hasattr(net, "bytes_per_synapse"):  # netdyn's engine: its synapse structure
+        stats["bytes_per_synapse"] = round(net.bytes_per_synapse, 3)
     return recording, stats
 
 
@@ -151,7 +155,8 @@ def simulate_seed(config_json: str, seed: int) -> xr.Dataset:
     from netdyn.engines.spiking import Network
 
     config = RsfsConfig.model_validate_json(config_json).replace(seed=int(seed), record_vm=0)
-    recording = Network(rsfs_spec(config)).run(config.tstop_ms, progress=False).recording()
+    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads)
+    recording = net.run(config.tstop_ms, progress=False).recording()
     stats = summarise(recording, config.tstop_ms)
 
     def num(x: Any) -> float:
