@@ -34,6 +34,7 @@ from netdyn.config.multiarea import MultiAreaSeedsConfig, MultiAreaTheoryConfig
 from netdyn.config.rsfs import RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
 from netdyn.errors import ConfigError, NetdynError, NumericalInstabilityError
+from netdyn.mpi_launch import launched_rank
 
 if TYPE_CHECKING:
     from netdyn.sweep.study import Study
@@ -184,6 +185,17 @@ def _add_study_command(sub: argparse._SubParsersAction, name: str, command: _Stu
     return p
 
 
+def _print_outputs(outputs: Any) -> None:
+    """The files a study wrote (on MPI rank 0 only: the other ranks of one simulation write
+    nothing)."""
+    if launched_rank() != 0:
+        return
+    print(f"results: {outputs.results}")
+    print(f"summary: {outputs.summary}")
+    for path in outputs.figures:
+        print(f"figure:  {path}")
+
+
 def _run_study(args: argparse.Namespace) -> int:
     from netdyn.config import parse_config
     from netdyn.config.flags import config_data, parse_text
@@ -202,10 +214,7 @@ def _run_study(args: argparse.Namespace) -> int:
     workers = None if args.workers is None else parse_text(int, "workers", args.workers)
     outputs = run_study(study, config, args.out, workers=workers, scheduler=args.scheduler,
                         use_mpi=args.use_mpi, progress=args.progress, figure=args.figure)
-    print(f"results: {outputs.results}")
-    print(f"summary: {outputs.summary}")
-    for path in outputs.figures:
-        print(f"figure:  {path}")
+    _print_outputs(outputs)
     return 0
 
 
@@ -266,18 +275,13 @@ def _network_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_network(args: argparse.Namespace) -> int:
     from netdyn.config.flags import parse_text
-    from netdyn.mpi_launch import launched_rank
     from netdyn.studies.network_file import NETWORK_RUN, read_network_file
     from netdyn.sweep import run_study
 
     seed = None if args.seed is None else parse_text(int, "seed", args.seed)
     config = read_network_file(args.network, run=_network_flags(args), seed=seed)
     outputs = run_study(NETWORK_RUN, config, args.out, progress=args.progress, figure=args.figure)
-    if launched_rank() == 0:  # under mpiexec rank 0 wrote the files
-        print(f"recording: {outputs.results}")
-        print(f"summary:   {outputs.summary}")
-        for path in outputs.figures:
-            print(f"figure:    {path}")
+    _print_outputs(outputs)
     return 0
 
 
@@ -324,10 +328,7 @@ def _run_network_sweep(args: argparse.Namespace) -> int:
     workers = None if args.workers is None else parse_text(int, "workers", args.workers)
     outputs = run_study(NETWORK_SWEEP, config, args.out, workers=workers, scheduler=args.scheduler,
                         progress=args.progress, figure=args.figure)
-    print(f"results: {outputs.results}")
-    print(f"summary: {outputs.summary}")
-    for path in outputs.figures:
-        print(f"figure:  {path}")
+    _print_outputs(outputs)
     return 0
 
 

@@ -60,14 +60,24 @@ class NumericalInstabilityError(NetdynError, FloatingPointError):
 
 def positive_float(value: Any, field: str) -> float:
     """``float(value)`` if it is finite and > 0, else :class:`ConfigError` naming ``field``."""
+    return _bounded_float(value, field, strict=True)
+
+
+def nonnegative_float(value: Any, field: str) -> float:
+    """``float(value)`` if it is finite and >= 0, else :class:`ConfigError` naming ``field``."""
+    return _bounded_float(value, field, strict=False)
+
+
+def _bounded_float(value: Any, field: str, *, strict: bool) -> float:
     import math
 
+    what = "must be a finite number > 0" if strict else "must be a finite number >= 0"
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(field, value, "must be a finite number > 0") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ConfigError(field, value, "must be a finite number > 0")
+        raise ConfigError(field, value, what) from None
+    if not (math.isfinite(v) and (v > 0 if strict else v >= 0)):
+        raise ConfigError(field, value, what)
     return v
 
 

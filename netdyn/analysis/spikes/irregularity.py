@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from netdyn.analysis.spikes._common import Spikes, as_spikes, integer_at_least, isis
-from netdyn.errors import ConfigError, positive_float
+from netdyn.errors import ConfigError, nonnegative_float, positive_float
 from netdyn.record.spiking import SpikeTrains
 
 __all__ = ["isi_cv", "lv", "lvr", "mean_isi_cv", "population_lvr"]
@@ -60,13 +59,7 @@ def mean_isi_cv(spikes: SpikeTrains | Any, senders: Any = None, n_neurons: Any =
 
 
 def _refractoriness(R_ms: Any) -> float:
-    try:
-        R = float(R_ms)
-    except (TypeError, ValueError):
-        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0") from None
-    if not (math.isfinite(R) and R >= 0):
-        raise ConfigError("R_ms", R_ms, "must be a finite number >= 0")
-    return R
+    return nonnegative_float(R_ms, "R_ms")
 
 
 def _lvr_values(s: Spikes, R: float) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,7 @@ from netdyn.engines.spiking.build import (
 )
 from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
-from netdyn.errors import ConfigError, SpikingInstabilityError
+from netdyn.errors import ConfigError, SpikingInstabilityError, nonnegative_float
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 from netdyn.seeding import named_generator
@@ -590,13 +590,7 @@ class Network:
 
 def checked_duration_ms(duration_ms: Any) -> float:
     """``duration_ms`` as a float; :class:`ConfigError` unless it is a finite number >= 0."""
-    try:
-        duration = float(duration_ms)
-    except (TypeError, ValueError):
-        raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0") from None
-    if not (np.isfinite(duration) and duration >= 0):
-        raise ConfigError("duration_ms", duration_ms, "must be a number of ms >= 0")
-    return duration
+    return nonnegative_float(duration_ms, "duration_ms")
 
 
 def population_rate_traces(bin_counts: np.ndarray, names: list[str], sizes: Any, bin_ms: float) -> dict[str, xr.DataArray]:
