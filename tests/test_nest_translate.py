@@ -163,3 +163,20 @@ def test_probes_and_initial_values_need_a_nest_state_of_their_own():
 def test_normal_distribution_sign_check_uses_the_bound_not_the_mean():
     # a redrawn normal bounded at 0 is sign-definite however wide it is
     assert sign_of(Normal(mean=0.1, std=100.0, min=0.0)) == 1
+
+
+def test_nest_memory_is_checked_per_rank_before_building():
+    """NEST's estimate divides neurons and synapses over the ranks, each rank keeps its kernel;
+    the ranks on this machine must fit in 90 % of its memory."""
+    from netdyn.engines.nest.memory import (NEST_BYTES_PER_NEURON, NEST_BYTES_PER_RANK, NEST_BYTES_PER_SYNAPSE,
+                                            check_nest_memory, nest_memory_bytes, nodes_needed)
+    from netdyn.errors import MemoryEstimateError
+
+    one = nest_memory_bytes(1000, 10**6)
+    assert one == pytest.approx(NEST_BYTES_PER_RANK + 1000 * NEST_BYTES_PER_NEURON + 10**6 * NEST_BYTES_PER_SYNAPSE)
+    assert nest_memory_bytes(1000, 10**6, ranks=4) == pytest.approx(NEST_BYTES_PER_RANK + (one - NEST_BYTES_PER_RANK) / 4)
+    check_nest_memory(1000, 10**6, int(one / 0.8), ranks=1)
+    with pytest.raises(MemoryEstimateError):
+        check_nest_memory(1000, 10**6, int(one), ranks=1)
+    # the full multi-area model at the measured constants: 6 nodes of 256 GB
+    assert nodes_needed(4_129_924, 24_126_516_728, 256e9) == 6

@@ -18,15 +18,38 @@ For comparison, netdyn's own engine stores 8 B per synapse and ~100 B per neuron
 from __future__ import annotations
 
 import math
+import os
+
+from netdyn.errors import MemoryEstimateError
+from netdyn.mpi_launch import launched_ranks
 
 NEST_BYTES_PER_SYNAPSE = 40.0
 NEST_BYTES_PER_NEURON = 50_500.0
 NEST_BYTES_PER_RANK = 80e6
 
+def nest_memory_parts(n_neurons: int, n_synapses: int, *, ranks: int = 1) -> dict[str, int]:
+    """Bytes NEST needs on each of ``ranks`` ranks, by part, for ``n_neurons`` neurons and
+    ``n_synapses`` synapses (the constants of this module)."""
+    return {"NEST kernel": int(NEST_BYTES_PER_RANK),
+            "neurons": int(NEST_BYTES_PER_NEURON * n_neurons / ranks),
+            "synapses": int(NEST_BYTES_PER_SYNAPSE * n_synapses / ranks)}
+
+
 def nest_memory_bytes(n_neurons: int, n_synapses: int, *, ranks: int = 1) -> float:
-    """Bytes NEST needs on each of ``ranks`` ranks for ``n_neurons`` neurons and ``n_synapses``
-    synapses (the constants of this module)."""
-    return NEST_BYTES_PER_RANK + (NEST_BYTES_PER_NEURON * n_neurons + NEST_BYTES_PER_SYNAPSE * n_synapses) / ranks
+    """Bytes NEST needs on each of ``ranks`` ranks (the sum of :func:`nest_memory_parts`)."""
+    return float(sum(nest_memory_parts(n_neurons, n_synapses, ranks=ranks).values()))
+
+
+def check_nest_memory(n_neurons: int, n_synapses: int, available_bytes: int, *, ranks: int | None = None) -> None:
+    """:class:`MemoryEstimateError` if the ranks on this machine (``ranks``, default: those
+    ``mpiexec`` started, at most one per core here) would need more than 90 % of
+    ``available_bytes``."""
+    ranks = launched_ranks() if ranks is None else ranks
+    here = min(ranks, os.cpu_count() or 1)
+    parts = {k: v * here for k, v in nest_memory_parts(n_neurons, n_synapses, ranks=ranks).items()}
+    needed = sum(parts.values())
+    if needed > 0.9 * available_bytes:
+        raise MemoryEstimateError(needed, available_bytes, parts)
 
 
 def nodes_needed(n_neurons: int, n_synapses: int, node_bytes: float, *, ranks_per_node: int = 1) -> int:

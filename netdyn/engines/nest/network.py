@@ -32,8 +32,9 @@ from tqdm.auto import tqdm
 
 from netdyn import __version__
 from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, sample
+from netdyn.engines.nest.memory import check_nest_memory
 from netdyn.engines.nest.translation import PARAM_NAMES, STATE_NAMES, NestPlan, translate
-from netdyn.engines.spiking.build import initial_state
+from netdyn.engines.spiking.build import available_memory_bytes, estimate_memory, initial_state, plan_layout
 from netdyn.engines.spiking.network import checked_duration_ms, input_rate_traces, population_rate_traces
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
@@ -70,7 +71,9 @@ class NestNetwork:
     threads
         NEST threads in this process (``local_num_threads``); with MPI, per rank.
     check_memory
-        Kept for the interface of netdyn's engine; NEST allocates as it builds.
+        Estimate NEST's memory on this machine's ranks before building
+        (:mod:`netdyn.engines.nest.memory`) and raise
+        :class:`~netdyn.errors.MemoryEstimateError` if it will not fit.
 
     Attributes
     ----------
@@ -90,6 +93,9 @@ class NestNetwork:
         if not (isinstance(threads, int) and threads >= 1):
             raise ConfigError("threads", threads, "must be an integer >= 1")
         self.plan: NestPlan = translate(self.spec)  # refuses what NEST cannot express, before building
+        if check_memory:
+            n_synapses = estimate_memory(self.spec, plan_layout(self.spec)).n_synapses
+            check_nest_memory(sum(p.n_neurons for p in self.spec.populations), n_synapses, available_memory_bytes())
         self.threads = threads
         self.nest = nest = import_nest()
         nest.ResetKernel()

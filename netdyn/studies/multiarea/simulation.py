@@ -19,7 +19,6 @@ naming their field.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,19 +71,20 @@ def check_nest_memory(config: MultiAreaConfig, n_neurons: int, n_synapses: int, 
     """Refuse (ConfigError naming ``scale``) a NEST run whose ranks on this machine would need
     more than 90 % of its available memory; the message says what each rank needs and how many
     256-GB nodes the network needs."""
-    from netdyn.engines.nest.memory import nest_memory_bytes, nodes_needed
+    from netdyn.engines.nest import memory
     from netdyn.mpi_launch import launched_ranks
 
     ranks = launched_ranks()
-    per_rank = nest_memory_bytes(n_neurons, n_synapses, ranks=ranks)
-    here = min(ranks, os.cpu_count() or 1) * per_rank if ranks > 1 else per_rank
-    if here > 0.9 * available_bytes:
-        nodes = nodes_needed(n_neurons, n_synapses, NODE_BYTES)
+    try:
+        memory.check_nest_memory(n_neurons, n_synapses, available_bytes, ranks=ranks)
+    except MemoryEstimateError:
+        per_rank = memory.nest_memory_bytes(n_neurons, n_synapses, ranks=ranks)
+        nodes = memory.nodes_needed(n_neurons, n_synapses, NODE_BYTES)
         raise ConfigError("scale", config.resolved("scale"),
                           f"NEST needs ~{per_rank / 1e9:.1f} GB on each of {ranks} rank(s) for {n_neurons:,} neurons and "
                           f"{n_synapses:,} synapses; this machine has {available_bytes / 1e9:.1f} GB available. On "
                           f"{NODE_BYTES / 1e9:.0f}-GB nodes it needs at least {nodes} node(s) (mpiexec across them; "
-                          f"see the cluster guide)")
+                          f"see the cluster guide)") from None
 
 
 def summarise(ds: xr.Dataset) -> dict[str, Any]:
