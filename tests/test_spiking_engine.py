@@ -161,9 +161,10 @@ def test_other_seed_other_spikes():
     assert not np.array_equal(a.spikes["E"].times_ms, b.spikes["E"].times_ms)
 
 
-def test_spike_buffer_growth_keeps_every_spike():
-    net = Network(small_network())
-    net._spk_step = np.empty(net._max_rec_per_step + 1, dtype=np.int64)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_spike_buffer_growth_keeps_every_spike(threads):
+    net = Network(small_network(), threads=threads)
+    net._spk_step = np.empty(2 * net._rec_neurons + 1, dtype=np.int64)  # the smallest it may be
     net._spk_id = np.empty(net._spk_step.size, dtype=np.int32)
     grown = net.run(300.0).recording()
     ref = Network(small_network()).run(300.0).recording()
@@ -425,28 +426,37 @@ def test_large_poisson_means_are_exact_sums():
     assert counts.var() == pytest.approx(4000, rel=0.15)
 
 
-def test_input_generators_are_uniform_and_sources_carry_their_state():
+def test_input_generators_are_uniform_and_independent():
     from scipy import stats
 
-    from netdyn.engines.spiking.kernel import counter_uniform, step_stream, uniform
+    from netdyn.engines.spiking.kernel import counter_uniform, step_stream
 
-    state = np.array([1, 2, 3, 4], dtype=np.uint64)
-    draws = np.array([uniform(state) for _ in range(20000)])  # xoshiro256+ (sources, large means)
-    assert stats.kstest(draws, "uniform").pvalue > 1e-4
-    assert draws.min() >= 0.0 and draws.max() < 1.0
-    stream = np.uint64(step_stream(np.uint64(7), 3))  # counter-based (drives): neighbours in i, in step
+    stream = np.uint64(step_stream(np.uint64(7), 3))  # counter-based: neighbours in i, in step
     by_neuron = np.array([counter_uniform(stream, i) for i in range(20000)])
     by_step = np.array([counter_uniform(np.uint64(step_stream(np.uint64(7), t)), 0) for t in range(20000)])
     for u in (by_neuron, by_step):
         assert stats.kstest(u, "uniform").pvalue > 1e-4
+        assert u.min() >= 0.0 and u.max() < 1.0
         assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 4 / math.sqrt(u.size)
-    spec = {"dt_ms": DT, "populations": [{"name": "A", "n_neurons": 5, "model": "lif_psc_exp"}],
-            "sources": [{"name": "P", "n_neurons": 20, "rate": 50.0}],
-            "projections": [{"source": "P", "target": "A", "receptor": "exc", "rule": {"rule": "all_to_all"}, "weight": 1.0}]}
-    net = Network(spec)
-    before = net.rng_state.copy()
-    net.run(1.0)
-    assert not np.array_equal(before, net.rng_state)
+
+
+@pytest.mark.parametrize("rate_hz", [2000.0, 450_000.0])  # 0.2 and 45 spikes per step (the large-mean path)
+def test_poisson_source_counts_follow_the_poisson_law(rate_hz):
+    """A source neuron's spikes in one step: Poisson of mean rate * dt (mean and variance within
+    5 standard errors over 20,000 neurons x 5 steps), the same for any number of threads."""
+    n, steps = 20000, 5
+    spec = {"dt_ms": DT, "seed": 4, "populations": [{"name": "A", "n_neurons": 2, "model": "lif_psc_exp"}],
+            "sources": [{"name": "P", "n_neurons": n, "rate": rate_hz}], "record": {"spikes": ["P"]}}
+    recs = [Network(spec, threads=t).run(steps * DT).recording() for t in (1, 3)]
+    assert recs[0].spike_digest() == recs[1].spike_digest()
+    s = recs[0].spikes["P"]
+    step = np.rint(np.asarray(s.times_ms) / DT).astype(np.int64) - 1
+    counts = np.bincount(step * n + np.asarray(s.senders), minlength=steps * n)
+    lam = rate_hz * DT * 1e-3
+    se_mean = math.sqrt(lam / counts.size)
+    assert counts.mean() == pytest.approx(lam, abs=5 * se_mean)
+    se_var = lam * math.sqrt((2 + 1 / lam) / counts.size)  # SD of a Poisson sample variance
+    assert counts.var() == pytest.approx(lam, abs=5 * se_var)
 
 
 @pytest.mark.parametrize("n_inputs", [20, 200, 2000, 6000])

@@ -7,12 +7,13 @@ index and meets the others at :func:`barrier_wait` where one phase must finish b
 (the spiking engine: once per time step). Results never depend on the number of threads: each
 engine assigns every sum to one thread and keeps its order (see the engines).
 
-The barrier spins for a bounded number of checks (about 10 microseconds; none when there are
+The barrier spins for a bounded number of checks (about 50 microseconds; none when there are
 more threads than cores) and then sleeps on a POSIX condition variable: on a shared host, a
-thread that waits must not keep a core busy. Measured on the 2-core development machine
-(``tests/test_threads.py`` checks the logic; ``benchmarks/spiking_threads.py`` the cost): a
-barrier of 2 threads costs 0.15 microseconds when both arrive together and ~20 microseconds
-when one has gone to sleep.
+thread that waits must not keep a core busy for long. Measured on the 2-core development
+machine: a barrier of 2 threads costs 0.15 microseconds when both arrive within the spin, and
+~20 microseconds when one has gone to sleep; with a spin of ~3 microseconds instead of ~50, the
+threads of a COBA network of 20,000 neurons (50 us per step) fell asleep at most steps and
+two threads ran slower than one (0.44 s per biological second against 0.28 s).
 
 POSIX only (Linux, macOS): elsewhere :func:`check_threads` refuses more than one thread.
 """
@@ -34,8 +35,13 @@ from netdyn.errors import ConfigError
 
 T = TypeVar("T")
 
-SPIN_CHECKS = 10_000
-"""Checks of the barrier's generation before a waiting thread sleeps (~10 us)."""
+SPIN_ROUNDS = 100
+"""Rounds of :data:`SPIN_BURST` checks of the barrier's generation, each followed by
+``sched_yield``, before a waiting thread sleeps (~50 us on an idle core: a step of a large
+network takes 0.1-2 ms and the threads reach the barrier within tens of microseconds of each
+other; asleep, a thread costs ~20 us to wake)."""
+
+SPIN_BURST = 64
 
 
 def usable_cores() -> int:
@@ -133,11 +139,11 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(ctypes.util.find_library("c") or None)
 
 
-def _pthread_calls() -> tuple[Any, Any, Any, Any]:
+def _pthread_calls() -> tuple[Any, ...]:
     libc = _libc()
     calls = []
     for name, n_args in (("pthread_mutex_lock", 1), ("pthread_mutex_unlock", 1), ("pthread_cond_wait", 2),
-                         ("pthread_cond_broadcast", 1)):
+                         ("pthread_cond_broadcast", 1), ("sched_yield", 0)):
         fn = getattr(libc, name)
         fn.argtypes = [ctypes.c_size_t] * n_args  # addresses, passed as integers from compiled code
         fn.restype = ctypes.c_int
@@ -155,7 +161,7 @@ class SleepingBarrier:
 
     def __init__(self, n_threads: int, spin: int | None = None):
         self.n_threads = check_threads(n_threads)
-        self.spin = (SPIN_CHECKS if n_threads <= usable_cores() else 0) if spin is None else int(spin)
+        self.spin = (SPIN_ROUNDS if n_threads <= usable_cores() else 0) if spin is None else int(spin)
         self.ctrl = np.zeros(2, dtype=np.int64)
         if self.n_threads == 1:  # never waits: no POSIX objects needed
             self._memory = np.zeros(0, dtype=np.uint8)
@@ -178,17 +184,19 @@ def _no_calls() -> tuple[Any, ...]:
     """Stand-ins of the POSIX calls where there are none: one thread never calls them."""
     one = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_size_t)(lambda a: 0)
     two = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t)(lambda a, b: 0)
-    return (one, one, two, one)
+    none = ctypes.CFUNCTYPE(ctypes.c_int)(lambda: 0)
+    return (one, one, two, one, none)
 
 
 @njit(cache=True, nogil=True)
 def barrier_wait(calls, mutex, cond, ctrl, n_threads, spin):  # pragma: no cover - compiled
     """Wait until all ``n_threads`` threads have arrived; everything written before by any of
-    them is visible after. Spins ``spin`` checks of the generation, then sleeps on the condition
-    variable; the last thread to arrive starts the next generation and wakes the sleepers."""
+    them is visible after. Spins ``spin`` rounds of checks of the generation, yielding the core
+    after each, then sleeps on the condition variable; the last thread to arrive starts the next
+    generation and wakes the sleepers."""
     if n_threads == 1:
         return
-    lock, unlock, wait, broadcast = calls
+    lock, unlock, wait, broadcast, yield_core = calls
     gen = atomic_load(ctrl, 1)
     if atomic_add(ctrl, 0, 1) == n_threads - 1:
         atomic_store(ctrl, 0, 0)
@@ -198,8 +206,10 @@ def barrier_wait(calls, mutex, cond, ctrl, n_threads, spin):  # pragma: no cover
         unlock(mutex)
         return
     for _ in range(spin):
-        if atomic_load(ctrl, 1) != gen:
-            return
+        for _ in range(SPIN_BURST):
+            if atomic_load(ctrl, 1) != gen:
+                return
+        yield_core()  # returns at once on an idle core; on a busy one, lets the other thread run
     lock(mutex)
     while atomic_load(ctrl, 1) == gen:
         wait(cond, mutex)

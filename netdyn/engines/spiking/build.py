@@ -9,6 +9,13 @@ Index spaces:
   what a synapse ends on, so one int32 encodes target neuron and receptor;
 - *state*: per population one contiguous block of ``n_neurons`` values per state variable.
 
+With ``threads`` = T > 1 every population (and Poisson source) is cut into T chunks of
+contiguous neurons, chunk ``u`` run by thread ``u``: the state and channels of a population are
+then laid out chunk by chunk, each chunk a block of the same form (``blk_*``, block ``p T + u``),
+so a model's step runs on a chunk as on a whole population. The neuron and source indices do
+not change. Synapses are CSR by (thread of the target, source): thread ``u`` delivers the
+synapses onto its own chunks, so no two threads write the same channel.
+
 Building is two passes over the projections: count the synapses of each source, then
 generate each projection again (same named seed, same draws) and counting-sort it into CSR.
 Only one projection's temporaries exist at a time; the finished network costs 10 bytes per
@@ -56,6 +63,15 @@ class Layout:
     n_sources: int
     n_chan: int
     n_state: int
+    threads: int = 1
+    blk_lo: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blk_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blk_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blk_state_off: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blk_state_len: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blk_chan_off: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    src_lo: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    src_cn: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def source_offset(self, name: str) -> tuple[int, int]:
         """(first source index, size) of a population or Poisson source."""
@@ -65,8 +81,33 @@ class Layout:
         k = self.src_names.index(name)
         return int(self.src_first[k]), int(self.src_n[k])
 
+    def thread_of(self, pop: int, neurons: np.ndarray) -> np.ndarray:
+        """The thread (chunk) of each of ``neurons`` (population-local indices) of population ``pop``."""
+        lo = self.blk_lo[pop * self.threads:(pop + 1) * self.threads]
+        return (np.searchsorted(lo, np.asarray(neurons, dtype=np.int64), side="right") - 1).astype(np.int64)
 
-def plan_layout(spec: NetworkSpec) -> Layout:
+    def state_index(self, pop: int, var: int, neurons: np.ndarray) -> np.ndarray:
+        """Index in the state array of variable ``var`` of ``neurons`` of population ``pop``."""
+        neurons = np.asarray(neurons, dtype=np.int64)
+        b = pop * self.threads + self.thread_of(pop, neurons)
+        return self.blk_state_off[b] + var * self.blk_n[b] + neurons - self.blk_lo[b]
+
+    def channel_index(self, pop: int, receptor: int, neurons: np.ndarray) -> np.ndarray:
+        """Input channel of receptor ``receptor`` of ``neurons`` of population ``pop``."""
+        neurons = np.asarray(neurons, dtype=np.int64)
+        b = pop * self.threads + self.thread_of(pop, neurons)
+        return self.blk_chan_off[b] + receptor * self.blk_n[b] + neurons - self.blk_lo[b]
+
+
+def _chunks(sizes: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """First index and size of chunk ``u`` of item ``k`` at ``k * threads + u``: near-equal cuts."""
+    u = np.arange(threads + 1)
+    bounds = (np.asarray(sizes, dtype=np.int64)[:, None] * u[None, :]) // threads
+    return bounds[:, :-1].reshape(-1), np.diff(bounds, axis=1).reshape(-1)
+
+
+def plan_layout(spec: NetworkSpec, threads: int = 1) -> Layout:
+    """Offsets of every population, source and (with ``threads`` > 1) thread chunk."""
     pops = spec.populations
     pop_n = np.array([p.n_neurons for p in pops], dtype=np.int64)
     pop_first = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
@@ -80,13 +121,20 @@ def plan_layout(spec: NetworkSpec) -> Layout:
     n_chan = int(chan_len.sum())
     if n_chan >= 2**31:
         raise ConfigError("populations", n_chan, "more than 2**31 synaptic input channels; split the model")
+    pop_state_off = np.concatenate([[0], np.cumsum(state_len)[:-1]]).astype(np.int64)
+    pop_chan_off = np.concatenate([[0], np.cumsum(chan_len)[:-1]]).astype(np.int64)
+    blk_lo, blk_n = _chunks(pop_n, threads)
+    rep = np.repeat(np.arange(len(pops)), threads)
+    src_lo, src_cn = _chunks(src_n, threads)
     return Layout(
         pop_names=[p.name for p in pops], pop_n=pop_n, pop_first=pop_first,
-        pop_state_off=np.concatenate([[0], np.cumsum(state_len)[:-1]]).astype(np.int64),
-        pop_state_len=state_len, pop_chan_off=np.concatenate([[0], np.cumsum(chan_len)[:-1]]).astype(np.int64),
+        pop_state_off=pop_state_off, pop_state_len=state_len, pop_chan_off=pop_chan_off,
         pop_n_rec=n_rec, receptor_index=[{r.name: k for k, r in enumerate(p.receptor_list)} for p in pops],
         src_names=[s.name for s in spec.sources], src_first=src_first, src_n=src_n,
         n_neurons=n_neurons, n_sources=n_neurons + int(src_n.sum()), n_chan=n_chan, n_state=int(state_len.sum()),
+        threads=threads, blk_lo=blk_lo, blk_n=blk_n, blk_first=pop_first[rep] + blk_lo,
+        blk_state_off=pop_state_off[rep] + n_vars[rep] * blk_lo, blk_state_len=n_vars[rep] * blk_n,
+        blk_chan_off=pop_chan_off[rep] + n_rec[rep] * blk_lo, src_lo=src_lo, src_cn=src_cn,
     )
 
 
@@ -145,7 +193,7 @@ def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
         "synapses": SYNAPSE_BYTES_BUILD * (n_syn - n_plastic),
         "plastic synapses": PLASTIC_BYTES_PER_SYNAPSE * n_plastic,
         "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
-        "segments": 16 * layout.n_sources + 4 * min(n_syn, 64 * layout.n_sources),
+        "segments": 16 * layout.n_sources * layout.threads + 4 * min(n_syn, 64 * layout.n_sources * layout.threads),
         "ring buffer": 4 * slots * layout.n_chan,
         "state": 8 * layout.n_state + 16 * layout.n_neurons,
     }
@@ -162,7 +210,8 @@ def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None
 # ----------------------------------------------------------------------------- synapses
 @dataclass
 class Synapses:
-    """CSR-by-source synapses cut into equal-delay segments (see :mod:`.kernel`)."""
+    """CSR synapses cut into equal-delay segments (see :mod:`.kernel`): row ``u n_sources + i``
+    holds the synapses of source ``i`` onto thread ``u``'s chunks."""
 
     syn_ptr: np.ndarray
     seg_ptr: np.ndarray
@@ -188,14 +237,18 @@ class Synapses:
 
 
 def draw_projection(spec: NetworkSpec, layout: Layout, k: int, proj: Projection, with_values: bool):
+    """Projection ``k``'s synapses from its named seed: ``(pre, post, channel, weight, delay)``,
+    ``pre`` a source index and ``post`` a target-population index (int64); the values (input
+    channel int32, weight float32, delay int16 steps) are None unless ``with_values``."""
     rng = named_generator(spec.seed, "projection", proj.key)
     first, n_pre = layout.source_offset(proj.source)
     tgt = layout.pop_names.index(proj.target)
     n_post = int(layout.pop_n[tgt])
     pre, post = connect(proj.rule, n_pre, n_post, rng, same_population=proj.source == proj.target)
     pre = pre.astype(np.int64) + first
+    post = post.astype(np.int64)
     if not with_values:
-        return pre, None, None, None
+        return pre, post, None, None, None
     model = spec.populations[tgt].neuron_model
     weight = sample(proj.weight, pre.size, rng)
     if model.synapse_kind == "conductance" and weight.size and weight.min() < 0:
@@ -215,20 +268,28 @@ def draw_projection(spec: NetworkSpec, layout: Layout, k: int, proj: Projection,
             raise ConfigError(f"projections.{k}.delay_ms", float(d.max()), "delays above 32767 steps are not supported")
         delay = steps.astype(np.int16)
     r = layout.receptor_index[tgt][proj.receptor]
-    channel = (layout.pop_chan_off[tgt] + r * n_post + post.astype(np.int64)).astype(np.int32)
-    return pre, channel, weight.astype(np.float32), delay
+    channel = layout.channel_index(tgt, r, post).astype(np.int32)
+    return pre, post, channel, weight.astype(np.float32), delay
+
+
+def _rows(layout: Layout, proj: Projection, pre: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """CSR row of each synapse: (thread of its target) * n_sources + source."""
+    if layout.threads == 1:
+        return pre
+    return layout.thread_of(layout.pop_names.index(proj.target), post) * layout.n_sources + pre
 
 
 def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
     """Generate every projection and assemble the CSR segments (two passes, see module doc)."""
-    counts = np.zeros(layout.n_sources, dtype=np.int64)
+    n_rows = layout.n_sources * layout.threads
+    counts = np.zeros(n_rows, dtype=np.int64)
     per_projection: dict[str, int] = {}
     static = [(k, proj) for k, proj in enumerate(spec.projections) if proj.plasticity is None]
     for k, proj in static:
-        pre, *_ = draw_projection(spec, layout, k, proj, with_values=False)
-        counts += np.bincount(pre, minlength=layout.n_sources)
+        pre, post, *_ = draw_projection(spec, layout, k, proj, with_values=False)
+        counts += np.bincount(_rows(layout, proj, pre, post), minlength=n_rows)
         per_projection[proj.key] = int(pre.size)
-    indptr = np.zeros(layout.n_sources + 1, dtype=np.int64)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     n_syn = int(indptr[-1])
     target = np.empty(n_syn, dtype=np.int32)
@@ -236,9 +297,9 @@ def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
     delay = np.empty(n_syn, dtype=np.int16)
     fill = indptr[:-1].copy()
     for k, proj in static:
-        pre, channel, w, d = draw_projection(spec, layout, k, proj, with_values=True)
-        scatter_by_source(fill, pre, channel, w, d, target, weight, delay)
-        del pre, channel, w, d
+        pre, post, channel, w, d = draw_projection(spec, layout, k, proj, with_values=True)
+        scatter_by_source(fill, _rows(layout, proj, pre, post), channel, w, d, target, weight, delay)
+        del pre, post, channel, w, d
     seg_ptr, seg_delay, seg_len = sort_rows_by_delay(indptr, target, weight, delay)
     del delay
     n_slots = int(seg_delay.max()) + 1 if seg_delay.size else 2

@@ -1,23 +1,26 @@
 """The compiled step loop of the spiking engine.
 
-One call advances the whole network by ``n_steps`` steps of dt. Per step:
+One call advances the whole network by ``n_steps`` steps of dt, on one or more threads, each
+running :func:`run_steps` on its own chunk of every population. Per step:
 
 1. independent Poisson drives add their events to this step's synaptic input, drawn from a
    counter-based generator keyed by (drive, step, neuron) and vectorised over neurons;
 2. each population's model ``step`` (a first-class numba function, see
-   :mod:`netdyn.models.spiking.base`) advances its state and reports its spikes;
-3. each spike is propagated at once into the delay ring buffer (spike-driven: the cost is
-   proportional to the number of synapses of the neurons that spiked);
-4. Poisson source populations emit their spikes the same way.
+   :mod:`netdyn.models.spiking.base`) advances its state and lists its spikes;
+3. Poisson source populations list theirs, counter-based as well (keyed by source, step,
+   neuron), so no random state is carried and no draw depends on the number of threads;
+4. after a barrier, every thread propagates every spike of the step onto its own chunks'
+   channels in the delay ring buffer (spike-driven: the cost is proportional to the number of
+   synapses of the neurons that spiked), in one canonical order.
 
 Each model's ``step`` reads this step's slot of the ring buffer and sets it to zero as it goes
 (a separate clearing pass would cost another sweep over the slot, 10-15 % of a COBA step).
 
-Synapses are CSR by presynaptic source: source ``i`` owns synapses ``syn_ptr[i] ..
-syn_ptr[i+1]``, each an int32 input-channel index (which encodes target neuron and receptor)
+Synapses are CSR by (thread of the target, presynaptic source): row ``r = u n_sources + i``
+holds the synapses of source ``i`` onto thread ``u``'s chunks, ``syn_ptr[r] .. syn_ptr[r+1]``, each an int32 input-channel index (which encodes target neuron and receptor)
 and a float32 weight, sorted by delay and cut into segments ``seg_ptr[i] .. seg_ptr[i+1]`` of
 equal delay (``seg_delay``, int16 steps; ``seg_len``, uint16 synapses): 8 bytes per synapse,
-4 per (source, delay) segment and 16 per source. The ring buffer holds ``n_slots`` rows of ``n_chan``
+4 per (row, delay) segment and 16 per row (per source and thread). The ring buffer holds ``n_slots`` rows of ``n_chan``
 input channels; ``n_slots`` exceeds the largest delay. It is float32, like the weights it sums: a
 step's sum per channel is rounded to float32 (relative 6e-8, the precision of the weights
 themselves), and reading the slot each step moves half the bytes of float64.
@@ -33,6 +36,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from netdyn.counter_random import counter_normal, counter_uniform, step_stream
+from netdyn.engines.threads import barrier_wait
 
 DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
 
@@ -79,34 +83,10 @@ POISSON_CHUNK = 30.0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _rotl(x, k):  # pragma: no cover - compiled
-    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def uniform(state):  # pragma: no cover - compiled
-    """xoshiro256+ (Blackman & Vigna 2018): a uniform double in [0, 1) from the top 53 bits;
-    ``state`` is the uint64[4] generator state, advanced in place."""
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
-    result = s0 + s3
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-    return np.float64(result >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def poisson(state, lam, exp_minus_lam):  # pragma: no cover - compiled
-    """A Poisson count of mean ``lam`` <= POISSON_CHUNK by inversion of the CDF (one uniform;
-    ``exp_minus_lam`` = exp(-lam), computed once per step by the caller). It stops where the
-    float64 CDF stops growing, as :func:`poisson_table` does (before, a draw above that point,
-    probability < 1e-15, ran on to a count of 1000)."""
-    u = uniform(state)
+def poisson(u, lam, exp_minus_lam):  # pragma: no cover - compiled
+    """The Poisson count of mean ``lam`` <= POISSON_CHUNK at which the uniform ``u`` falls, by
+    inversion of the CDF (``exp_minus_lam`` = exp(-lam), computed once per step by the caller).
+    It stops where the float64 CDF stops growing, as :func:`poisson_table` does."""
     k = 0
     p = exp_minus_lam
     f = p
@@ -149,11 +129,11 @@ def poisson_table(lam, table):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _add_poisson_counts(x, stream, table, n_table, w):  # pragma: no cover - compiled
-    """``x[i] += w * Poisson count`` for every ``i``, with ``n_table`` (constant at each call
-    site) CDF entries compared per draw: LLVM unrolls them and vectorises over neurons."""
+def _add_poisson_counts(x, stream, lo, table, n_table, w):  # pragma: no cover - compiled
+    """``x[i] += w * Poisson count`` (draw ``lo + i``) for every ``i``, with ``n_table`` (constant
+    at each call site) CDF entries compared per draw: LLVM unrolls them and vectorises over neurons."""
     for i in range(x.size):
-        u = counter_uniform(stream, i)
+        u = counter_uniform(stream, lo + i)
         k = 0
         for j in range(n_table):
             k += 1 if u > table[j] else 0
@@ -161,184 +141,289 @@ def _add_poisson_counts(x, stream, table, n_table, w):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def add_poisson_drive(x, stream, lam, table, w):  # pragma: no cover - compiled
+def add_poisson_drive(x, stream, lo, lam, table, w):  # pragma: no cover - compiled
     """``x[i] += w * k_i``, ``k_i ~ Poisson(lam)`` for every ``i`` (``lam <=``
-    :data:`POISSON_CHUNK`), from the counter-based ``stream``; False if the CDF table does not fit
+    :data:`POISSON_CHUNK`), draw ``lo + i`` of the counter-based ``stream`` (``lo``: the first
+    neuron of a thread's chunk, so draws are keyed by neuron); False if the CDF table does not fit
     (then nothing is added). ``x`` is a view of the drive's channels: indexing the ring as
     ``ring[c0 + i]`` would add numba's negative-index wraparound, which stops vectorisation."""
     n_table = poisson_table(lam, table)
     if n_table < 0:
         return False
     if n_table <= 8:
-        _add_poisson_counts(x, stream, table, 8, w)
+        _add_poisson_counts(x, stream, lo, table, 8, w)
     elif n_table <= 16:
-        _add_poisson_counts(x, stream, table, 16, w)
+        _add_poisson_counts(x, stream, lo, table, 16, w)
     elif n_table <= 32:
-        _add_poisson_counts(x, stream, table, 32, w)
+        _add_poisson_counts(x, stream, lo, table, 32, w)
     else:
-        _add_poisson_counts(x, stream, table, POISSON_TABLE, w)
+        _add_poisson_counts(x, stream, lo, table, POISSON_TABLE, w)
     return True
 
 
+def max_poisson_count(lam: float) -> int:
+    """The largest count :func:`poisson` (``lam`` <= POISSON_CHUNK) or :func:`poisson_large` can
+    return for mean ``lam``: the inversion stops where the float64 CDF reaches 1 - 2**-53 (the
+    largest uniform) or stops growing. Sizes the spike buffer of Poisson sources."""
+    k_max = 0
+    while lam > 0.0:
+        part = min(lam, POISSON_CHUNK)
+        p = f = float(np.exp(-part))
+        k = 0
+        while f < 1.0 - 2.0**-53:
+            k += 1
+            p *= part / k
+            if f + p == f:
+                break
+            f += p
+        k_max += k
+        lam -= part
+    return k_max
+
+
 @njit(cache=True, nogil=True)
-def poisson_large(state, lam):  # pragma: no cover - compiled
-    """A Poisson count of any mean: a sum of counts of mean <= POISSON_CHUNK."""
+def poisson_large(stream, i, lam):  # pragma: no cover - compiled
+    """Draw ``i`` of a Poisson count of any mean from ``stream``: a sum of counts of mean <=
+    :data:`POISSON_CHUNK`, part ``j`` drawn from the sub-stream ``step_stream(stream, j)``."""
     k = 0
+    j = 0
     while lam > 0.0:
         part = lam if lam < POISSON_CHUNK else POISSON_CHUNK
-        k += poisson(state, part, np.exp(-part))
+        k += poisson(counter_uniform(step_stream(stream, j), i), part, np.exp(-part))
         lam -= part
+        j += 1
     return k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_steps(fns, kinds, pop_state_off, pop_state_len, pop_n, pop_first, pop_chan_off, pop_n_rec, consts, const_len,
-              state, refr, i_ext, pop_current,
+def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_first, blk_lo, blk_chan_off, pop_n_rec,
+              consts, const_len, state, refr, i_ext, pop_current, neuron_thread,
               ring, n_slots, n_chan, step0, n_steps,
-              syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight,
-              src_first, src_n, src_lam,
-              drv_chan, drv_n, drv_weight, drv_lam, drv_bernoulli, drv_key,
+              syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight, n_sources,
+              src_first, src_lo, src_cn, src_lam, src_key,
+              drv_pop, drv_rec, drv_weight, drv_lam, drv_bernoulli, drv_key,
               rec_mask, max_rec_per_step, spk_step, spk_id, n_spk,
-              pop_counts, probe_idx, probe_every, probe_out,
-              rng, spiked, work,
+              pop_counts, probe_idx, probe_thread, probe_every, probe_out,
+              spikes, mults, offs, flags, work,
               i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
               pl_fns, pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_chan, pl_src_ptr, pl_in_ptr, pl_in_syn,
               pl_post_first, pl_key, pl_d_psp, pl_d_pre, fifo_step, fifo_src, fifo_ctr,
               pprobe_kind, pprobe_var, pprobe_idx):  # pragma: no cover - compiled
-    """Advance ``n_steps`` steps from global step ``step0``; see the module docstring.
+    """Thread ``tid``'s part of ``n_steps`` steps from global step ``step0``; every thread of
+    the run calls it with the same arguments (see the module docstring).
+
+    Each step has two phases separated by the barrier ``bar`` (:mod:`netdyn.engines.threads`):
+
+    A. on its own chunks (``blk_*``, block ``p T + tid``): state probes, OU currents, drives,
+       each population's model step, Poisson sources; the spikes go to the thread's list
+       ``spikes[step % 2, tid]`` (``mults``: their multiplicity; ``offs``: where each
+       population's and source's spikes start);
+    B. every spike of the step, read in the canonical order (population, thread, neuron; then
+       sources), delivered onto the thread's own chunks: row ``tid n_sources + source`` of the
+       CSR. Every channel thus receives its inputs in the same order for any number of threads,
+       and the float32 sums are bit-identical. Thread 0 also records the spikes, counts them
+       and runs the plastic projection's serial work (its events of the step, ``pl_step``).
+
+    A plastic projection's PSPs and presynaptic events (thread 0) come between two more
+    barriers at the start of a step. Thread 0 stops every thread when the spike buffer might
+    fill (``flags[0]``, ``flags[1]``: by step parity, read after the next step's barrier); a
+    non-finite state found by thread ``u`` (``flags[2 + 2 (parity T + u)]``: population, the
+    next slot: neuron) stops all after the barrier; ``flags[2 + 4 T]``: a neuron of the plastic
+    projection with a non-finite state. A decision to stop is always read by every thread
+    after the same barrier, from a slot no thread writes until the next one.
 
     Returns ``(status, steps_done, population, neuron, probe_rows_written)``; ``n_spk[0]`` is
-    updated in place. Population ``p`` gets its slice of ``i_ext`` if ``pop_current[p]`` (1: a
-    current input targets it), else an empty one. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
-
-    Ornstein-Uhlenbeck currents (``ou_*``, see :func:`_ou_currents`) add to the constant
-    currents ``i_dc`` in ``i_ext`` each step when there are any (else ``i_ext`` is ``i_dc``).
-    A plastic projection (``pl_*``, empty when there is none; see
-    :mod:`netdyn.models.spiking.plasticity.base`) keeps the spikes of its sources in a FIFO
-    (``fifo_*``; ``fifo_ctr`` = [end, next PSP, next presynaptic event]) read twice: after
-    ``pl_d_psp`` steps for the PSP, whose weight the rule gives at arrival, and after
-    ``pl_d_pre`` steps for the rule's presynaptic event; a spike of a postsynaptic neuron is
-    the rule's postsynaptic event at once; the rule's ``step`` ends every step. Plastic probes
-    (``pprobe_*``: kind 0 synapse variable, 1 rule neuron variable) fill the columns of
-    ``probe_out`` after the state probes.
+    updated in place. ``consts[p, :const_len[p]]`` are population ``p``'s model constants.
     """
+    n_threads = bar[4]
     n_pops = kinds.size
     const_width = consts.shape[1]
     const_flat = consts.reshape(consts.size)
-    spiked_view = borrowed_slice(spiked, 0, spiked.size)
-    work_view = borrowed_slice(work, 0, work.size)
+    cap_list = spikes.shape[2]
+    spikes_flat = spikes.reshape(spikes.size)
+    work_view = borrowed_slice(work.reshape(work.size), tid * work.shape[1], (tid + 1) * work.shape[1])
     table = np.empty(POISSON_TABLE)
     n_srcpops = src_first.size
-    n_drv = drv_chan.size
+    n_groups = n_pops + n_srcpops
+    n_drv = drv_pop.size
     n_probe = probe_idx.size
     n_pprobe = pprobe_kind.size
     cap = spk_step.size
     probe_row = 0
     n_ou = ou_mean.size
+    was_on = ou_was_on.copy()
     plastic = pl_post.size > 0
     pl_efficacy, pl_on_pre, pl_on_post, pl_step, pl_peek = (pl_fns[0][0], pl_fns[1][0], pl_fns[2][0], pl_fns[3][0],
                                                             pl_fns[4][0])
     n_pl_post = pl_nst.shape[1]
     fifo_cap = fifo_step.size
+    row0 = tid * n_sources
+    pl_bad = 2 + 4 * n_threads  # flags slot of the plastic projection's non-finite neuron
+    status, done, bad_pop, bad_neuron = DONE, n_steps, -1, -1
     for t in range(n_steps):
         step = step0 + t
-        if n_spk[0] + max_rec_per_step > cap:
-            return SPIKE_BUFFER_FULL, t, -1, -1, probe_row
-        if (n_probe > 0 or n_pprobe > 0) and step % probe_every == 0:
-            for j in range(n_probe):
-                probe_out[probe_row, j] = state[probe_idx[j]]
-            for j in range(n_pprobe):
-                q = pprobe_idx[j]
-                probe_out[probe_row, n_probe + j] = (pl_peek(pl_st, pl_nst, pl_c, pl_flag, pl_post, q, step, pprobe_var[j])
-                                                     if pprobe_kind[j] == 0 else pl_nst[pprobe_var[j], q])
-            probe_row += 1
+        par = step % 2
         cur = step % n_slots
         base = cur * n_chan
-        if n_ou > 0:
-            _ou_currents(i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
-                         t, step)
+        probing = (n_probe > 0 or n_pprobe > 0) and step % probe_every == 0
         if plastic:
-            while fifo_ctr[1] < fifo_ctr[0] and fifo_step[fifo_ctr[1] % fifo_cap] + pl_d_psp == step:
-                src = fifo_src[fifo_ctr[1] % fifo_cap]
-                for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
-                    ring[base + pl_chan[k]] += np.float32(pl_efficacy(pl_st, pl_nst, pl_c, pl_flag, pl_post, k, step))
-                fifo_ctr[1] += 1
-            while fifo_ctr[2] < fifo_ctr[0] and fifo_step[fifo_ctr[2] % fifo_cap] + pl_d_pre == step:
-                src = fifo_src[fifo_ctr[2] % fifo_cap]
-                for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
-                    pl_on_pre(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, k, step)
-                fifo_ctr[2] += 1
+            barrier_wait(*bar)  # every delivery of the last step done
+            if flags[pl_bad] >= 0:
+                status, done, bad_pop, bad_neuron = NON_FINITE, t - 1, -2, flags[pl_bad]
+                break
+            if tid == 0:
+                if probing:
+                    for j in range(n_pprobe):
+                        q = pprobe_idx[j]
+                        probe_out[probe_row, n_probe + j] = (
+                            pl_peek(pl_st, pl_nst, pl_c, pl_flag, pl_post, q, step, pprobe_var[j])
+                            if pprobe_kind[j] == 0 else pl_nst[pprobe_var[j], q])
+                while fifo_ctr[1] < fifo_ctr[0] and fifo_step[fifo_ctr[1] % fifo_cap] + pl_d_psp == step:
+                    src = fifo_src[fifo_ctr[1] % fifo_cap]
+                    for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
+                        ring[base + pl_chan[k]] += np.float32(pl_efficacy(pl_st, pl_nst, pl_c, pl_flag, pl_post, k, step))
+                    fifo_ctr[1] += 1
+                while fifo_ctr[2] < fifo_ctr[0] and fifo_step[fifo_ctr[2] % fifo_cap] + pl_d_pre == step:
+                    src = fifo_src[fifo_ctr[2] % fifo_cap]
+                    for k in range(pl_src_ptr[src], pl_src_ptr[src + 1]):
+                        pl_on_pre(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, k, step)
+                    fifo_ctr[2] += 1
+            barrier_wait(*bar)  # this step's plastic PSPs are in the ring
+        # ---------------------------------------------------------------- phase A
+        if probing:
+            for j in range(n_probe):
+                if probe_thread[j] == tid:
+                    probe_out[probe_row, j] = state[probe_idx[j]]
+            probe_row += 1
+        if n_ou > 0:
+            _ou_currents(tid, n_threads, blk_first, blk_n, neuron_thread, i_ext, i_dc, ou_ptr, ou_neuron, ou_state,
+                         ou_mean, ou_decay, ou_noise, ou_key, ou_on, was_on, t, step)
         for d in range(n_drv):
             lam = drv_lam[d, t]
-            if lam <= 0.0:
+            b = drv_pop[d] * n_threads + tid
+            n = blk_n[b]
+            if lam <= 0.0 or n == 0:
                 continue
             w = drv_weight[d]
-            c0 = base + drv_chan[d]
-            x = borrowed_slice(ring, c0, c0 + drv_n[d])  # this step's channels of the drive
+            c0 = base + blk_chan_off[b] + drv_rec[d] * n
+            x = borrowed_slice(ring, c0, c0 + n)  # this step's channels of the drive on this chunk
+            lo = blk_lo[b]
             stream = step_stream(drv_key[d], step)
             if drv_bernoulli[d]:
-                for i in range(x.size):
-                    x[i] += w if counter_uniform(stream, i) < lam else np.float32(0.0)
+                for i in range(n):
+                    x[i] += w if counter_uniform(stream, lo + i) < lam else np.float32(0.0)
                 continue
-            if lam > POISSON_CHUNK or not add_poisson_drive(x, stream, lam, table, w):
-                for i in range(x.size):  # large means: sums of counts of mean <= POISSON_CHUNK
-                    x[i] += w * np.float32(poisson_large(rng, lam))
+            if lam > POISSON_CHUNK or not add_poisson_drive(x, stream, lo, lam, table, w):
+                for i in range(n):  # large means: sums of counts of mean <= POISSON_CHUNK
+                    x[i] += w * np.float32(poisson_large(stream, lo + i, lam))
+        list0 = (par * n_threads + tid) * cap_list
+        m = 0
         for p in range(n_pops):
-            n = pop_n[p]
-            s0 = pop_state_off[p]
-            first = pop_first[p]
-            c0 = base + pop_chan_off[p]
-            k = fns[kinds[p]](borrowed_slice(state, s0, s0 + pop_state_len[p]),
+            offs[par, tid, p] = m
+            b = p * n_threads + tid
+            n = blk_n[b]
+            if n == 0 or bad_pop >= 0:
+                continue
+            s0 = blk_state_off[b]
+            first = blk_first[b]
+            c0 = base + blk_chan_off[b]
+            k = fns[kinds[p]](borrowed_slice(state, s0, s0 + blk_state_len[b]),
                               borrowed_slice(refr, first, first + n),
                               borrowed_slice(const_flat, p * const_width, p * const_width + const_len[p]),
                               borrowed_slice(ring, c0, c0 + pop_n_rec[p] * n),
-                              borrowed_slice(i_ext, first, first + n * pop_current[p]), spiked_view, work_view)
+                              borrowed_slice(i_ext, first, first + n * pop_current[p]),
+                              borrowed_slice(spikes_flat, list0 + m, list0 + m + n), work_view)
             if k < 0:
-                return NON_FINITE, t, p, -k - 1, probe_row
-            pop_counts[t, p] = k
-            for j in range(k):
-                src = first + spiked[j]
-                _deliver(src, np.float32(1.0), cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight)
-                if rec_mask[src]:
-                    spk_step[n_spk[0]] = step
-                    spk_id[n_spk[0]] = src
-                    n_spk[0] += 1
-                if plastic:
-                    if pl_src_ptr[src + 1] > pl_src_ptr[src]:  # FIFO sized so that it cannot overflow
-                        e = fifo_ctr[0] % fifo_cap
-                        fifo_step[e] = step
-                        fifo_src[e] = src
-                        fifo_ctr[0] += 1
-                    local = src - pl_post_first
-                    if 0 <= local < n_pl_post:
-                        for q in range(pl_in_ptr[local], pl_in_ptr[local + 1]):
-                            pl_on_post(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_in_syn[q], step)
-        for q in range(n_srcpops):
-            lam = src_lam[q, t]
-            if lam <= 0.0:
+                bad_pop = p
+                flags[2 + 2 * (par * n_threads + tid)] = p
+                flags[3 + 2 * (par * n_threads + tid)] = blk_lo[b] - k - 1
                 continue
+            for j in range(list0 + m, list0 + m + k):
+                spikes_flat[j] += first
+            m += k
+        for q in range(n_srcpops):
+            offs[par, tid, n_pops + q] = m
+            lam = src_lam[q, t]
+            c = q * n_threads + tid
+            if lam <= 0.0 or bad_pop >= 0:
+                continue
+            lo = src_lo[c]
+            first = src_first[q] + lo
+            stream = step_stream(src_key[q], step)
             e = np.exp(-lam)
-            for i in range(src_n[q]):
-                k = poisson(rng, lam, e) if lam <= POISSON_CHUNK else poisson_large(rng, lam)
+            for i in range(src_cn[c]):
+                k = (poisson(counter_uniform(stream, lo + i), lam, e) if lam <= POISSON_CHUNK
+                     else poisson_large(stream, lo + i, lam))
                 if k > 0:
-                    src = src_first[q] + i
-                    _deliver(src, np.float32(k), cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len, syn_target, syn_weight)
-                    if rec_mask[src]:
-                        for _ in range(k):
-                            spk_step[n_spk[0]] = step
-                            spk_id[n_spk[0]] = src
-                            n_spk[0] += 1
-        if plastic:
-            bad = pl_step(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, step, pl_key)
-            if bad < 0:
-                return NON_FINITE, t, -2, pl_post[-bad - 1], probe_row
-    return DONE, n_steps, -1, -1, probe_row
+                    spikes[par, tid, m] = first + i
+                    mults[par, tid, m] = k
+                    m += 1
+        offs[par, tid, n_groups] = m
+        barrier_wait(*bar)  # every thread's spikes of this step are listed
+        # ---------------------------------------------------------------- phase B
+        bad_pop = -1
+        for u in range(n_threads):  # the first bad neuron in canonical order, whichever thread found it
+            f = 2 + 2 * (par * n_threads + u)
+            if flags[f] >= 0 and (bad_pop < 0 or flags[f] < bad_pop or (flags[f] == bad_pop and flags[f + 1] < bad_neuron)):
+                bad_pop, bad_neuron = flags[f], flags[f + 1]
+        if bad_pop >= 0:
+            status, done = NON_FINITE, t
+            break
+        stopping = flags[par] != 0
+        for g in range(n_groups):
+            for u in range(n_threads):
+                for j in range(offs[par, u, g], offs[par, u, g + 1]):
+                    src = spikes[par, u, j]
+                    mult = np.float32(1.0) if g < n_pops else np.float32(mults[par, u, j])
+                    _deliver(row0 + src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len,
+                             syn_target, syn_weight)
+        if tid == 0:
+            for g in range(n_groups):
+                total = 0
+                for u in range(n_threads):
+                    a, z = offs[par, u, g], offs[par, u, g + 1]
+                    total += z - a
+                    for j in range(a, z):
+                        src = spikes[par, u, j]
+                        if rec_mask[src]:
+                            for _ in range(1 if g < n_pops else mults[par, u, j]):
+                                spk_step[n_spk[0]] = step
+                                spk_id[n_spk[0]] = src
+                                n_spk[0] += 1
+                        if plastic and g < n_pops:
+                            if pl_src_ptr[src + 1] > pl_src_ptr[src]:  # FIFO sized so that it cannot overflow
+                                e_ = fifo_ctr[0] % fifo_cap
+                                fifo_step[e_] = step
+                                fifo_src[e_] = src
+                                fifo_ctr[0] += 1
+                            local = src - pl_post_first
+                            if 0 <= local < n_pl_post:
+                                for q in range(pl_in_ptr[local], pl_in_ptr[local + 1]):
+                                    pl_on_post(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_in_syn[q], step)
+                if g < n_pops:
+                    pop_counts[t, g] = total
+            if plastic:
+                bad = pl_step(pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, step, pl_key)
+                if bad < 0:
+                    flags[pl_bad] = pl_post[-bad - 1]
+            if n_spk[0] + 2 * max_rec_per_step > cap:
+                flags[1 - par] = 1  # read by every thread after the next step's barrier
+        if stopping:
+            status, done = SPIKE_BUFFER_FULL, t + 1
+            break
+    if tid == 0 and plastic and status != NON_FINITE and flags[pl_bad] >= 0:  # found in the last step run
+        status, done, bad_pop, bad_neuron = NON_FINITE, done - 1, -2, flags[pl_bad]
+    if tid == 0:
+        ou_was_on[:] = was_on
+    return status, done, bad_pop, bad_neuron, probe_row
+
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _ou_currents(i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
-                 t, step):  # pragma: no cover - compiled
-    """``i_ext = i_dc +`` every switched-on Ornstein-Uhlenbeck current (pA), advanced one step.
+def _ou_currents(tid, n_threads, blk_first, blk_n, neuron_thread, i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean,
+                 ou_decay, ou_noise, ou_key, ou_on, was_on, t, step):  # pragma: no cover - compiled
+    """``i_ext = i_dc +`` every switched-on Ornstein-Uhlenbeck current (pA), advanced one step,
+    for thread ``tid``'s neurons (``neuron_thread``; ``was_on`` is the thread's copy).
 
     Input ``d`` drives neurons ``ou_neuron[ou_ptr[d]:ou_ptr[d+1]]`` with state ``ou_state`` (same
     slice). Switched on (``ou_on[d, t]``) after being off, a current starts at its mean; while on,
@@ -346,27 +431,34 @@ def _ou_currents(i_ext, i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou
     the OU process of stationary SD sigma); switched off, it is zero. The normal draws are
     counter-based, keyed by (input, step, neuron) (ziggurat).
     """
-    for i in range(i_ext.size):
-        i_ext[i] = i_dc[i]
+    for b in range(tid, blk_n.size, n_threads):
+        for i in range(blk_first[b], blk_first[b] + blk_n[b]):
+            i_ext[i] = i_dc[i]
     for d in range(ou_mean.size):
-        a, b = ou_ptr[d], ou_ptr[d + 1]
+        a, z = ou_ptr[d], ou_ptr[d + 1]
         on = ou_on[d, t]
         mu = ou_mean[d]
         if not on:
-            if ou_was_on[d]:
-                ou_state[a:b] = 0.0
-            ou_was_on[d] = 0
+            if was_on[d]:
+                for q in range(a, z):
+                    if neuron_thread[ou_neuron[q]] == tid:
+                        ou_state[q] = 0.0
+            was_on[d] = 0
             continue
-        if not ou_was_on[d]:
-            ou_state[a:b] = mu
-            ou_was_on[d] = 1
+        if not was_on[d]:
+            for q in range(a, z):
+                if neuron_thread[ou_neuron[q]] == tid:
+                    ou_state[q] = mu
+            was_on[d] = 1
         else:
             decay, noise = ou_decay[d], ou_noise[d]
             stream = step_stream(ou_key[d], step)
-            for q in range(a, b):
-                ou_state[q] = mu + (ou_state[q] - mu) * decay + noise * counter_normal(stream, q - a)
-        for q in range(a, b):
-            i_ext[ou_neuron[q]] += ou_state[q]
+            for q in range(a, z):
+                if neuron_thread[ou_neuron[q]] == tid:
+                    ou_state[q] = mu + (ou_state[q] - mu) * decay + noise * counter_normal(stream, q - a)
+        for q in range(a, z):
+            if neuron_thread[ou_neuron[q]] == tid:
+                i_ext[ou_neuron[q]] += ou_state[q]
 
 
 MAX_SEGMENT = 65535  # synapses per segment (uint16 length); longer runs are split
@@ -438,12 +530,12 @@ def sort_rows_by_delay(indptr, target, weight, delay):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
-def scatter_by_source(fill, pre, channel, weight, delay, out_target, out_weight, out_delay):  # pragma: no cover
-    """Counting-sort one projection's synapses into the CSR arrays; ``fill`` holds the next
-    free position of each source and is advanced in place."""
-    for q in range(pre.size):
-        pos = fill[pre[q]]
+def scatter_by_source(fill, row, channel, weight, delay, out_target, out_weight, out_delay):  # pragma: no cover
+    """Counting-sort one projection's synapses into the CSR arrays by ``row`` (thread of the
+    target, source); ``fill`` holds the next free position of each row and is advanced in place."""
+    for q in range(row.size):
+        pos = fill[row[q]]
         out_target[pos] = channel[q]
         out_weight[pos] = weight[q]
         out_delay[pos] = delay[q]
-        fill[pre[q]] = pos + 1
+        fill[row[q]] = pos + 1

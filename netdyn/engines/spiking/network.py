@@ -7,13 +7,14 @@
 >>> rec = net.recording()        # SpikingRecording: spikes, sampled state, population rates
 
 The step loop runs compiled (:func:`netdyn.engines.spiking.kernel.run_steps`) in chunks of
-``chunk_steps``; between chunks the engine refreshes time-varying input rates and step
-currents, moves recorded data out and updates the progress bar. The whole mutable state —
-membrane state, refractory counters, ring buffer, the state of the Poisson sources' random
-generator (xoshiro256+) and the clock — lives in this object (``state``, ``refractory``,
-``ring``, ``rng_state``, ``step_count``).
-Poisson drives need no carried state: their draws are counter-based, a function of (seed,
-drive, step, neuron).
+``chunk_steps``, on ``threads`` threads (each its own chunk of every population; the spikes,
+states and recordings are bit-identical for any number of threads); between chunks the engine
+refreshes time-varying input rates and step currents, moves recorded data out and updates the
+progress bar. The whole mutable state — membrane state, refractory counters, ring buffer and
+the clock — lives in this object (``state``, ``refractory``, ``ring``, ``step_count``; state
+and ring in the layout of the thread count, :meth:`Network.save_state` writes them in one
+independent of it). Poisson drives and sources need no carried state: their draws are
+counter-based, a function of (seed, input, step, neuron).
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from netdyn.engines.spiking.build import (
     initial_state,
     plan_layout,
 )
-from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, run_steps
+from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
+from netdyn.engines.threads import SleepingBarrier, check_threads, run_parallel
 from netdyn.errors import ConfigError, SpikingInstabilityError, nonnegative_float
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
@@ -72,7 +74,11 @@ class Network:
         (:class:`netdyn.engines.nest.NestNetwork`, same ``run``, ``set_params`` and
         ``recording``; threads and MPI ranks).
     threads
-        Threads of one simulation. This engine runs one; NEST runs ``threads`` per MPI rank.
+        Threads of one simulation (NEST: per MPI rank). This engine cuts every population into
+        ``threads`` chunks, one per thread, and gives the same spikes and states, bit for bit,
+        for any number of threads (see :mod:`netdyn.engines.spiking.kernel`); a thread that
+        waits for the others sleeps after ~50 us, so more threads than free cores cost time but
+        do not stall the host. Threads pay off from ~10,000 neurons up.
     """
 
     def __new__(cls, spec: NetworkSpec | dict[str, Any] | None = None, *, backend: str = "netdyn",
@@ -88,14 +94,11 @@ class Network:
     def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int | None = None,
                  check_memory: bool = True, backend: str = "netdyn", threads: int = 1):
         t0 = time.perf_counter()
-        if threads != 1:
-            raise ConfigError("threads", threads, "the netdyn engine runs one thread per simulation (run "
-                                                  "simulations in parallel with a sweep's workers); "
-                                                  "backend='nest' runs threads inside one simulation")
+        self.threads = check_threads(threads)
         self.spec = spec_from_any(spec)
         if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
-        self.layout: Layout = plan_layout(self.spec)
+        self.layout: Layout = plan_layout(self.spec, self.threads)
         self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
@@ -107,6 +110,7 @@ class Network:
         self._init_recorders()
         self.chunk_steps = int(chunk_steps) if chunk_steps is not None else self._default_chunk_steps()
         self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float32)
+        self._init_threads()
         self.step_count = 0
         self.build_time_s = time.perf_counter() - t0
         self.run_time_s = 0.0
@@ -140,30 +144,46 @@ class Network:
         self.state = np.empty(lay.n_state, dtype=np.float64)
         for k, p in enumerate(spec.populations):
             for j, values in enumerate(initial_state(spec, k, self._params[k]).values()):
-                self._block(k, j)[:] = values
+                self.state[self._var_index(k, j)] = values
         self.refractory = np.zeros(lay.n_neurons, dtype=np.int32)
-        self._spiked = np.zeros(max(int(lay.pop_n.max()), 1), dtype=np.int32)
-        self._work = np.zeros(4 * self._spiked.size, dtype=np.float64)
+        # canonical (one-thread) order of the state and of the ring's channels, for checkpoints
+        self._state_order = np.concatenate([self._var_index(k, j) for k, p in enumerate(spec.populations)
+                                            for j in range(len(p.neuron_model.state_names(p.receptor_list)))])
+        self._chan_order = np.concatenate([lay.channel_index(k, r, np.arange(p.n_neurons))
+                                           for k, p in enumerate(spec.populations) for r in range(len(p.receptor_list))])
 
-    def _block(self, pop: int, var: int) -> np.ndarray:
-        n = int(self.layout.pop_n[pop])
-        a = int(self.layout.pop_state_off[pop]) + var * n
-        return self.state[a:a + n]
+    def _var_index(self, pop: int, var: int) -> np.ndarray:
+        """Indices in ``state`` of variable ``var`` of every neuron of population ``pop``."""
+        return self.layout.state_index(pop, var, np.arange(int(self.layout.pop_n[pop])))
+
+    def _init_threads(self) -> None:
+        """Per-thread buffers of the step loop: spike lists by step parity, scratch, flags."""
+        lay, threads = self.layout, self.threads
+        own = lay.blk_n.reshape(-1, threads).sum(axis=0) + lay.src_cn.reshape(-1, threads).sum(axis=0)
+        n_groups = lay.pop_n.size + lay.src_n.size
+        self._spike_lists = np.zeros((2, threads, max(int(own.max()), 1)), dtype=np.int32)
+        self._spike_mults = np.zeros_like(self._spike_lists)
+        self._spike_offs = np.zeros((2, threads, n_groups + 1), dtype=np.int64)
+        self._flags = np.zeros(3 + 4 * threads, dtype=np.int64)
+        self._work = np.zeros((threads, 4 * max(int(lay.blk_n.max()), 1)), dtype=np.float64)
+        self._barrier = SleepingBarrier(threads)
+        self._neuron_thread = np.zeros(0, dtype=np.int32)
+        if self.spec.ou_currents:
+            self._neuron_thread = np.concatenate([lay.thread_of(k, np.arange(n)) for k, n in enumerate(lay.pop_n)]).astype(np.int32)
 
     def _init_inputs(self) -> None:
         spec, lay = self.spec, self.layout
-        # xoshiro256+ state of the Poisson sources and of drives with large means (kernel.uniform)
-        self.rng_state = named_generator(spec.seed, "inputs").integers(1, 2**63, size=4, dtype=np.uint64)
         drives = spec.drives
-        self._drv_chan = np.array([lay.pop_chan_off[lay.pop_names.index(d.target)]
-                                   + lay.receptor_index[lay.pop_names.index(d.target)][d.receptor]
-                                   * lay.pop_n[lay.pop_names.index(d.target)] for d in drives], dtype=np.int64)
-        self._drv_n = np.array([spec.population(d.target).n_neurons for d in drives], dtype=np.int64)
+        self._drv_pop = np.array([lay.pop_names.index(d.target) for d in drives], dtype=np.int64)
+        self._drv_rec = np.array([lay.receptor_index[lay.pop_names.index(d.target)][d.receptor] for d in drives],
+                                 dtype=np.int64)
         self._drv_weight = np.array([d.weight for d in drives], dtype=np.float32)
         self._drv_bernoulli = np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_)
         # keys of the drives' counter-based streams (kernel.counter_uniform)
         self._drv_key = np.array([named_generator(spec.seed, "drive", d.name).integers(0, 2**63, dtype=np.uint64)
                                   for d in drives], dtype=np.uint64)
+        self._src_key = np.array([named_generator(spec.seed, "source", s.name).integers(0, 2**63, dtype=np.uint64)
+                                  for s in spec.sources], dtype=np.uint64)
         for k, d in enumerate(drives):
             model = spec.population(d.target).neuron_model
             if model.synapse_kind == "conductance" and d.weight < 0:
@@ -190,24 +210,24 @@ class Network:
             else:
                 self._rec_mask[first + np.asarray(idx, dtype=np.int64)] = True
             self._recorded[name] = None if idx is None else np.asarray(idx, dtype=np.int64)
-        self._max_rec_per_step = int(self._rec_mask[: lay.n_neurons].sum())
-        src_mask = self._rec_mask[lay.n_neurons:]
-        if src_mask.any():  # a source neuron can emit several spikes in one step
-            self._max_rec_per_step += int(src_mask.sum()) * 8
-        self._spk_step = np.empty(max(4 * self._max_rec_per_step, 1 << 16), dtype=np.int64)
+        self._rec_neurons = int(self._rec_mask[: lay.n_neurons].sum())
+        self._rec_sources = np.array([self._rec_mask[a:a + n].sum() for a, n in zip(lay.src_first, lay.src_n)],
+                                     dtype=np.int64)
+        self._spk_step = np.empty(max(4 * self._rec_neurons, 1 << 16), dtype=np.int64)
         self._spk_id = np.empty(self._spk_step.size, dtype=np.int32)
         self._spikes_steps: list[np.ndarray] = []
         self._spikes_ids: list[np.ndarray] = []
         # state probes
-        idx, self._probe_cols = [], []
+        idx, owner, self._probe_cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], []
         for probe in rec.state:
             k = lay.pop_names.index(probe.population)
             p = spec.populations[k]
             j = p.neuron_model.state_names(p.receptor_list).index(probe.variable)
-            base = int(lay.pop_state_off[k]) + j * p.n_neurons
-            idx += [base + i for i in probe.neurons]
+            idx.append(lay.state_index(k, j, probe.neurons))
+            owner.append(lay.thread_of(k, probe.neurons))
             self._probe_cols.append((probe.population, probe.variable, np.asarray(probe.neurons)))
-        self._probe_idx = np.asarray(idx, dtype=np.int64)
+        self._probe_idx = np.concatenate(idx).astype(np.int64)
+        self._probe_thread = np.concatenate(owner).astype(np.int64)
         self._init_plasticity_probes()
         self._probe_every = max(1, int(round((rec.state_every_ms or spec.dt_ms) / spec.dt_ms)))
         self._probe_rows: list[np.ndarray] = []
@@ -267,7 +287,7 @@ class Network:
         k = self._pop_index(population)
         p = self.spec.populations[k]
         names = p.neuron_model.state_names(p.receptor_list)
-        out = {name: self._block(k, j).copy() for j, name in enumerate(names)}
+        out = {name: self.state[self._var_index(k, j)] for j, name in enumerate(names)}
         first = int(self.layout.pop_first[k])
         out["refractory_steps"] = self.refractory[first:first + p.n_neurons].copy()
         return out
@@ -279,11 +299,11 @@ class Network:
         names = p.neuron_model.state_names(p.receptor_list)
         if variable not in names:
             raise ConfigError("variable", variable, f"one of {names}")
-        block = self._block(k, names.index(variable))
-        values = np.broadcast_to(np.asarray(values, dtype=np.float64), block.shape)
+        index = self._var_index(k, names.index(variable))
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), index.shape)
         if not np.all(np.isfinite(values)):
             raise ConfigError(variable, values, "must be finite")
-        block[:] = values
+        self.state[index] = values
 
     def set_params(self, population: str, **params: Any) -> None:
         """Change model parameters of ``population`` between runs (validated; e.g. ``i_e_pA``)."""
@@ -364,7 +384,7 @@ class Network:
             model = p.neuron_model
             rest = model.resting_state(self._params[k], p.receptor_list)
             for j, var in enumerate(model.state_names(p.receptor_list)):
-                self._block(k, j)[:] = rest.get(var, 0.0)
+                self.state[self._var_index(k, j)] = rest.get(var, 0.0)
         self.refractory[:] = 0
         self.ring[:] = 0.0
         self.plastic.clear_events()
@@ -373,12 +393,15 @@ class Network:
 
     # ------------------------------------------------------------------ checkpoints
     def save_state(self, path: str | Path) -> Path:
-        """Write the whole mutable state (clock, neurons, ring buffer, random generator state,
-        plastic synapses, OU currents) to ``path`` (``.npz``, written atomically), so that
-        :meth:`load_state` on a network built from the same spec continues bit for bit."""
+        """Write the whole mutable state (clock, neurons, ring buffer, plastic synapses, OU
+        currents) to ``path`` (``.npz``, written atomically, in an order independent of the
+        number of threads), so that :meth:`load_state` on a network built from the same spec,
+        with any number of threads, continues bit for bit."""
         pl, ou = self.plastic, self.ou
-        arrays = {"step_count": np.int64(self.step_count), "state": self.state, "refractory": self.refractory,
-                  "ring": self.ring, "rng_state": self.rng_state, "pl_st": pl.st, "pl_nst": pl.nst,
+        n_slots = self.synapses.n_slots
+        arrays = {"step_count": np.int64(self.step_count), "state": self.state[self._state_order],
+                  "refractory": self.refractory,
+                  "ring": self.ring.reshape(n_slots, -1)[:, self._chan_order].reshape(-1), "pl_st": pl.st, "pl_nst": pl.nst,
                   "pl_act": pl.act, "pl_flag": pl.flag,
                   "pl_fifo_step": pl.fifo_step, "pl_fifo_src": pl.fifo_src, "pl_fifo_ctr": pl.fifo_ctr,
                   "ou_state": ou.state, "ou_was_on": ou.was_on,
@@ -396,8 +419,9 @@ class Network:
             if saved != json.loads(json.dumps(self.spec.to_dict(), sort_keys=True)):
                 raise ConfigError("path", str(path), "the checkpoint was written by a network of another spec")
             pl, ou = self.plastic, self.ou
-            for name, target in (("state", self.state), ("refractory", self.refractory), ("ring", self.ring),
-                                 ("rng_state", self.rng_state), ("pl_st", pl.st), ("pl_nst", pl.nst),
+            self.state[self._state_order] = f["state"]
+            self.ring.reshape(self.synapses.n_slots, -1)[:, self._chan_order] = f["ring"].reshape(self.synapses.n_slots, -1)
+            for name, target in (("refractory", self.refractory), ("pl_st", pl.st), ("pl_nst", pl.nst),
                                  ("pl_act", pl.act), ("pl_flag", pl.flag),
                                  ("pl_fifo_step", pl.fifo_step), ("pl_fifo_src", pl.fifo_src),
                                  ("pl_fifo_ctr", pl.fifo_ctr), ("ou_state", ou.state), ("ou_was_on", ou.was_on)):
@@ -476,29 +500,39 @@ class Network:
         ou_on = self.ou.switched_on(self.step_count, n)
         pl, ou = self.plastic, self.ou
         pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
+        # a source neuron can emit several spikes in one step: at most max_poisson_count of them
+        max_rec = self._rec_neurons + sum(int(c) * max_poisson_count(float(src_lam[q].max(initial=0.0)))
+                                          for q, c in enumerate(self._rec_sources) if c)
+        if self._spk_step.size < 2 * max_rec:  # the step loop stops, to grow it, when below 2 max_rec
+            self._spk_step = np.empty(4 * max_rec, dtype=np.int64)
+            self._spk_id = np.empty(4 * max_rec, dtype=np.int32)
         done = 0
         row_done = 0
         while done < n:
             n_spk = np.zeros(1, dtype=np.int64)
             step0 = self.step_count
-            status, steps, pop, neuron, rows = run_steps(
-                self._fns, self._kinds, lay.pop_state_off, lay.pop_state_len, lay.pop_n, lay.pop_first,
-                lay.pop_chan_off, lay.pop_n_rec, self._consts, self._const_len,
-                self.state, self.refractory, self.i_ext, self._pop_current,
+            self._flags[:2] = 0
+            self._flags[2:] = -1
+            self._barrier.reset()
+            args = (
+                self._barrier.args, self._fns, self._kinds, lay.blk_state_off, lay.blk_state_len, lay.blk_n,
+                lay.blk_first, lay.blk_lo, lay.blk_chan_off, lay.pop_n_rec, self._consts, self._const_len,
+                self.state, self.refractory, self.i_ext, self._pop_current, self._neuron_thread,
                 self.ring, syn.n_slots, lay.n_chan, step0, n - done,
-                syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight,
-                lay.src_first, lay.src_n, np.ascontiguousarray(src_lam[:, done:]),
-                self._drv_chan, self._drv_n, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
+                syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight, lay.n_sources,
+                lay.src_first, lay.src_lo, lay.src_cn, np.ascontiguousarray(src_lam[:, done:]), self._src_key,
+                self._drv_pop, self._drv_rec, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
                 self._drv_bernoulli, self._drv_key,
-                self._rec_mask, self._max_rec_per_step, self._spk_step, self._spk_id, n_spk,
-                pop_counts[done:], self._probe_idx, self._probe_every, probe_out[row_done:],
-                self.rng_state, self._spiked, self._work,
+                self._rec_mask, max_rec, self._spk_step, self._spk_id, n_spk,
+                pop_counts[done:], self._probe_idx, self._probe_thread, self._probe_every, probe_out[row_done:],
+                self._spike_lists, self._spike_mults, self._spike_offs, self._flags, self._work,
                 self.i_dc, ou.ptr, ou.neuron, ou.state, ou.mean, ou.decay, ou.noise, ou.key,
                 np.ascontiguousarray(ou_on[:, done:]), ou.was_on,
                 pl.fns, pl.st, pl.nst, pl.c, pl.act, pl.flag, pl.post, pl.chan, pl.src_ptr, pl.in_ptr, pl.in_syn,
                 pl.post_first, pl.key, pl.d_psp, pl.d_pre, pl.fifo_step, pl.fifo_src, pl.fifo_ctr,
                 self._pprobe_kind, self._pprobe_var, self._pprobe_idx,
             )
+            status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]
             k = int(n_spk[0])
             if k:
                 self._spikes_steps.append(self._spk_step[:k].copy())

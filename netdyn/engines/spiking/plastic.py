@@ -94,13 +94,11 @@ def build_plastic(spec: NetworkSpec, layout: Layout) -> PlasticSynapses:
     proj = spec.projections[k]
     rule = proj.plasticity.rule_model
     params = proj.plasticity.parsed_params(f"projections.{k}.plasticity.params")
-    pre, chan, weight, _ = draw_projection(spec, layout, k, proj, with_values=True)
+    pre, post, chan, weight, _ = draw_projection(spec, layout, k, proj, with_values=True)
     src_first, n_src = layout.source_offset(proj.source)
     post_first, n_post = layout.source_offset(proj.target)
     order = np.argsort(pre, kind="stable")
-    pre, chan, weight = pre[order], chan[order], weight[order]
-    r = layout.receptor_index[layout.pop_names.index(proj.target)][proj.receptor]
-    post = (chan.astype(np.int64) - layout.pop_chan_off[layout.pop_names.index(proj.target)] - r * n_post).astype(np.int32)
+    pre, chan, weight, post = pre[order], chan[order], weight[order], post[order].astype(np.int32)
     src_ptr = np.zeros(layout.n_sources + 1, np.int64)
     np.cumsum(np.bincount(pre, minlength=layout.n_sources), out=src_ptr[1:])
     in_syn = np.argsort(post, kind="stable").astype(np.int32)
