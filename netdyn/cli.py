@@ -364,10 +364,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     from netdyn.sweep.executors import pin_threads
 
     config = parse_config(args.config_class, config_data(args.config_class, args))
-    pin_threads()  # one simulation thread: idle BLAS pools must not spin beside it
+    pin_threads()  # the simulation's own threads only: idle BLAS pools must not spin beside them
     if args.model == "coba":
         record = bench_coba(config.n_neurons, config.duration_ms, seed=config.seed,
-                            connectivity=config.connectivity, integrator=config.integrator)
+                            connectivity=config.connectivity, integrator=config.integrator, threads=config.threads)
     elif args.model == "microcircuit":
         record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed)
     elif args.model == "consolidation":

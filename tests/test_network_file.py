@@ -115,7 +115,7 @@ def test_only_rank_0_writes(network_file, tmp_path, monkeypatch):
     (lambda t: t, ["--duration-ms", "-1"], "invalid duration_ms=-1.0"),
     (lambda t: t, ["--duration-ms", "100", "--transient-ms", "100"], "invalid transient_ms=100.0: must be < "
      "duration_ms = 100"),
-    (lambda t: t, ["--threads", "2"], "invalid threads=2: netdyn's engine runs one thread"),
+    (lambda t: t, ["--threads", "0"], "invalid threads=0"),
     (lambda t: t, ["--backend", "brian2"], "invalid backend='brian2'"),
     (lambda t: t, ["--seed", "x"], "invalid seed='x'"),
     (lambda t: t, ["--seed", "-1"], "invalid seed=-1"),

@@ -17,6 +17,7 @@ class CobaBenchConfig(Spec):
         "bernoulli", description="Bernoulli wiring with p = 80 / N, or fixed indegrees 64 E + 16 I")
     integrator: Literal["exp_euler", "euler"] = Field(
         "exp_euler", description="membrane integrator of the cells (euler: Brian2's method='euler')")
+    threads: int = Field(1, ge=1, description="threads of the simulation (the same spikes for any number)")
     duration_ms: float = Field(1000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring and the initial state")
 
@@ -26,7 +27,6 @@ class MicrocircuitBenchConfig(Spec):
 
     scale: float = Field(0.1, gt=0.0, le=1.0, description="fraction of the full model's neurons "
                          "(synapses scale with its square)")
-    threads: int = Field(1, ge=1, description="threads of the peer simulators it is compared with "
-                         "(netdyn runs one simulation on one thread)")
+    threads: int = Field(1, ge=1, description="threads of the simulation (the same spikes for any number)")
     duration_ms: float = Field(1000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring, the initial state and the background input")

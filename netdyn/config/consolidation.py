@@ -121,6 +121,7 @@ class ConsolidationConfig(Spec):
 
     protocol: ProtocolName = Field("net-10s", description="the protocol")
     seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
+    threads: int = Field(1, ge=1, description="threads of the simulation (the same numbers for any number)")
     deterministic: bool = Field(False, description="no plasticity noise (sigma_pl = 0; the smallnet3 "
                                 "protocols have none already)")
     runtime_s: float | None = Field(None, gt=0.0, description="simulated time (s); none: the protocol's")
@@ -242,10 +243,11 @@ class ConsolidationBenchConfig(Spec):
     protocol: ProtocolName = Field("net-10s", description="the protocol")
     n_ca: int | None = Field(None, ge=0, description="assembly size; none: the protocol's")
     seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
+    threads: int = Field(1, ge=1, description="threads of the simulation")
     deterministic: bool = Field(False, description="no plasticity noise")
 
     def trial_config(self) -> ConsolidationConfig:
-        return ConsolidationConfig(protocol=self.protocol, n_ca=self.n_ca, seed=self.seed,
+        return ConsolidationConfig(protocol=self.protocol, n_ca=self.n_ca, seed=self.seed, threads=self.threads,
                                    deterministic=self.deterministic)
 
 
@@ -258,6 +260,8 @@ class ConsolidationScreenConfig(Spec):
                                                                 description="recall protocols")
     trials: int = Field(20, ge=1, description="trials per size and protocol")
     seed: int = Field(0, ge=0, description="first seed; trial k of every cell uses seed + k")
+    threads: int = Field(1, ge=1, description="threads of each trial's simulation (trials run in parallel "
+                                              "over --workers)")
     deterministic: bool = Field(False, description="no plasticity noise")
     n_exc: int = Field(1600, ge=1, description="excitatory neurons")
     n_inh: int = Field(400, ge=0, description="inhibitory neurons")
@@ -275,7 +279,7 @@ class ConsolidationScreenConfig(Spec):
 
     def trial_config(self, protocol: str, n_ca: int, trial: int) -> ConsolidationConfig:
         """The configuration of one trial."""
-        return ConsolidationConfig(protocol=protocol, n_ca=n_ca, seed=self.seed + trial,
+        return ConsolidationConfig(protocol=protocol, n_ca=n_ca, seed=self.seed + trial, threads=self.threads,
                                    deterministic=self.deterministic, n_exc=self.n_exc, n_inh=self.n_inh)
 
 

@@ -108,3 +108,4 @@ class MultiAreaBenchConfig(MultiAreaModelConfig):
 
     t_sim_ms: float = Field(2000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring, the initial state and the Poisson input")
+    threads: int = Field(1, ge=1, description="threads of the simulation")

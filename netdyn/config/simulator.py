@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from netdyn.config.base import Spec
-from netdyn.errors import ConfigError
 
 Backend = Literal["netdyn", "nest"]
 """``netdyn``: netdyn's compiled engine. ``nest``: the same network built and run by NEST
@@ -20,13 +19,5 @@ class SimulatorChoice(Spec):
 
     backend: Backend = Field("netdyn", description="simulator: netdyn's engine or NEST (threads; MPI ranks "
                                                    "under mpiexec)")
-    threads: int = Field(1, ge=1, description="threads of one simulation (NEST: per MPI rank; netdyn's "
-                                              "engine runs one)")
-
-    @model_validator(mode="after")
-    def _engine_threads(self) -> "SimulatorChoice":
-        if self.backend == "netdyn" and self.threads != 1:
-            raise ConfigError("threads", self.threads, "netdyn's engine runs one thread per simulation (a sweep "
-                                                       "runs simulations in parallel); use backend 'nest' for "
-                                                       "threads inside one simulation")
-        return self
+    threads: int = Field(1, ge=1, description="threads of one simulation (NEST: per MPI rank); netdyn's engine "
+                                              "gives the same numbers for any number")

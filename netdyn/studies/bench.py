@@ -25,26 +25,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _warm_up(spec: Any) -> None:
+def _warm_up(spec: Any, threads: int = 1) -> None:
     """Load the compiled step loop for this combination of models (numba's disk cache) on a
     tiny copy of the network, so that build_s and run_s measure the model, not the loader."""
     from netdyn.engines.spiking import Network
 
     tiny = spec.model_copy(update={"populations": tuple(p.model_copy(update={"n_neurons": 2}) for p in spec.populations),
                                    "projections": (), "record": spec.record.model_copy(update={"state": ()})})
-    Network(tiny, check_memory=False).run(1.0)
+    Network(tiny, check_memory=False, threads=threads).run(1.0)
 
 
-def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build and run ``spec`` for ``duration_ms``; the benchmark record (see module doc)."""
+def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads; the benchmark record
+    (see module doc)."""
     from netdyn import __version__
     from netdyn.engines.spiking import Network
 
     if not (duration_ms > 0):
         raise ConfigError("duration_ms", duration_ms, "must be > 0")
-    _warm_up(spec)
+    _warm_up(spec, threads)
     t0 = time.perf_counter()
-    net = Network(spec)
+    net = Network(spec, threads=threads)
     build_s = time.perf_counter() - t0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     net.run(duration_ms, progress=False)
@@ -57,7 +59,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] 
     n = int(net.layout.n_neurons)
     out = {
         "simulator": "netdyn", "model": model, "version": __version__,
-        "n_neurons": n, "duration_ms": float(duration_ms), "dt_ms": net.spec.dt_ms, "seed": net.spec.seed, "threads": 1,
+        "n_neurons": n, "duration_ms": float(duration_ms), "dt_ms": net.spec.dt_ms, "seed": net.spec.seed, "threads": threads,
         "build_s": build_s, "run_s": run_s, "cpu_s": cpu_s, "cpu_s_per_bio_s": cpu_s / bio_s,
         "cpu_s_measured_as": "time.process_time() around Network.run(duration)",
         "real_time_factor": run_s / bio_s, "peak_rss_mb": peak_rss_mb(),
@@ -71,26 +73,22 @@ def measure(spec: Any, duration_ms: float, *, model: str, extra: dict[str, Any] 
 
 
 def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, connectivity: str = "bernoulli",
-               integrator: str = "exp_euler") -> dict[str, Any]:
+               integrator: str = "exp_euler", threads: int = 1) -> dict[str, Any]:
     """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``."""
     from netdyn.studies.coba import coba_spec
 
     if n_neurons < 10:
         raise ConfigError("n_neurons", n_neurons, "must be >= 10")
     return measure(coba_spec(n_neurons, seed=seed, connectivity=connectivity, integrator=integrator), duration_ms,
-                   model="coba", extra={"connectivity": connectivity, "integrator": integrator})
+                   model="coba", threads=threads, extra={"connectivity": connectivity, "integrator": integrator})
 
 
 def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1) -> dict[str, Any]:
     """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``."""
     from netdyn.studies.microcircuit import microcircuit_spec
 
-    if threads < 1:
-        raise ConfigError("threads", threads, "must be >= 1")
-    # netdyn runs one simulation on one thread (parallelism is across sweep points), so a
-    # comparison at M threads gives the peer M threads and netdyn one
-    return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit",
-                   extra={"scale": scale, "threads_requested": threads})
+    return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit", threads=threads,
+                   extra={"scale": scale})
 
 
 def bench_consolidation(config: Any) -> dict[str, Any]:
@@ -116,7 +114,7 @@ def bench_consolidation(config: Any) -> dict[str, Any]:
     out = {
         "simulator": "netdyn", "model": "consolidation", "protocol": config.protocol, "version": __version__,
         "n_ca": r["n_ca"], "seed": config.seed, "n_neurons": r["n_exc"] + r["n_inh"], "dt_ms": trial_config.dt_ms,
-        "threads": 1, "build_s": t["build"], "run_s": t["simulate"], "cpu_s": t["build_cpu"] + t["simulate_cpu"],
+        "threads": trial_config.threads, "build_s": t["build"], "run_s": t["simulate"], "cpu_s": t["build_cpu"] + t["simulate_cpu"],
         "detailed_bio_s": bio_s, "total_cpu_s": time.process_time(), "peak_rss_mb": peak_rss_mb(),
         "n_synapses": trial.n_synapses + trial.n_plastic, "n_plastic_synapses": trial.n_plastic,
         "bytes_per_plastic_synapse": PLASTIC_BYTES_PER_SYNAPSE, "n_spikes": int(trial.spike_ids.size),
@@ -155,8 +153,8 @@ def bench_multiarea(config: Any) -> dict[str, Any]:
 
     par = timed("model", model_parameters, config)
     spec = timed("spec", multiarea_spec, par, seed=config.seed)
-    _warm_up(spec)
-    net = timed("build", Network, spec)
+    _warm_up(spec, config.threads)
+    net = timed("build", Network, spec, threads=config.threads)
     timed("run", net.run, config.t_sim_ms, progress=False)
     transient = min(500.0, 0.5 * config.t_sim_ms)
     ds = timed("analysis", activity_dataset, net.recording(), par, transient_ms=transient)
@@ -165,7 +163,7 @@ def bench_multiarea(config: Any) -> dict[str, Any]:
     return {
         "simulator": "netdyn", "model": "multiarea", "version": __version__, "preset": config.preset,
         "scale": config.resolved("scale"), "chi": config.resolved("chi"), "chi_i": config.resolved("chi_i"),
-        "seed": config.seed, "t_sim_ms": config.t_sim_ms, "dt_ms": spec.dt_ms, "threads": 1,
+        "seed": config.seed, "t_sim_ms": config.t_sim_ms, "dt_ms": spec.dt_ms, "threads": config.threads,
         "n_neurons": int(net.layout.n_neurons), "n_synapses": net.n_synapses, "n_projections": len(spec.projections),
         "bytes_per_synapse": net.bytes_per_synapse,
         "model_s": wall["model"] + wall["spec"], "build_s": wall["build"], "run_s": wall["run"], "cpu_s": cpu["run"],

@@ -111,7 +111,7 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     r = config.resolved()
     timing: dict[str, float] = {}
     spec = consolidation_spec(config, synapses)
-    net = Network(spec)
+    net = Network(spec, threads=config.threads)
     timing["build"], timing["build_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     c1 = time.process_time()
     snapshots = []
