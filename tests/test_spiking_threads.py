@@ -197,3 +197,42 @@ def test_run_parallel_reraises_and_runs_thread_zero_on_the_caller():
         run_parallel(work, 3)
     assert (0, True) in seen and sorted(t for t, _ in seen) == [0, 1, 2]
     assert run_parallel(lambda tid: tid * tid, 4) == [0, 1, 4, 9]
+
+
+def test_netdyn_run_writes_the_same_summary_at_any_thread_count(tmp_path):
+    import json
+    from pathlib import Path
+
+    from netdyn.cli import main
+
+    network = Path(__file__).resolve().parents[1] / "examples" / "networks" / "coba.toml"
+    summaries = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}"
+        assert main(["run", str(network), "--out", str(out), "--duration-ms", "200", "--transient-ms", "50",
+                     "--threads", str(threads), "--no-progress", "--no-figure"]) == 0
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    assert summaries[1]["threads"] == 2
+    for key in ("spike_digest", "populations"):
+        assert summaries[0][key] == summaries[1][key], key
+
+
+def test_consolidation_trial_is_the_same_at_any_thread_count():
+    from netdyn.studies.consolidation import simulate
+
+    config = ConsolidationConfig(protocol="net-10s", n_exc=120, n_inh=30, n_ca=30)
+    one, two = (simulate(config.replace(threads=t), progress=False) for t in (1, 2))
+    assert one.spike_ids.size > 100
+    np.testing.assert_array_equal(one.spike_ids, two.spike_ids)
+    np.testing.assert_array_equal(one.spike_times_s, two.spike_times_s)
+    for var in one.traces.data_vars:
+        np.testing.assert_array_equal(one.traces[var].values, two.traces[var].values, err_msg=var)
+
+
+def test_a_sweep_store_resumes_with_another_thread_count_of_netdyn_but_not_of_nest():
+    from netdyn.sweep.store import _config_difference
+
+    assert _config_difference('{"seed": 1, "threads": 1}', '{"seed": 1, "threads": 4}') is None
+    assert _config_difference('{"backend": "netdyn", "threads": 2}', '{"backend": "netdyn", "threads": 1}') is None
+    assert "threads" in _config_difference('{"backend": "nest", "threads": 2}', '{"backend": "nest", "threads": 1}')
+    assert "seed" in _config_difference('{"seed": 1, "threads": 1}', '{"seed": 2, "threads": 4}')
