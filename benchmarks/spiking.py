@@ -273,13 +273,17 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print_table(rows)
-    lines = ratio_lines(rows)
+    report(rows, ratio_lines(rows), args.json_out)
+    return 0
+
+
+def report(rows: list[dict], lines: list[str], json_out: str | None) -> None:
+    """Print the verdict lines; save the rows and the lines as JSON to ``json_out`` if given."""
     for line in lines:
         print(line)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"rows": rows, "ratios": lines}, indent=1) + "\n")
-        print(f"rows saved to {args.json_out}")
-    return 0
+    if json_out:
+        Path(json_out).write_text(json.dumps({"rows": rows, "ratios": lines}, indent=1) + "\n")
+        print(f"rows saved to {json_out}")
 
 
 if __name__ == "__main__":

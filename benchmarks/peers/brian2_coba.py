@@ -1,7 +1,8 @@
 """Brian2 peer of ``netdyn bench coba``: the COBA benchmark model (Vogels & Abbott 2005;
 Brette et al. 2007).
 
-Runs under the Brian2 interpreter (``$NETDYN_PEERS_DIR/brian2/bin/python``), one thread.
+Runs under the Brian2 interpreter (``$NETDYN_PEERS_DIR/brian2/bin/python``), one thread, or
+with ``--threads N`` > 1 and ``--device cpp_standalone`` N OpenMP threads.
 
 Model (Vogels & Abbott 2005 / Brette et al. 2007 benchmark 1, Brian2 benchmark form):
 N LIF neurons, the first 80 % excitatory; Bernoulli connectivity ``connect(p=80/N)``
@@ -26,7 +27,9 @@ Timing fields:
 * cpp_standalone: ``build_s`` = wall time of building plus code generation and ``make``;
   the binary (which also creates the synapses) is then run; ``run_s`` = its wall time
   including its set-up and writing results; ``cpu_s`` = Brian2's own timer of the main
-  simulation loop inside the binary (``std::clock``, CPU time, single thread).
+  simulation loop inside the binary (``std::clock``: CPU time of the process, all OpenMP
+  threads together); ``loop_wall_s_bound`` = ``cpu_s / threads``, the loop's wall time were its
+  threads perfectly parallel (a lower bound, used to compare thread counts in Brian2's favour).
 
 Prints one JSON line. Usage:
 ``python brian2_coba.py --n-neurons 4000 --duration-ms 1000 --device runtime --seed 1 --json``
@@ -58,13 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="euler", help="Brian2 integration method (default euler)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line (always on)")
     parser.add_argument("--build-dir", default=None, help="cpp_standalone project folder (default: a temporary one)")
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP threads of cpp_standalone (1: no OpenMP)")
     args = parser.parse_args(argv)
+    if args.threads > 1 and args.device != "cpp_standalone":
+        parser.error("--threads > 1 needs --device cpp_standalone (Brian2's runtime device runs one thread)")
 
     import brian2 as b2
     import numpy as np
 
     b2.prefs.logging.console_log_level = "ERROR"
-    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.prefs.devices.cpp_standalone.openmp_threads = args.threads if args.threads > 1 else 0
     b2.prefs.codegen.target = "cython"
     tmp = None
     if args.device == "cpp_standalone":
@@ -143,13 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         "duration_ms": args.duration_ms,
         "dt_ms": 0.1,
         "seed": args.seed,
-        "threads": 1,
+        "threads": args.threads,
         "method": args.method,
         "build_s": build_s,
         "run_s": run_s,
         "cpu_s": cpu_s,
         "cpu_s_per_bio_s": cpu_s / (args.duration_ms * 1e-3),
         "cpu_s_measured_as": cpu_how,
+        "loop_wall_s_bound": cpu_s / args.threads if args.device == "cpp_standalone" else run_s,
         "peak_rss_mb": rss,
         "n_synapses": n_syn,
         "bytes_per_synapse": None,
