@@ -154,7 +154,7 @@ def test_same_numbers_with_two_workers_and_after_an_interruption(serial, network
     (["--set", "dt_ms=0.1", "--seeds", "3-1"], "invalid seeds='3-1': the range 3-1 is empty"),
     (["--set", "dt_ms=0.1", "--seeds", "1,1"], "invalid seeds=[1, 1]: give distinct seeds >= 0"),
     (["--set", "dt_ms=0.1", "--seeds", "1", "--workers", "-1"], "invalid workers=-1"),
-    (["--set", "dt_ms=0.1", "--seeds", "1", "--threads", "2"], "invalid threads=2"),
+    (["--set", "dt_ms=0.1", "--seeds", "1", "--threads", "0"], "invalid threads=0"),
     (["--set", "dt_ms=0.1", "--seeds", "1", "--transient-ms", "150"], "invalid transient_ms=150.0"),
     (["--seeds", "1"], "the following arguments are required: --set"),
     (["--set", "dt_ms=0.1"], "the following arguments are required: --seeds"),
