@@ -106,7 +106,7 @@ def test_chaos_study_same_results_with_1_and_3_threads(tmp_path):
         assert np.array_equal(stores[0][name].values, stores[1][name].values, equal_nan=True), name
 
 
-@pytest.mark.parametrize("command", ["chaos"])
+@pytest.mark.parametrize("command", ["chaos", "srnn-sweep", "srnn-basic"])
 def test_threads_flag_is_validated_by_the_config(tmp_path, capsys, command):
     from netdyn.cli import main
 
@@ -116,3 +116,59 @@ def test_threads_flag_is_validated_by_the_config(tmp_path, capsys, command):
     assert code == 2
     assert "threads=0" in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------ ODE engine (SRNN)
+
+
+def _srnn_sweep_model(n_units: int = 40):
+    from netdyn.config.srnn import SRNNSweepConfig
+    from netdyn.studies.srnn import sweep_model, sweep_weights
+
+    cfg = SRNNSweepConfig(n_units=n_units, mean_degree=6.0, transient_s=0.05, duration_s=0.05)
+    w, exc = sweep_weights(cfg, 0)
+    return cfg, sweep_model(cfg, w, exc, "sfa+std", 2.0)
+
+
+def test_ode_engine_same_numbers_with_1_2_3_threads():
+    from netdyn.engines import integrate_ode
+
+    cfg, net = _srnn_sweep_model()
+    scales = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0])
+    x0 = net.initial_state(scales.size) + np.random.default_rng(5).uniform(0, 0.1, (net.dim, scales.size))
+    runs = []
+    for threads in (1, 2, 3):
+        sampler = SampledUnits([0, 5, net.dim - 1], trajectories=[0, 3, 6], every=7)
+        runs.append(integrate_ode(net, x0, t0=cfg.t_start_s, t1=cfg.t_end_s, dt=cfg.dt_s, observers=[sampler],
+                                  params={"weight_scale": scales}, runaway_threshold=50.0, threads=threads,
+                                  progress=lambda k: None, progress_every=13))
+    assert runs[0].runaway.any() and not runs[0].runaway.all()  # freezing is exercised
+    for res in runs[1:]:
+        assert np.array_equal(res.state, runs[0].state)
+        assert np.array_equal(res.runaway, runs[0].runaway)
+        assert np.array_equal(res.runaway_time, runs[0].runaway_time, equal_nan=True)
+        assert np.array_equal(res.records["sampled_units"].values, runs[0].records["sampled_units"].values)
+
+
+def test_ode_engine_python_observers_with_threads():
+    from netdyn.engines import integrate_ode
+
+    cfg, net = _srnn_sweep_model()
+    x0 = net.initial_state(4)
+    runs = [integrate_ode(net, x0, t0=cfg.t_start_s, t1=cfg.t_end_s, dt=cfg.dt_s,
+                          observers=[FullState(every=9), TwinDivergence([0], [1])],
+                          params={"weight_scale": np.array([0.5, 1.0, 2.0, 4.0])}, threads=threads)
+            for threads in (1, 3)]
+    for name in ("state", "divergence"):
+        assert np.array_equal(runs[0].records[name].values, runs[1].records[name].values)
+
+
+def test_srnn_sweep_unit_same_results_with_1_and_2_threads():
+    from netdyn.config.srnn import SRNNSweepConfig
+    from netdyn.studies.srnn import simulate_network
+
+    cfg = SRNNSweepConfig(n_units=30, mean_degree=5.0, transient_s=0.05, duration_s=0.1, tau_slowest_s=(2.0,),
+                          configurations=("none", "sfa+std"), weight_scales=(0.5, 1.0, 4.0))
+    one, two = (simulate_network(cfg.replace(threads=t).model_dump_json(), 0) for t in (1, 2))
+    for name in one.data_vars:
+        assert np.array_equal(one[name].values, two[name].values, equal_nan=True), name

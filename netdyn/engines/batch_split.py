@@ -12,10 +12,11 @@ the engine can compute their distance inside its kernel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["SubBatch", "split_batch"]
+__all__ = ["SubBatch", "column_params", "split_batch"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,9 @@ def split_batch(batch: int, n_parts: int, pairs: tuple[int, int, int] | None = N
         if cols.size:
             out.append(SubBatch(cols, 0, p.size, p.size, int(p[0]) if p.size else 0))
     return out
+
+
+def column_params(params: Mapping[str, Any], cols: np.ndarray, batch: int) -> dict[str, Any]:
+    """Per-trajectory parameters (e.g. the SRNN's ``weight_scale``) of the columns ``cols``:
+    values whose first axis has length ``batch`` are sliced, others kept."""
+    return {k: (np.asarray(v)[cols] if np.ndim(v) >= 1 and np.shape(v)[0] == batch else v) for k, v in params.items()}
