@@ -82,6 +82,20 @@ def floor_rate(dtype: str, width: int = 256, rows: int = 16) -> float:
     return rows * width * reps / best
 
 
+def free_cores(n_threads: int) -> float:
+    """How many cores ``n_threads`` threads of :func:`_mac_loop` get now: their summed rate over
+    one thread's (the machine may be shared; a speed-up can not exceed this)."""
+    from netdyn.engines.threads import run_parallel
+
+    rng = np.random.default_rng(0)
+    args = [(rng.random(16), rng.random((16, 256)), np.zeros(256)) for _ in range(n_threads)]
+    reps = 100_000
+    _mac_loop(*args[0], 1)
+    one = timed(lambda: _mac_loop(*args[0], reps))[0]
+    many = timed(lambda: run_parallel(lambda tid: _mac_loop(*args[tid], reps), n_threads))[0]
+    return n_threads * one / many
+
+
 def chaos_rows(threads: list[int], duration_ms: float) -> list[dict[str, Any]]:
     """One session of 1,600 trajectories per (dtype, thread count)."""
     base = ChaosConfig(sessions=1, trials=100, duration_ms=duration_ms)
@@ -128,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")]
 
+    print("cores free now for " + ", ".join(f"{n} threads: {free_cores(n):.2f}" for n in threads if n > 1)
+          + f" (load average {os.getloadavg()[0]:.2f})")
     chaos = chaos_rows(threads, args.duration_ms)
     c0 = chaos[0]
     print(f"chaos: one session of {c0['trajectories']} trajectories x {args.duration_ms:g} ms, "
