@@ -172,3 +172,36 @@ def test_srnn_sweep_unit_same_results_with_1_and_2_threads():
     one, two = (simulate_network(cfg.replace(threads=t).model_dump_json(), 0) for t in (1, 2))
     for name in one.data_vars:
         assert np.array_equal(one[name].values, two[name].values, equal_nan=True), name
+
+
+_PINNED = """
+import threading, numpy as np
+from netdyn.sweep import pin_threads
+pin_threads()  # what a sweep worker does: numba's and BLAS's pools to 1 thread
+import netdyn.engines.rate as rate
+from netdyn.connectivity import bernoulli_gaussian
+from netdyn.models import RateNetwork
+seen = set()
+kernel = rate.kernels.csr_relax_run
+def spy(*args):
+    seen.add(threading.get_ident())
+    return kernel(*args)
+rate.kernels.csr_relax_run = spy
+net = RateNetwork(bernoulli_gaussian(50, 0.2, 0.1, 1), tau_ms=20.0)
+r0 = np.random.default_rng(0).uniform(-1, 1, (50, 8))
+one = rate.integrate(net, r0, duration_ms=50.0, gain=13.0, threads=1).state
+seen.clear()
+two = rate.integrate(net, r0, duration_ms=50.0, gain=13.0, threads=2).state
+assert len(seen) == 2 and np.array_equal(one, two), (seen, np.abs(one - two).max())
+print("ok")
+"""
+
+
+def test_threads_are_not_pinned_by_sweep_workers():
+    """pin_threads limits numba's parallel pool and BLAS; the engines' threads are Python
+    threads running nogil compiled code, so a unit asked to use 2 still does."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _PINNED], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
