@@ -54,3 +54,27 @@ def test_vectorised_tanh_within_3_ulp_of_numpy():
     got = np.empty(4)
     tanh_array(special, got)
     assert got[0] == 1.0 and got[1] == -1.0 and np.isnan(got[2]) and np.signbit(got[3])
+
+
+def test_tanh_f32_is_within_2_ulp_in_float32_arithmetic():
+    """The float32 engines' tanh: float32 in and out, within 2 ulp of the correctly rounded
+    value over [-12, 12] and tiny arguments; NaN, infinities and signed zero as np.tanh."""
+    from numba import njit
+
+    from netdyn.fastmath import tanh_native
+
+    @njit(error_model="numpy")
+    def apply(x, out):
+        for i in range(x.size):
+            out[i] = tanh_native(x[i])
+
+    x = np.concatenate([np.linspace(-12, 12, 400_001), np.geomspace(1e-30, 1, 20_001),
+                        -np.geomspace(1e-30, 1, 1_001), [0.0, -0.0, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    out = np.empty_like(x)
+    apply(x, out)
+    assert out.dtype == np.float32
+    exact = np.tanh(x.astype(np.float64)).astype(np.float32)
+    finite = np.isfinite(exact)
+    ulp = np.abs(out[finite].view(np.int32).astype(np.int64) - exact[finite].view(np.int32).astype(np.int64))
+    assert ulp.max() <= 2
+    assert np.isnan(out[-1]) and out[-3] == 1.0 and out[-2] == -1.0 and np.signbit(out[-4])

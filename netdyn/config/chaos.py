@@ -16,6 +16,8 @@ class ChaosConfig(Spec):
 
     Every field has the seed's value as default; units are in the names. Execution choices
     (number of workers, scheduler) are not part of the config: they never change a number.
+    ``threads`` is, since it is a choice per session, and it changes no number either (a
+    rerun into the same directory must give the same value to resume).
     """
 
     sessions: int = Field(5, ge=1, description="number of random networks; sessions are numbered 1..sessions")
@@ -37,6 +39,9 @@ class ChaosConfig(Spec):
     example_unit: int | None = Field(None, ge=0, description="unit of the example traces; none: min(100, n_neurons - 1)")
     example_trial: int | None = Field(None, ge=0, description="trial of the example traces; none: min(1, trials - 1)")
     example_duration_ms: float = Field(2000.0, gt=0.0, description="length of the example traces (ms)")
+    threads: int = Field(1, ge=1, description="threads inside one session's simulation (the batch is split between "
+                                              "them; same numbers for any count). Sessions already run in parallel "
+                                              "over --workers: ask for threads when sessions are few and large")
     store_trial_divergence: bool = Field(False, description="also store d(t) of every trial (float32; 4.5 MB per session at the defaults)")
 
     @field_validator("gains")

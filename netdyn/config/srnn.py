@@ -2,6 +2,7 @@
 
 Time is in seconds (``_s``), rates are dimensionless ("Hz"), exponents in 1/s. Execution
 choices (workers, scheduler, progress) are not part of a config: they never change a number.
+``threads`` (threads inside one work unit) is, and it changes no number either.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class SRNNBasicConfig(Spec):
     seed: int = Field(11, ge=0, description="seed of the perturbation direction and the initial QR frame")
     runaway_threshold: float = Field(1e3, gt=0.0, description="|state| above which a trajectory counts as unbounded")
     configurations: tuple[str, ...] = Field(CONFIGURATIONS, min_length=1, description="subset of none, sfa, std, sfa+std")
+    threads: int = Field(1, ge=1, description="threads inside one configuration's runs (RK4: the batch is split "
+                                              "between them; same numbers for any count)")
 
     @field_validator("configurations")
     @classmethod
@@ -116,6 +119,9 @@ class SRNNSweepConfig(Spec):
     spectrum_exponents: int = Field(2, ge=0, description="leading exponents of the QR spectrum (0: none)")
     runaway_threshold: float = Field(1e3, gt=0.0, description="|state| above which a network counts as unbounded")
     seed: int = Field(2024, ge=0, description="root seed; network k uses SeedSequence(seed, spawn_key=(k,))")
+    threads: int = Field(1, ge=1, description="threads inside one network's runs (the weight-scale columns are split "
+                                              "between them; same numbers for any count). Networks already run in "
+                                              "parallel over --workers: ask for threads when networks are few and large")
 
     @field_validator("configurations")
     @classmethod

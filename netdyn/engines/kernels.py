@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from netdyn.fastmath import tanh
+from netdyn.fastmath import tanh, tanh_native
 from netdyn.models.nonlinearity import PHI_LOGISTIC, PHI_RELU, PHI_TANH
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -59,13 +59,15 @@ def csr_gain_matmul(indptr, indices, data, state, gain, out):  # pragma: no cove
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _relax_row(i, acc, state, gain, inp, rate, code, out):  # pragma: no cover - compiled
     """Row ``i`` of ``out = state + rate (phi(gain acc + inp[i]) - state)``; True if any
-    result is non-finite. One loop per transfer function, so that each vectorises."""
+    result is non-finite. One loop per transfer function, so that each vectorises. tanh is
+    computed in the state's precision (:func:`netdyn.fastmath.tanh_native`: float32 states
+    in float32 arithmetic)."""
     batch = state.shape[1]
     c = inp[i]
     bad = False
     if code == PHI_TANH:
         for b in range(batch):
-            v = state[i, b] + rate * (tanh(gain[b] * acc[b] + c) - state[i, b])
+            v = state[i, b] + rate * (tanh_native(gain[b] * acc[b] + c) - state[i, b])
             out[i, b] = v
             bad |= not np.isfinite(v)
     elif code == PHI_RELU:

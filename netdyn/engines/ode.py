@@ -53,7 +53,9 @@ from typing import Any, Callable, Literal, Mapping, Protocol, Sequence, runtime_
 import numpy as np
 import xarray as xr
 
+from netdyn.engines.batch_split import SubBatch, column_params, split_batch
 from netdyn.engines.rk4 import advance_compiled, rk4_step, rk4_steps, rk4_work
+from netdyn.engines.threads import check_threads, run_parallel
 from netdyn import timegrid
 from netdyn.errors import ConfigError, NumericalInstabilityError
 from netdyn.record.observers import Observer
@@ -251,6 +253,7 @@ def integrate_ode(
     params: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 1000,
+    threads: int = 1,
 ) -> ODEResult:
     r"""Integrate a batch of trajectories of an ODE model from ``t0`` to ``t1``.
 
@@ -293,6 +296,13 @@ def integrate_ode(
     progress
         Called with the number of grid steps done since the last call, about every
         ``progress_every`` grid steps and at the end.
+    threads
+        Threads of this one run (>= 1): with ``method="rk4"`` and a model with a compiled
+        field (:meth:`ODEModel.compiled_field`), the batch is split into that many
+        sub-batches of trajectories, each stepped by its own thread without the GIL (the
+        per-trajectory ``params`` are split with it); every number is the same, bit for bit,
+        for any number of threads. Other runs (dopri5, whose step size is shared by the
+        whole batch; Python vector fields) use one thread.
 
     Returns
     -------
@@ -338,6 +348,7 @@ def integrate_ode(
     if int(progress_every) != progress_every or progress_every < 1:
         raise ConfigError("progress_every", progress_every, "must be a positive integer")
     params = _check_params(params)
+    n_threads = check_threads(threads)
     batch = x.shape[1]
 
     integ = _Integrator(model, x, params, constrain, runaway_threshold, t0, dt, ms)
@@ -350,7 +361,7 @@ def integrate_ode(
     # overflow / invalid values are caught by the finite check and reported with where and when
     with np.errstate(over="ignore", invalid="ignore"):
         if method == "rk4":
-            x = _run_rk4(integ, x, t0, dt, n_steps, observers, counter)
+            x = _run_rk4(integ, x, t0, dt, n_steps, observers, counter, n_threads)
             n_acc, n_rej = n_steps, 0
         else:
             x, n_acc, n_rej = _run_dopri5(integ, x, t0, t1, dt, n_steps, observers, everys, counter,
@@ -404,49 +415,124 @@ def _kernel_sampler(observers: Sequence[Observer]) -> tuple | None:
     return view[1:]
 
 
-def _run_rk4_compiled(compiled: Any, integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
-                      observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
+class _Columns:
+    """One sub-batch of the compiled RK4 (:func:`netdyn.engines.batch_split.split_batch`):
+    its states, compiled field, frozen flags and recorder. The only sub-batch of a one-thread
+    run works on the batch's own arrays; those of a split run on copies, gathered at the end."""
+
+    def __init__(self, sub: SubBatch, compiled: Any, integ: _Integrator, x: np.ndarray, active: np.ndarray,
+                 sample: tuple, whole: bool):
+        self.sub, self.whole, self.compiled = sub, whole, compiled
+        cols = sub.cols
+        self.x = x if whole else np.ascontiguousarray(x[:, cols])
+        self.active = active if whole else active[cols].copy()
+        self.runaway = integ.runaway if whole else integ.runaway[cols].copy()
+        self.runaway_time = integ.runaway_time if whole else integ.runaway_time[cols].copy()
+        if whole:
+            self.sample, self.sample_which = sample, None
+        else:
+            rows, s_cols, every, data = sample
+            which, where = sub.local(s_cols)
+            self.sample = (rows if where.size else rows[:0], where, every,
+                           np.empty(data.shape[:2] + (where.size,), dtype=data.dtype))
+            self.sample_which = which
+
+    def advance(self, integ: _Integrator, t0: float, k: int, n: int, dt: float, threshold: float) -> int:
+        """Grid steps ``k .. k + n - 1`` (compiled, without the GIL); -1 or the failing step."""
+        c = self.compiled
+        lo, hi = c.clip_rows if integ.clip is not None else (0, 0)
+        return advance_compiled(rk4_steps, c.field, c.args, self.x, n, t0, k, dt, lo, hi, *c.clip_range, threshold,
+                                self.active, self.runaway, self.runaway_time, *self.sample)
+
+    def gather(self, x: np.ndarray, active: np.ndarray, integ: _Integrator, sample: tuple) -> None:
+        """Copy the columns, flags and records of a split run back into the batch's arrays."""
+        if self.whole:
+            return
+        cols = self.sub.cols
+        x[:, cols] = self.x
+        active[cols] = self.active
+        integ.runaway[cols] = self.runaway
+        integ.runaway_time[cols] = self.runaway_time
+        if self.sample_which is not None and self.sample_which.size:
+            sample[3][:, :, self.sample_which] = self.sample[3]
+
+
+def _first_nonfinite(failed: list[_Columns], shape: tuple[int, int]) -> tuple[int, int]:
+    """``(row, column)`` of the batch's first non-finite value (row-major) among the
+    sub-batches that failed at the earliest step: the one a one-thread run reports."""
+    bad = np.zeros(shape, dtype=bool)
+    for part in failed:
+        bad[:, part.sub.cols] = ~np.isfinite(part.x)
+    row, col = np.argwhere(bad)[0]
+    return int(row), int(col)
+
+
+def _split_columns(integ: _Integrator, x: np.ndarray, t_end: float, active: np.ndarray, sample: tuple,
+                   n_threads: int) -> list[_Columns] | None:
+    """The sub-batches of a threaded run, or None when the model has no compiled field."""
+    batch = x.shape[1]
+    subs = split_batch(batch, n_threads)
+    whole = len(subs) == 1
+    parts = []
+    for sub in subs:
+        params = integ.params if whole else column_params(integ.params, sub.cols, batch)
+        compiled = integ.model.compiled_field(integ.t0, t_end, sub.width, params)
+        if compiled is None:
+            return None
+        parts.append(_Columns(sub, compiled, integ, x, active, sample, whole))
+    return parts
+
+
+def _run_rk4_compiled(parts: list[_Columns], integ: _Integrator, x: np.ndarray, active: np.ndarray, t0: float,
+                      dt: float, n_steps: int, observers: Sequence[Observer], sample: tuple | None,
+                      counter: _Progress) -> np.ndarray:
     """RK4 of the model's compiled field (:func:`netdyn.engines.rk4.rk4_steps`): chunks of
-    steps in one call, recording inside the compiled loop where the observer allows it, else in
-    segments between observed grid steps."""
-    sampler = _kernel_sampler(observers)
-    everys = [] if sampler is not None else [obs.every for obs in observers]
-    sample = sampler if sampler is not None else _kernel_sampler(())
-    active = np.ones(x.shape[1]) if integ.active is None else np.array(integ.active)
+    steps in one call per sub-batch (one thread each), recording inside the compiled loop
+    where the observer allows it, else in segments between observed grid steps."""
+    everys = [] if sample is not None else [obs.every for obs in observers]
     threshold = 0.0 if integ.threshold is None else float(integ.threshold)
-    lo, hi = compiled.clip_rows if integ.clip is not None else (0, 0)
-    c_min, c_max = compiled.clip_range
     chunk = counter.every if counter.fn is not None else n_steps
     k = 0
     while k < n_steps:
-        if sampler is None:
+        if sample is None:
             for obs, every in zip(observers, everys):
                 if k % every == 0:
                     obs.observe(k, x)
         k_stop = min(n_steps, k + max(chunk, 1))
         for every in everys:
             k_stop = min(k_stop, (k // every + 1) * every)
-        flagged = int(integ.runaway.sum())
-        bad = advance_compiled(rk4_steps, compiled.field, compiled.args, x, k_stop - k, t0, k, dt, lo, hi, c_min,
-                               c_max, threshold, active, integ.runaway, integ.runaway_time, *sample)
-        if bad >= 0:
-            row, col = (int(v) for v in np.argwhere(~np.isfinite(x))[0])
+        flagged = int(integ.runaway.sum()) + sum(int(p.runaway.sum()) for p in parts if not p.whole)
+        bads = run_parallel(lambda tid: parts[tid].advance(integ, t0, k, k_stop - k, dt, threshold), len(parts))
+        if len(parts) > 1 and (sample is None or max(bads) >= 0):
+            for part in parts:  # observers in Python, or an error to report: the whole batch
+                part.gather(x, active, integ, sample if sample is not None else _kernel_sampler(()))
+        if max(bads) >= 0:
+            bad = min(b for b in bads if b >= 0)
+            row, col = _first_nonfinite([p for p, b in zip(parts, bads) if b == bad], x.shape)
             raise NumericalInstabilityError(step=bad, time_ms=(t0 + bad * dt) * integ.ms, trajectory=col, unit=row,
                                             value=float(x[row, col]))
         integ.n_rhs += 4 * (k_stop - k)
-        if int(integ.runaway.sum()) != flagged:
+        now = int(integ.runaway.sum()) + sum(int(p.runaway.sum()) for p in parts if not p.whole)
+        if now != flagged and len(parts) == 1:
             integ.active = active.copy()
         counter.add(k_stop - k)
         k = k_stop
+    for part in parts:
+        part.gather(x, active, integ, sample if sample is not None else _kernel_sampler(()))
+    if len(parts) > 1 and integ.runaway.any():
+        integ.active = active.copy()
     return x
 
 
 def _run_rk4(integ: _Integrator, x: np.ndarray, t0: float, dt: float, n_steps: int,
-             observers: Sequence[Observer], counter: _Progress) -> np.ndarray:
-    compiled_field = getattr(integ.model, "compiled_field", None)
-    compiled = compiled_field(t0, t0 + n_steps * dt, x.shape[1], integ.params) if compiled_field is not None else None
-    if compiled is not None:
-        return _run_rk4_compiled(compiled, integ, x, t0, dt, n_steps, observers, counter)
+             observers: Sequence[Observer], counter: _Progress, n_threads: int = 1) -> np.ndarray:
+    if getattr(integ.model, "compiled_field", None) is not None:
+        active = np.ones(x.shape[1]) if integ.active is None else np.array(integ.active)
+        sample = _kernel_sampler(observers)
+        parts = _split_columns(integ, x, t0 + n_steps * dt, active, sample if sample is not None else
+                               _kernel_sampler(()), n_threads)
+        if parts is not None:
+            return _run_rk4_compiled(parts, integ, x, active, t0, dt, n_steps, observers, sample, counter)
     work = rk4_work(x)
     field = integ.f
     t_next = t0

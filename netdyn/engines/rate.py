@@ -20,7 +20,9 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 from netdyn.engines import kernels
+from netdyn.engines.batch_split import SubBatch, split_batch
 from netdyn.engines.rk4 import rk4_step, rk4_work
+from netdyn.engines.threads import check_threads, run_parallel
 from netdyn.errors import ConfigError, NumericalInstabilityError
 from netdyn.timegrid import grid_steps
 from netdyn.models.nonlinearity import kernel_code
@@ -215,9 +217,8 @@ class _Stepper:
         return _check_finite(state, self.backend)
 
 
-def _instability(state: np.ndarray, bad: int, step: int, time_ms: float) -> NumericalInstabilityError:
-    unit, col = divmod(bad, state.shape[1])
-    return NumericalInstabilityError(step=step, time_ms=time_ms, trajectory=col, unit=unit, value=float(state.flat[bad]))
+def _instability(unit: int, col: int, value: float, step: int, time_ms: float) -> NumericalInstabilityError:
+    return NumericalInstabilityError(step=step, time_ms=time_ms, trajectory=col, unit=unit, value=value)
 
 
 class _StepLoop:
@@ -242,25 +243,85 @@ class _StepLoop:
                     pairs.observer.observe(k, state)
             state, bad = self.stepper.step(state, t, pairs)
             if bad >= 0:
-                raise _instability(state, bad, k, t)
+                unit, col = divmod(bad, state.shape[1])
+                raise _instability(unit, col, float(state.flat[bad]), k, t)
             if progress is not None and ((k + 1) % progress_every == 0 or k + 1 == n_steps):
                 progress((k % progress_every) + 1)
         return state
 
 
+class _Part:
+    """One sub-batch of the compiled loop (:func:`netdyn.engines.batch_split.split_batch`):
+    its state, spare buffer, gains and recorders. The only part of a one-thread run works
+    on the batch's arrays and the observers' own records; the parts of a split run on copies,
+    gathered by :meth:`_CompiledLoop.run` at the end."""
+
+    def __init__(self, sub: SubBatch, state: np.ndarray, stepper: "_Stepper", sample: tuple, pairs: tuple,
+                 whole: bool):
+        self.sub = sub
+        self.whole = whole
+        self.state = state if whole else np.ascontiguousarray(state[:, sub.cols])
+        self.spare = stepper.spare if whole else np.empty_like(self.state)
+        self.gain = stepper.gain if whole else np.ascontiguousarray(stepper.gain[sub.cols])
+        rows, cols, every, data = sample
+        if whole:
+            self.sample, self.sample_which = sample, None
+        else:
+            which, where = sub.local(cols)
+            rows = rows if where.size else rows[:0]
+            self.sample = (rows, where, every, np.empty(data.shape[:2] + (where.size,), dtype=data.dtype))
+            self.sample_which = which
+        a0, b0, p_every, p_data = pairs
+        if whole:
+            self.pairs = pairs
+        else:
+            self.pairs = (sub.pair_a0, sub.pair_b0, p_every, np.empty((p_data.shape[0], sub.n_pairs)))
+
+    def advance(self, stepper: "_Stepper", inp: np.ndarray, k0: int, n_steps: int) -> tuple[int, int]:
+        """Steps ``k0 .. k0 + n_steps - 1`` of this part (compiled, without the GIL);
+        ``(steps done, flat index of the first non-finite value in self.state or -1)``."""
+        d = stepper.drive
+        done, bad, in_spare = kernels.csr_relax_run(
+            d.indptr, d.indices, d.data, self.state, self.spare, self.gain, inp, stepper.rate, stepper.code, k0,
+            n_steps, *self.sample, *self.pairs,
+        )
+        if in_spare:
+            self.state, self.spare = self.spare, self.state
+        return int(done), int(bad)
+
+    def gather(self, state: np.ndarray, sample: tuple, pairs: tuple) -> None:
+        """Copy this part's columns and records into the batch's state and the observers'
+        records (a split run only)."""
+        if self.whole:
+            return
+        state[:, self.sub.cols] = self.state
+        if self.sample_which is not None and self.sample_which.size:
+            sample[3][:, :, self.sample_which] = self.sample[3]
+        first, n = self.sub.first_pair, self.sub.n_pairs
+        if n:
+            pairs[3][:, first : first + n] = self.pairs[3]
+
+
 class _CompiledLoop:
     """Chunks of steps in one compiled kernel (:func:`kernels.csr_relax_run`): CSR weights,
     a built-in transfer function, Euler or exponential Euler, constant input, and observers
-    that offer a ``kernel_view`` (at most one sampler and one twin-distance recorder)."""
+    that offer a ``kernel_view`` (at most one sampler and one twin-distance recorder).
 
-    def __init__(self, stepper: _Stepper, inp: np.ndarray, sample: tuple, pairs: tuple):
+    With ``n_threads > 1`` the batch is split into sub-batches (twin pairs kept together),
+    each integrated by its own thread through every chunk; the columns' numbers are those
+    of a one-thread run, bit for bit (see :mod:`netdyn.engines.batch_split`).
+    """
+
+    def __init__(self, stepper: _Stepper, inp: np.ndarray, sample: tuple, pairs: tuple, n_threads: int = 1):
         self.stepper = stepper
         self.inp = inp
         self.sample = sample
         self.pairs = pairs
+        self.n_threads = n_threads
 
     @classmethod
-    def plan(cls, network: RateNetwork, stepper: _Stepper, observers: Sequence[Observer]) -> "_CompiledLoop | None":
+    def plan(cls, network: RateNetwork, stepper: _Stepper, observers: Sequence[Observer],
+             n_threads: int = 1) -> "_CompiledLoop | None":
         if stepper.code is None or not network.is_sparse or callable(network.external_input):
             return None
         views: dict[str, tuple] = {}
@@ -272,27 +333,41 @@ class _CompiledLoop:
         empty = np.zeros(0, dtype=np.int64)
         sample = views.get("sample", (empty, empty, 1, np.zeros((0, 0, 0), dtype=stepper.dtype)))
         pairs = views.get("pairs", (0, 0, 1, np.zeros((0, 0))))
-        return cls(stepper, stepper.drive.input_vector(0.0), sample, pairs)
+        return cls(stepper, stepper.drive.input_vector(0.0), sample, pairs, n_threads)
+
+    def _parts(self, state: np.ndarray) -> list[_Part]:
+        a0, b0, _, p_data = self.pairs
+        subs = split_batch(state.shape[1], self.n_threads, (a0, b0, p_data.shape[1]))
+        whole = len(subs) == 1
+        return [_Part(sub, state, self.stepper, self.sample, self.pairs, whole) for sub in subs]
 
     def run(self, state, n_steps, t0_ms, dt_ms, progress, progress_every):
-        st, d = self.stepper, self.stepper.drive
-        spare = st.spare
+        parts = self._parts(state)
+        batch = state.shape[1]
         k = 0
         while k < n_steps:
             m = min(progress_every, n_steps - k)
-            done, bad, in_spare = kernels.csr_relax_run(
-                d.indptr, d.indices, d.data, state, spare, st.gain, self.inp, st.rate, st.code, k, m,
-                *self.sample, *self.pairs,
-            )
-            if in_spare:
-                state, spare = spare, state
-            if bad >= 0:
-                raise _instability(state, int(bad), k + done, t0_ms + (k + done) * dt_ms)
+            results = run_parallel(lambda tid: parts[tid].advance(self.stepper, self.inp, k, m), len(parts))
+            failures = [_failure(part, done, bad, batch) for part, (done, bad) in zip(parts, results) if bad >= 0]
+            if failures:
+                done, flat, value = min(failures)
+                unit, col = divmod(flat, batch)
+                raise _instability(unit, col, value, k + done, t0_ms + (k + done) * dt_ms)
             k += m
             if progress is not None:
                 progress(m)
-        st.spare = spare
+        if len(parts) == 1:
+            self.stepper.spare = parts[0].spare
+            return parts[0].state
+        for part in parts:
+            part.gather(state, self.sample, self.pairs)
         return state
+
+
+def _failure(part: _Part, done: int, bad: int, batch: int) -> tuple[int, int, float]:
+    """``(step in the chunk, flat index in the batch, value)`` of a part's first non-finite value."""
+    unit, local = divmod(bad, part.sub.width)
+    return done, unit * batch + int(part.sub.cols[local]), float(part.state.flat[bad])
 
 
 def integrate(
@@ -309,6 +384,7 @@ def integrate(
     t0_ms: float = 0.0,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 100,
+    threads: int = 1,
 ) -> RateResult:
     r"""Integrate a batch of trajectories of ``network`` for ``duration_ms``.
 
@@ -341,6 +417,13 @@ def integrate(
     progress
         Called with the number of steps done since the last call, every ``progress_every``
         steps and at the end.
+    threads
+        Threads of this one run (>= 1): the batch is split into that many sub-batches
+        of independent trajectories (twin pairs kept together), each integrated by its own
+        thread without the GIL. Every number is the same, bit for bit, for any number of
+        threads. Used by the compiled loop (numba back-end, CSR weights, built-in transfer
+        function, Euler or exponential Euler, constant input, observers with a
+        ``kernel_view``); other runs use one thread.
 
     Returns
     -------
@@ -360,6 +443,7 @@ def integrate(
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ConfigError("dtype", str(dtype), "expected float64 or float32")
     n_steps = n_steps_for(duration_ms, dt_ms)
+    n_threads = check_threads(threads)
 
     r0 = np.asarray(r0)
     single = r0.ndim == 1
@@ -377,7 +461,7 @@ def integrate(
     stepper = _Stepper(network, g, dtype, method, backend, dt_ms, state)
     for obs in observers:
         obs.start(n_steps=n_steps, n_units=n_units, n_batch=batch, dt_ms=dt_ms, t0_ms=t0_ms, dtype=dtype)
-    runner = _CompiledLoop.plan(network, stepper, observers) or _StepLoop(stepper, observers)
+    runner = _CompiledLoop.plan(network, stepper, observers, n_threads) or _StepLoop(stepper, observers)
     # overflow and invalid values are caught and reported with where and when
     with np.errstate(over="ignore", invalid="ignore"):
         state = runner.run(state, n_steps, t0_ms, dt_ms, progress, max(1, int(progress_every)))

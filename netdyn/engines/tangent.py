@@ -31,7 +31,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from netdyn.engines.batch_split import column_params, split_batch
 from netdyn.engines.rk4 import advance_compiled, rk4_tangent_step, rk4_tangent_steps
+from netdyn.engines.threads import check_threads, run_parallel
 from netdyn.errors import NumericalInstabilityError
 from netdyn.models.rate import RateNetwork
 
@@ -161,7 +163,7 @@ def rate_tangent_stepper(network: RateNetwork, gain: np.ndarray, *, dt_ms: float
 
 def ode_tangent_stepper(model: Any, *, t0: float, dt: float, t_end: float, batch: int,
                         params: dict[str, Any] | None = None, runaway_threshold: float | None = None,
-                        block: int = 1) -> TangentStepper:
+                        block: int = 1, threads: int = 1) -> TangentStepper:
     """States and tangent vectors of an ODE model by RK4 with step ``dt`` from ``t0``.
 
     Parameters
@@ -181,6 +183,9 @@ def ode_tangent_stepper(model: Any, *, t0: float, dt: float, t_end: float, batch
     block
         Grid steps per call when the compiled stepper runs (the QR interval); the Python
         path always makes one step per call.
+    threads
+        Threads of the compiled stepper (>= 1): the batch is split into sub-batches, one per
+        thread (same numbers, bit for bit, for any count); the Python path uses one.
 
     Returns
     -------
@@ -198,21 +203,36 @@ def ode_tangent_stepper(model: Any, *, t0: float, dt: float, t_end: float, batch
     probe = compiled_field(t0, t_end, batch, kw, 1) if compiled_field is not None else None
 
     if probe is not None:
-        fields = {1: probe}
+        parts = split_batch(batch, check_threads(threads))
+        part_params = [kw if len(parts) == 1 else column_params(kw, sub.cols, batch) for sub in parts]
+        fields: dict[tuple[int, int], Any] = {(0, 1): probe} if len(parts) == 1 else {}
+
+        def part_block(tid: int, xs: np.ndarray, v: np.ndarray, k: int) -> int:
+            """Steps of the sub-batch ``tid`` (compiled, without the GIL), in place in ``xs``, ``v``."""
+            sub = parts[tid]
+            n_tangents = v.shape[2]
+            if (tid, n_tangents) not in fields:  # scratch sized for its columns and k tangent vectors
+                fields[(tid, n_tangents)] = compiled_field(t0, t_end, sub.width, part_params[tid], n_tangents)
+            cf = fields[(tid, n_tangents)]
+            lo, hi = cf.clip_rows if clip is not None else (0, 0)
+            if len(parts) == 1:
+                return advance_compiled(rk4_tangent_steps, cf.field, cf.jvp, cf.args, xs, v, block, t0, k, dt, lo,
+                                        hi, *cf.clip_range, threshold, runaway, runaway_time)
+            cols = sub.cols
+            xp, vp = np.ascontiguousarray(xs[:, cols]), np.ascontiguousarray(v[:, cols])
+            rp, tp = runaway[cols], runaway_time[cols]
+            bad = advance_compiled(rk4_tangent_steps, cf.field, cf.jvp, cf.args, xp, vp, block, t0, k, dt, lo, hi,
+                                   *cf.clip_range, threshold, rp, tp)
+            xs[:, cols], v[:, cols], runaway[cols], runaway_time[cols] = xp, vp, rp, tp
+            return bad
 
         def step_block(state: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             k = step_no[0]
             xs = np.array(state, dtype=np.float64, order="C")
             v = np.ascontiguousarray(q.transpose(1, 0, 2))
-            n_tangents = v.shape[2]
-            if n_tangents not in fields:  # scratch sized for k tangent vectors
-                fields[n_tangents] = compiled_field(t0, t_end, batch, kw, n_tangents)
-            cf = fields[n_tangents]
-            lo, hi = cf.clip_rows if clip is not None else (0, 0)
-            bad = advance_compiled(rk4_tangent_steps, cf.field, cf.jvp, cf.args, xs, v, block, t0, k, dt, lo, hi,
-                                   *cf.clip_range, threshold, runaway, runaway_time)
-            if bad >= 0:
-                _raise_nonfinite(xs, bad, (t0 + bad * dt) * ms)
+            bads = [b for b in run_parallel(lambda tid: part_block(tid, xs, v, k), len(parts)) if b >= 0]
+            if bads:
+                _raise_nonfinite(xs, min(bads), (t0 + min(bads) * dt) * ms)
             step_no[0] = k + block
             return xs, np.ascontiguousarray(v.transpose(1, 0, 2))
 

@@ -89,6 +89,7 @@ def simulate_session(config_json: str, session: int) -> xr.Dataset:
         method=config.method,
         dtype=config.dtype,
         observers=[divergence, example],
+        threads=config.threads,
     )
     time_ms = divergence.time_ms
     div = divergence.data.T.reshape(n_g, n_t, -1)  # (g, trial, time)

@@ -367,6 +367,7 @@ def ode_benettin(
     direction: np.ndarray | None = None,
     seed: SeedLike = None,
     runaway_threshold: float | None = None,
+    threads: int = 1,
 ) -> ODEBenettinEstimate:
     r"""Largest Lyapunov exponent of an ODE model by Benettin's method, with the SRNN
     reference's bookkeeping (the SRNN reference's ``benettin_algorithm``), via
@@ -417,6 +418,9 @@ def ode_benettin(
     runaway_threshold
         As for :func:`~netdyn.engines.ode.integrate_ode`: runaway trajectories are flagged
         and get a NaN exponent instead of stopping the run.
+    threads
+        Threads of each :func:`~netdyn.engines.ode.integrate_ode` call (RK4 with a compiled
+        field: the reference and perturbed columns are split between them; same numbers).
 
     Returns
     -------
@@ -449,7 +453,8 @@ def ode_benettin(
         k = clock[0]
         ta = t0 + k * tau
         res = integrate_ode(model, state, t0=ta, t1=t0 + (k + 1) * tau, dt=dt, method=method, rtol=rtol,
-                            atol=atol, max_step=max_step, params=params2, runaway_threshold=runaway_threshold)
+                            atol=atol, max_step=max_step, params=params2, runaway_threshold=runaway_threshold,
+                            threads=threads)
         if runaway_threshold is not None and res.runaway.any():
             hit = res.runaway[:batch] | res.runaway[batch:]
             when = np.fmin(res.runaway_time[:batch], res.runaway_time[batch:])

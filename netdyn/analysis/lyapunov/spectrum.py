@@ -355,6 +355,7 @@ def ode_lyapunov_spectrum(
     seed: SeedLike = None,
     history_every: int | None = None,
     runaway_threshold: float | None = None,
+    threads: int = 1,
 ) -> ODESpectrumEstimate:
     r"""Lyapunov spectrum of an ODE model by QR of the variational equations (via
     :func:`qr_spectrum`), with the model's analytic Jacobian-vector product ``model.jvp``.
@@ -392,6 +393,9 @@ def ode_lyapunov_spectrum(
     runaway_threshold
         Trajectories whose largest absolute state exceeds it are frozen (state and
         tangent vectors) and get NaN exponents.
+    threads
+        Threads of the compiled RK4 (>= 1): the batch is split between them; the same
+        numbers, bit for bit, for any count (:func:`~netdyn.engines.tangent.ode_tangent_stepper`).
 
     Returns
     -------
@@ -414,7 +418,8 @@ def ode_lyapunov_spectrum(
     x = ode_x0(model, x0)
     # compiled: qr_every steps per call (then one QR per call); Python: one step per call
     stepper = ode_tangent_stepper(model, t0=t0, dt=dt, t_end=t0 + (n_trans + n_avg) * dt, batch=x.shape[1],
-                                  params=params, runaway_threshold=runaway_threshold, block=qr_every)
+                                  params=params, runaway_threshold=runaway_threshold, block=qr_every,
+                                  threads=threads)
     per_call = stepper.steps_per_call
     est = qr_spectrum(
         stepper.step, x, Q0, n_steps=n_avg // per_call, dt=dt * per_call, transient_steps=n_trans // per_call,

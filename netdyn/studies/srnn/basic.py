@@ -50,7 +50,7 @@ def simulate_basic_configuration(config: SRNNBasicConfig, adaptation: str) -> di
                   max_step=dt if config.method == "dopri5" else None)
     x0 = net.initial_state(1)
     run = integrate_ode(net, x0, t0=t0, t1=t1, dt=dt, observers=[FullState()],
-                        runaway_threshold=config.runaway_threshold, **solver)
+                        runaway_threshold=config.runaway_threshold, threads=config.threads, **solver)
     states = np.concatenate([run.records["state"].values[:, :, 0], run.state[:, 0][None]], axis=0).T  # (dim, time)
     lay = net.layout
     has_sfa = np.asarray(net.c_sfa) != 0
@@ -66,7 +66,7 @@ def simulate_basic_configuration(config: SRNNBasicConfig, adaptation: str) -> di
 
     ben = ode_benettin(net, x0, t0=t0, t1=t1, dt=dt, lya_dt=config.lya_dt_s, d0=config.d0, accumulate_from=0.0,
                        seed=lyapunov_seed(config.seed, c_index), runaway_threshold=config.runaway_threshold,
-                       **solver)
+                       threads=config.threads, **solver)
     n_trans = ben.n_transient
     local = np.concatenate([ben.transient_log_growth[:, 0], ben.log_growth[:, 0]]) / ben.interval
     finite = np.concatenate([np.full(n_trans, np.nan), ben.finite_time[:, 0]])
@@ -77,7 +77,7 @@ def simulate_basic_configuration(config: SRNNBasicConfig, adaptation: str) -> di
     if k > 0:
         qr = ode_lyapunov_spectrum(net, x0, t0=t0, t1=t1, dt=dt, accumulate_from=0.0, qr_every=config.qr_every,
                                    n_exponents=k, seed=lyapunov_seed(config.seed, c_index, 1),
-                                   runaway_threshold=config.runaway_threshold)
+                                   runaway_threshold=config.runaway_threshold, threads=config.threads)
         spectrum[:k] = qr.exponents[0]
     return dict(
         net=net, rate=net.rates(states).T, u_d=states[lay.u_d].T, sfa=sfa.T, std=std.T,

@@ -90,13 +90,14 @@ def simulate_network(config_json: str, network: int) -> xr.Dataset:
             params = {"weight_scale": ws}
             ben = ode_benettin(net, x0, t0=t0, t1=t1, dt=dt, lya_dt=config.lya_dt_s, d0=config.d0,
                                accumulate_from=0.0, params=params, runaway_threshold=config.runaway_threshold,
-                               seed=lyapunov_seed(config.seed, network, 1, c, j))
+                               seed=lyapunov_seed(config.seed, network, 1, c, j), threads=config.threads)
             runaway, when = ben.runaway.copy(), ben.runaway_time.copy()
             if k > 0:
                 qr = ode_lyapunov_spectrum(net, x0, t0=t0, t1=t1, dt=dt, accumulate_from=0.0,
                                            qr_every=config.qr_every, n_exponents=min(k, net.dim), params=params,
                                            runaway_threshold=config.runaway_threshold,
-                                           seed=lyapunov_seed(config.seed, network, 2, c, j))
+                                           seed=lyapunov_seed(config.seed, network, 2, c, j),
+                                           threads=config.threads)
                 runaway |= qr.runaway
                 when = np.fmin(when, qr.runaway_time)
                 spectrum[:, c, j, : qr.exponents.shape[1]] = np.where(runaway[:, None], np.nan, qr.exponents)
