@@ -65,9 +65,15 @@ class TangentStepper:
     runaway_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def _raise_nonfinite(state: np.ndarray, step: int, time_ms: float) -> None:
-    """NumericalInstabilityError at the first non-finite element of ``state`` (dim, batch)."""
+def _raise_nonfinite(state: np.ndarray, step: int, time_ms: float, columns: np.ndarray | None = None) -> None:
+    """NumericalInstabilityError at the first non-finite element of ``state`` (dim, batch),
+    among ``columns`` if given (the sub-batches that stopped at ``step``: others may have
+    run on, and their later blow-ups are not what a one-thread run reports)."""
     bad = ~np.isfinite(state)
+    if columns is not None:
+        keep = np.zeros(state.shape[1], dtype=bool)
+        keep[columns] = True
+        bad &= keep[None, :]
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise NumericalInstabilityError(step=step, time_ms=time_ms, trajectory=col, unit=row,
@@ -230,9 +236,11 @@ def ode_tangent_stepper(model: Any, *, t0: float, dt: float, t_end: float, batch
             k = step_no[0]
             xs = np.array(state, dtype=np.float64, order="C")
             v = np.ascontiguousarray(q.transpose(1, 0, 2))
-            bads = [b for b in run_parallel(lambda tid: part_block(tid, xs, v, k), len(parts)) if b >= 0]
-            if bads:
-                _raise_nonfinite(xs, min(bads), (t0 + min(bads) * dt) * ms)
+            bads = run_parallel(lambda tid: part_block(tid, xs, v, k), len(parts))
+            first = min((b for b in bads if b >= 0), default=-1)
+            if first >= 0:
+                cols = np.concatenate([sub.cols for sub, b in zip(parts, bads) if b == first])
+                _raise_nonfinite(xs, first, (t0 + first * dt) * ms, cols)
             step_no[0] = k + block
             return xs, np.ascontiguousarray(v.transpose(1, 0, 2))
 
