@@ -7,13 +7,13 @@ index and meets the others at :func:`barrier_wait` where one phase must finish b
 (the spiking engine: once per time step). Results never depend on the number of threads: each
 engine assigns every sum to one thread and keeps its order (see the engines).
 
-The barrier spins for a bounded number of checks (about 50 microseconds; none when there are
-more threads than cores) and then sleeps on a POSIX condition variable: on a shared host, a
-thread that waits must not keep a core busy for long. Measured on the 2-core development
-machine: a barrier of 2 threads costs 0.15 microseconds when both arrive within the spin, and
-~20 microseconds when one has gone to sleep; with a spin of ~3 microseconds instead of ~50, the
-threads of a COBA network of 20,000 neurons (50 us per step) fell asleep at most steps and
-two threads ran slower than one (0.44 s per biological second against 0.28 s).
+The barrier spins for a bounded number of checks (about 1 ms, yielding the core after every
+64; no spin when there are more threads than cores) and then sleeps on a POSIX condition
+variable: a thread that waits must not keep a core from others for long. Measured on the
+2-core development machine: a barrier of 2 threads costs 0.15 microseconds when both arrive
+within the spin and ~20 microseconds when one has gone to sleep (see :data:`SPIN_ROUNDS`).
+Without the yield, a 2-thread simulation beside another busy process ran 9x slower than on one
+thread; with it, 1.3x to 1.6x slower.
 
 POSIX only (Linux, macOS): elsewhere :func:`check_threads` refuses more than one thread.
 """
@@ -35,11 +35,14 @@ from netdyn.errors import ConfigError
 
 T = TypeVar("T")
 
-SPIN_ROUNDS = 100
+SPIN_ROUNDS = 2000
 """Rounds of :data:`SPIN_BURST` checks of the barrier's generation, each followed by
-``sched_yield``, before a waiting thread sleeps (~50 us on an idle core: a step of a large
-network takes 0.1-2 ms and the threads reach the barrier within tens of microseconds of each
-other; asleep, a thread costs ~20 us to wake)."""
+``sched_yield``, before a waiting thread sleeps (~1 ms on an idle core). A step of a large
+network takes 0.1-2 ms; asleep, a thread costs ~20 us to wake, and on a 2-core virtual machine
+the other thread is often a few tens of microseconds late (an interrupt, a kernel thread): with
+~50 us of spin, COBA with 100,000 neurons ran 1.63x faster on 2 threads than on 1, with ~1 ms
+1.81x. The yield hands the core to any other runnable thread, so the spin does not take a core
+from the thread it waits for."""
 
 SPIN_BURST = 64
 

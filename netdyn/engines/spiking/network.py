@@ -77,7 +77,7 @@ class Network:
         Threads of one simulation (NEST: per MPI rank). This engine cuts every population into
         ``threads`` chunks, one per thread, and gives the same spikes and states, bit for bit,
         for any number of threads (see :mod:`netdyn.engines.spiking.kernel`); a thread that
-        waits for the others sleeps after ~50 us, so more threads than free cores cost time but
+        waits for the others sleeps after ~1 ms, so more threads than free cores cost time but
         do not stall the host. Threads pay off from ~10,000 neurons up.
     """
 
