@@ -158,8 +158,9 @@ class SleepingBarrier:
     """A barrier for ``n_threads`` threads of compiled code (see :func:`barrier_wait`).
 
     Holds a POSIX mutex and condition variable in memory of its own and the shared counters
-    ``ctrl`` (arrivals, generation). Pass :attr:`args` to the compiled code, which calls
-    ``barrier_wait(*args)``.
+    ``ctrl`` (arrivals, generation). Pass ``args`` (a tuple: the POSIX calls, the mutex's and
+    condition variable's addresses, ``ctrl``, the thread count and the spin) to the compiled
+    code, which calls ``barrier_wait(*args)``.
     """
 
     def __init__(self, n_threads: int, spin: int | None = None):
