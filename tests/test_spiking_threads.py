@@ -236,3 +236,14 @@ def test_a_sweep_store_resumes_with_another_thread_count_of_netdyn_but_not_of_ne
     assert _config_difference('{"backend": "netdyn", "threads": 2}', '{"backend": "netdyn", "threads": 1}') is None
     assert "threads" in _config_difference('{"backend": "nest", "threads": 2}', '{"backend": "nest", "threads": 1}')
     assert "seed" in _config_difference('{"seed": 1, "threads": 1}', '{"seed": 2, "threads": 4}')
+
+
+def test_multiarea_model_spikes_are_identical_at_1_and_2_threads():
+    """254 populations, many smaller than a chunk of every thread, inter-area delays."""
+    from netdyn.config.multiarea import MultiAreaBenchConfig
+    from netdyn.studies.multiarea import model_parameters, multiarea_spec
+
+    spec = multiarea_spec(model_parameters(MultiAreaBenchConfig(scale=0.002)), seed=2)
+    recs = [Network(spec, threads=t).run(60.0).recording() for t in (1, 2)]
+    assert sum(s.n_spikes for s in recs[0].spikes.values()) > 100
+    assert recs[0].spike_digest() == recs[1].spike_digest()
