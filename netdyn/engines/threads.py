@@ -97,41 +97,36 @@ def run_parallel(work: Callable[[int], T], n_threads: int) -> list[T]:
 
 
 # ----------------------------------------------------------------------------- atomics
-@intrinsic
-def atomic_load(typingctx, arr, idx):  # pragma: no cover - compiled
-    """``arr[idx]`` of an int64 array, loaded with acquire ordering."""
-    sig = types.int64(arr, types.intp)
+def _int64_atomic(result: Any, emit: Callable[..., Any], doc: str, with_value: bool) -> Any:
+    """An intrinsic ``f(arr, idx)`` or ``f(arr, idx, val)`` on element ``idx`` of an int64 array:
+    ``emit(builder, pointer, val)`` writes the instruction (``val`` None for a load)."""
 
-    def codegen(context, builder, signature, args):
-        a = context.make_array(signature.args[0])(context, builder, args[0])
-        return builder.load_atomic(builder.gep(a.data, [args[1]]), "acquire", 8)
+    def typing(arr: Any) -> Any:
+        sig = result(arr, types.intp, types.int64) if with_value else result(arr, types.intp)
 
-    return sig, codegen
+        def codegen(context, builder, signature, args):  # pragma: no cover - compiled
+            a = context.make_array(signature.args[0])(context, builder, args[0])
+            out = emit(builder, builder.gep(a.data, [args[1]]), args[2] if with_value else None)
+            return context.get_dummy_value() if out is None else out
+
+        return sig, codegen
+
+    if with_value:
+        def typer(typingctx, arr, idx, val):  # pragma: no cover - compiled
+            return typing(arr)
+    else:
+        def typer(typingctx, arr, idx):  # pragma: no cover - compiled
+            return typing(arr)
+    typer.__doc__ = doc
+    return intrinsic(typer)
 
 
-@intrinsic
-def atomic_store(typingctx, arr, idx, val):  # pragma: no cover - compiled
-    """``arr[idx] = val`` on an int64 array, with release ordering."""
-    sig = types.void(arr, types.intp, types.int64)
-
-    def codegen(context, builder, signature, args):
-        a = context.make_array(signature.args[0])(context, builder, args[0])
-        builder.store_atomic(args[2], builder.gep(a.data, [args[1]]), "release", 8)
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def atomic_add(typingctx, arr, idx, val):  # pragma: no cover - compiled
-    """``arr[idx] += val`` on an int64 array, atomically; returns the value before."""
-    sig = types.int64(arr, types.intp, types.int64)
-
-    def codegen(context, builder, signature, args):
-        a = context.make_array(signature.args[0])(context, builder, args[0])
-        return builder.atomic_rmw("add", builder.gep(a.data, [args[1]]), args[2], "acq_rel")
-
-    return sig, codegen
+atomic_load = _int64_atomic(types.int64, lambda b, ptr, _: b.load_atomic(ptr, "acquire", 8),
+                            "``arr[idx]`` of an int64 array, loaded with acquire ordering.", False)
+atomic_store = _int64_atomic(types.void, lambda b, ptr, val: b.store_atomic(val, ptr, "release", 8),
+                             "``arr[idx] = val`` on an int64 array, with release ordering.", True)
+atomic_add = _int64_atomic(types.int64, lambda b, ptr, val: b.atomic_rmw("add", ptr, val, "acq_rel"),
+                           "``arr[idx] += val`` on an int64 array, atomically; returns the value before.", True)
 
 
 # ----------------------------------------------------------------------------- barrier
