@@ -9,11 +9,10 @@ engine assigns every sum to one thread and keeps its order (see the engines).
 
 The barrier spins for a bounded number of checks (about 1 ms, yielding the core after every
 64; no spin when there are more threads than cores) and then sleeps on a POSIX condition
-variable: a thread that waits must not keep a core from others for long. Measured on the
-2-core development machine: a barrier of 2 threads costs 0.15 microseconds when both arrive
-within the spin and ~20 microseconds when one has gone to sleep (see :data:`SPIN_ROUNDS`).
-Without the yield, a 2-thread simulation beside another busy process ran 9x slower than on one
-thread; with it, 1.3x to 1.6x slower.
+variable: a thread that waits must not keep a core from others for long. A wait within the
+spin costs a few atomic loads; a thread that has gone to sleep costs a system call to wake
+(see :data:`SPIN_ROUNDS`). The yield matters on a shared machine: a spinning thread then hands its core to the thread it
+waits for (``benchmarks/spiking_threads.py --busy-neighbour``).
 
 POSIX only (Linux, macOS): elsewhere :func:`check_threads` refuses more than one thread.
 """
@@ -37,12 +36,11 @@ T = TypeVar("T")
 
 SPIN_ROUNDS = 2000
 """Rounds of :data:`SPIN_BURST` checks of the barrier's generation, each followed by
-``sched_yield``, before a waiting thread sleeps (~1 ms on an idle core). A step of a large
-network takes 0.1-2 ms; asleep, a thread costs ~20 us to wake, and on a 2-core virtual machine
-the other thread is often a few tens of microseconds late (an interrupt, a kernel thread): with
-~50 us of spin, COBA with 100,000 neurons ran 1.63x faster on 2 threads than on 1, with ~1 ms
-1.81x. The yield hands the core to any other runnable thread, so the spin does not take a core
-from the thread it waits for."""
+``sched_yield``, before a waiting thread sleeps (of the order of a millisecond on an idle core,
+about a step of a large network). With 100 rounds instead, ``benchmarks/spiking_threads.py``
+measured COBA with 100,000 neurons 1.65x faster on 2 threads than on 1 (the threads fell asleep
+and had to be woken at many steps), with 2000 rounds 1.79x. The yield hands the core to any
+other runnable thread, so the spin does not take a core from the thread it waits for."""
 
 SPIN_BURST = 64
 
