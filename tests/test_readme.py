@@ -1,5 +1,6 @@
 """The README's Python examples run as written (in a scratch directory)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -47,9 +48,11 @@ def test_readme_network_file_commands_run(tmp_path, monkeypatch):
     exec(compile(code, "README network file", "exec"), {"__name__": "readme_example"})
     lines = [line.split("#")[0] for line in shell.replace("\\\n", " ").splitlines()]
     commands = [shlex.split(line)[1:] for line in lines if line.startswith(".venv/bin/netdyn") and "nest" not in line]
-    assert [c[0] for c in commands] == ["run", "sweep"]
+    assert [c[0] for c in commands] == ["run", "run", "sweep"]
     for argv in commands:
         extra = ["--seeds", "1", "--workers", "0"] if argv[0] == "sweep" else []
         assert main([*argv, "--duration-ms", "100", "--no-progress", *extra]) == 0, argv
     assert (tmp_path / "results" / "my-net" / "summary.json").exists()
+    one, two = (json.loads((tmp_path / "results" / d / "summary.json").read_text()) for d in ("my-net", "my-net-2t"))
+    assert two["threads"] == 2 and one["spike_digest"] == two["spike_digest"]
     assert (tmp_path / "results" / "my-net-sweep" / "results.zarr").exists()
