@@ -1,0 +1,106 @@
+"""Procedural connectivity: regenerated synapses are the same every time a source asks, and
+their statistics are those of the stored rule (degrees, targets), within tolerances derived
+from the rules' laws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from netdyn.connectivity.procedural import plan_projection
+from netdyn.connectivity.rules import connect
+from netdyn.errors import ConfigError
+
+KEY = np.uint64(0x5EED)
+
+
+def plan(rule, n_pre, n_post, same=False, seed=1):
+    return plan_projection(rule, n_pre, n_post, same_population=same, key=KEY, rng=np.random.default_rng(seed))
+
+
+def all_pairs(p):
+    pre, post = [], []
+    for i in range(p.n_pre):
+        t = p.targets(i)
+        pre.append(np.full(t.size, i))
+        post.append(t)
+    return np.concatenate(pre), np.concatenate(post)
+
+
+@pytest.mark.parametrize("rule", [{"rule": "fixed_total_number", "n_synapses": 5000},
+                                  {"rule": "fixed_outdegree", "outdegree": 30},
+                                  {"rule": "fixed_probability", "p": 0.1},
+                                  {"rule": "fixed_indegree", "indegree": 20}])
+def test_a_source_gets_the_same_synapses_every_time(rule):
+    p = plan(rule, 200, 150)
+    for i in (0, 7, 199):
+        np.testing.assert_array_equal(p.targets(i), p.targets(i))
+    assert not np.array_equal(p.targets(3), p.targets(4))
+    other = plan_projection(rule, 200, 150, same_population=False, key=np.uint64(7), rng=np.random.default_rng(1))
+    assert not np.array_equal(p.targets(3), other.targets(3))
+
+
+def test_fixed_total_number_has_the_stored_rules_laws():
+    n_pre, n_post, n_syn = 400, 300, 60000
+    p = plan({"rule": "fixed_total_number", "n_synapses": n_syn}, n_pre, n_post)
+    pre, post = all_pairs(p)
+    assert pre.size == n_syn and post.min() >= 0 and post.max() < n_post
+    # out-degrees: Multinomial(N, 1/n_pre) marginals are Binomial(N, 1/n_pre)
+    out = np.bincount(pre, minlength=n_pre)
+    mean, var = n_syn / n_pre, n_syn / n_pre * (1 - 1 / n_pre)
+    assert out.mean() == pytest.approx(mean)
+    assert out.var() == pytest.approx(var, rel=5 * math.sqrt(2 / n_pre))
+    # targets uniform: chi-square over the targets
+    assert stats.chisquare(np.bincount(post, minlength=n_post)).pvalue > 1e-4
+    # in-degrees as the stored rule's (two-sample KS on the in-degree samples)
+    s_pre, s_post = connect({"rule": "fixed_total_number", "n_synapses": n_syn}, n_pre, n_post, 5,
+                            same_population=False)
+    assert stats.ks_2samp(np.bincount(post, minlength=n_post), np.bincount(s_post, minlength=n_post)).pvalue > 1e-4
+    assert stats.ks_2samp(out, np.bincount(s_pre, minlength=n_pre)).pvalue > 1e-4
+
+
+def test_fixed_probability_is_bernoulli_per_pair_without_autapses():
+    n, prob = 500, 0.05
+    p = plan({"rule": "fixed_probability", "p": prob}, n, n, same=True)
+    pre, post = all_pairs(p)
+    assert not np.any(pre == post)
+    for i in (0, 250, 499):
+        t = p.targets(i)
+        assert np.all(np.diff(t) > 0)  # distinct, in order
+    out = np.bincount(pre, minlength=n)
+    indeg = np.bincount(post, minlength=n)
+    mean, var = prob * (n - 1), prob * (1 - prob) * (n - 1)
+    for degrees in (out, indeg):
+        assert degrees.mean() == pytest.approx(mean, abs=5 * math.sqrt(var / n))
+        assert degrees.var() == pytest.approx(var, rel=5 * math.sqrt(2 / n))
+    s_pre, s_post = connect({"rule": "fixed_probability", "p": prob}, n, n, 3, same_population=True)
+    assert stats.ks_2samp(out, np.bincount(s_pre, minlength=n)).pvalue > 1e-4
+
+
+def test_fixed_indegree_keeps_the_mean_indegree_with_poisson_spread():
+    n_pre, n_post, k = 300, 400, 50
+    p = plan({"rule": "fixed_indegree", "indegree": k}, n_pre, n_post)
+    _, post = all_pairs(p)
+    indeg = np.bincount(post, minlength=n_post)
+    assert indeg.sum() == k * n_post
+    var = k * (1 - 1 / n_post)  # Binomial(K n_post, 1 / n_post), documented
+    assert indeg.var() == pytest.approx(var, rel=5 * math.sqrt(2 / n_post))
+
+
+def test_all_to_all_and_one_to_one_are_exact():
+    p = plan({"rule": "all_to_all"}, 5, 5, same=True)
+    pre, post = all_pairs(p)
+    assert pre.size == 20 and not np.any(pre == post)
+    q = plan({"rule": "one_to_one"}, 6, 6)
+    pre, post = all_pairs(q)
+    np.testing.assert_array_equal(pre, post)
+
+
+def test_distinct_pairs_and_explicit_lists_are_refused_with_the_field():
+    with pytest.raises(ConfigError, match="rule.multapses"):
+        plan({"rule": "fixed_total_number", "n_synapses": 10, "multapses": False}, 10, 10)
+    with pytest.raises(ConfigError, match="explicit"):
+        plan({"rule": "explicit", "pre": [0], "post": [1]}, 2, 2)
