@@ -104,3 +104,31 @@ def test_distinct_pairs_and_explicit_lists_are_refused_with_the_field():
         plan({"rule": "fixed_total_number", "n_synapses": 10, "multapses": False}, 10, 10)
     with pytest.raises(ConfigError, match="explicit"):
         plan({"rule": "explicit", "pre": [0], "post": [1]}, 2, 2)
+
+
+@pytest.mark.parametrize("dist", [
+    {"kind": "constant", "value": 2.5},
+    {"kind": "uniform", "low": 0.5, "high": 3.0},
+    {"kind": "normal", "mean": 87.8, "std": 8.8},
+    {"kind": "normal", "mean": 1.5, "std": 0.75, "min": 0.1, "bound": "redraw"},
+    {"kind": "normal", "mean": -2.0, "std": 1.0, "max": -3.5, "bound": "redraw"},  # the far lower tail
+    {"kind": "normal", "mean": 0.0, "std": 1.0, "min": 4.0, "bound": "redraw"},  # the far upper tail
+    {"kind": "normal", "mean": 1.0, "std": 1.0, "min": 0.0, "max": 1.5, "bound": "clip"},
+    {"kind": "lognormal", "mean": -3.0, "std": 1.5},
+])
+def test_regenerated_values_follow_the_stored_distribution(dist):
+    from netdyn.connectivity.distributions import sample
+    from netdyn.connectivity.procedural import draw_value, value_params
+    from netdyn.counter_random import step_stream
+
+    params = value_params(dist)
+    stream = np.uint64(step_stream(np.uint64(11), 4))
+    got = np.array([draw_value(params, stream, i) for i in range(20000)])
+    assert np.array_equal(got[:50], np.array([draw_value(params, stream, i) for i in range(50)]))
+    ref = sample(dist, 20000, 3)
+    if np.ptp(ref) == 0:
+        np.testing.assert_array_equal(got, ref)
+    else:
+        assert stats.ks_2samp(got, ref).pvalue > 1e-4
+        lo, hi = dist.get("min", -np.inf), dist.get("max", np.inf)
+        assert got.min() >= lo and got.max() <= hi

@@ -47,7 +47,7 @@ from netdyn.connectivity.rules import (
     OneToOne,
     as_rule,
 )
-from netdyn.counter_random import counter_uniform, step_stream
+from netdyn.counter_random import counter_normal, counter_uniform, step_stream
 from netdyn.errors import ConfigError
 
 UNIFORM_TARGETS, BERNOULLI_TARGETS, ALL_TARGETS, SAME_INDEX = 0, 1, 2, 3
@@ -191,3 +191,113 @@ def source_targets(kind, n_post, skip_self, count, p, key, source, out):  # prag
         out[k] = t + 1 if skip_self and t >= source else t
         k += 1
     return k
+
+
+# ----------------------------------------------------------------------------- weights and delays
+CONSTANT, NORMAL, NORMAL_CLIP, TRUNCATED_NORMAL, LOGNORMAL, UNIFORM = 0, 1, 2, 3, 4, 5
+
+
+def value_params(dist: Any) -> np.ndarray:
+    """The float64 vector :func:`draw_value` reads for a weight or delay distribution
+    (:mod:`netdyn.connectivity.distributions`): ``[kind, a, b, lo, hi]``."""
+    from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, as_distribution
+
+    dist = as_distribution(dist)
+    if isinstance(dist, Constant):
+        return np.array([CONSTANT, dist.value, 0.0, -np.inf, np.inf])
+    if isinstance(dist, Uniform):
+        return np.array([UNIFORM, dist.low, dist.high, -np.inf, np.inf])
+    if isinstance(dist, LogNormal):
+        mu, s = dist.log_params
+        return np.array([LOGNORMAL, mu, s, math.copysign(1.0, dist.mean), np.inf])
+    assert isinstance(dist, Normal)
+    lo = -np.inf if dist.min is None else dist.min
+    hi = np.inf if dist.max is None else dist.max
+    if dist.std == 0.0:
+        return np.array([CONSTANT, min(max(dist.mean, lo), hi), 0.0, -np.inf, np.inf])
+    if dist.min is None and dist.max is None:
+        kind = NORMAL
+    else:
+        kind = TRUNCATED_NORMAL if dist.bound == "redraw" else NORMAL_CLIP
+    return np.array([kind, dist.mean, dist.std, lo, hi])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def draw_value(params, stream, i):  # pragma: no cover - compiled
+    """Value ``i`` of ``stream`` from the distribution ``params`` (:func:`value_params`).
+
+    Normal: the ziggurat (``counter_normal``); clipped: the same, clipped; bounded with
+    ``redraw``: the truncated normal by inversion of its CDF (one uniform), the law NEST's
+    ``redraw`` and :func:`~netdyn.connectivity.distributions.sample` give.
+    """
+    kind = np.int64(params[0])
+    a, b, lo, hi = params[1], params[2], params[3], params[4]
+    if kind == CONSTANT:
+        return a
+    if kind == UNIFORM:
+        return a + (b - a) * counter_uniform(stream, i)
+    if kind == LOGNORMAL:
+        return lo * math.exp(a + b * counter_normal(stream, i))
+    if kind == NORMAL:
+        return a + b * counter_normal(stream, i)
+    if kind == NORMAL_CLIP:
+        x = a + b * counter_normal(stream, i)
+        return lo if x < lo else (hi if x > hi else x)
+    za, zb = (lo - a) / b, (hi - a) / b
+    u = counter_uniform(stream, i)
+    if za > 0.0:  # both bounds above the mean: invert the upper tail, where the CDF keeps its digits
+        qa, qb = _norm_sf(za), _norm_sf(zb)
+        z = -_ndtri(qa - u * (qa - qb))
+    else:
+        pa, pb = _norm_cdf(za), _norm_cdf(zb)
+        z = _ndtri(pa + u * (pb - pa))
+    x = a + b * z
+    return lo if x < lo else (hi if x > hi else x)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _norm_cdf(z):  # pragma: no cover - compiled
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _norm_sf(z):  # pragma: no cover - compiled
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ndtri(p):  # pragma: no cover - compiled
+    """The standard normal quantile (Wichura 1988, algorithm AS 241, PPND16: relative error
+    about 1e-16)."""
+    if p <= 0.0:
+        return -np.inf
+    if p >= 1.0:
+        return np.inf
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r
+                        + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r
+                     + 133.14166789178437745) * r + 3.387132872796366608) / (
+            ((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r
+                + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r
+             + 42.313330701600911252) * r + 1.0)
+    r = p if q < 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        x = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
+                 + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r
+              + 4.6303378461565452959) * r + 1.42343711074968357734) / (
+            ((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
+                + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r
+             + 2.05319162663775882187) * r + 1.0)
+    else:
+        r -= 5.0
+        x = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
+                 + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r
+              + 5.4637849111641143699) * r + 6.6579046435011037772) / (
+            ((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
+                + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
+             + 0.59983220655588793769) * r + 1.0)
+    return -x if q < 0.0 else x
