@@ -132,3 +132,43 @@ def test_regenerated_values_follow_the_stored_distribution(dist):
         assert stats.ks_2samp(got, ref).pvalue > 1e-4
         lo, hi = dist.get("min", -np.inf), dist.get("max", np.inf)
         assert got.min() >= lo and got.max() <= hi
+
+
+def test_engine_arrays_regenerate_the_plans_synapses_and_bound_the_delays():
+    from netdyn.connectivity.procedural import source_targets
+    from netdyn.engines.spiking.build import plan_layout
+    from netdyn.engines.spiking.procedural import build_procedural
+    from netdyn.seeding import named_generator
+    from netdyn.studies.microcircuit import microcircuit_spec
+
+    spec = microcircuit_spec(0.02)
+    lay = plan_layout(spec)
+    ps = build_procedural(spec, lay, list(range(len(spec.projections))))
+    assert ps.n_projections == len(spec.projections) and ps.group_ptr[-1] == ps.n_projections
+    assert ps.expected_synapses == sum(p.rule.n_synapses for p in spec.projections)
+    assert ps.max_delay_steps == int(round((1.5 + 8 * 0.75) / spec.dt_ms))  # the excitatory delays' 8-SD cut
+    q = 5
+    proj = next(p for p in spec.projections if lay.source_offset(p.source)[0] == ps.src_first[q]
+                and lay.pop_names.index(p.target) == ps.tgt_pop[q])
+    rng = named_generator(spec.seed, "projection", proj.key)
+    keys = rng.integers(0, 2**63, size=3, dtype=np.uint64)
+    ref = plan_projection(proj.rule, int(ps.n_pre[q]), int(ps.n_post[q]), same_population=proj.source == proj.target,
+                          key=keys[0], rng=rng)
+    out = np.empty(ps.max_per_source, dtype=np.int64)
+    for i in (0, int(ps.n_pre[q]) - 1):
+        count = int(ps.counts[ps.counts_off[q] + i])
+        k = source_targets(ps.kind[q], ps.n_post[q], ps.skip_self[q], count, ps.p[q], ps.key[q], i, out)
+        np.testing.assert_array_equal(out[:k], ref.targets(i))
+
+
+def test_engine_arrays_refuse_what_cannot_be_regenerated():
+    from netdyn.engines.spiking.build import plan_layout
+    from netdyn.engines.spiking.procedural import build_procedural
+    from netdyn.models.spiking.spec import spec_from_any
+
+    cond = {"name": "A", "n_neurons": 20, "model": "lif_cond_exp"}
+    spec = spec_from_any({"populations": [cond], "projections": [
+        {"source": "A", "target": "A", "receptor": "exc", "rule": {"rule": "fixed_probability", "p": 0.2},
+         "weight": {"kind": "normal", "mean": 1.0, "std": 0.5}}]})
+    with pytest.raises(ConfigError, match=r"projections.0.weight"):
+        build_procedural(spec, plan_layout(spec), [0])
