@@ -172,3 +172,28 @@ def test_engine_arrays_refuse_what_cannot_be_regenerated():
          "weight": {"kind": "normal", "mean": 1.0, "std": 0.5}}]})
     with pytest.raises(ConfigError, match=r"projections.0.weight"):
         build_procedural(spec, plan_layout(spec), [0])
+
+
+def test_procedural_network_runs_with_the_same_spikes_at_any_thread_count_and_stored_rates():
+    from netdyn.engines.spiking import Network
+    from netdyn.studies.microcircuit import microcircuit_spec
+
+    spec = microcircuit_spec(0.05, seed=4)
+    procedural = [Network(spec, threads=t, connectivity="procedural") for t in (1, 2)]
+    assert procedural[0].n_synapses == 0  # nothing stored
+    recs = [net.run(300.0).recording() for net in procedural]
+    assert recs[0].spike_digest() == recs[1].spike_digest()
+    stored = Network(spec).run(300.0).recording()
+    for pop, s in stored.spikes.items():
+        a, b = s.n_spikes, recs[0].spikes[pop].n_spikes
+        assert abs(a - b) <= 5 * math.sqrt(a + b) + 0.15 * max(a, b), pop  # Poisson + seed spread
+
+
+def test_connectivity_modes_are_validated():
+    from netdyn.engines.spiking import Network
+    from netdyn.studies.coba import coba_spec
+
+    with pytest.raises(ConfigError, match="connectivity"):
+        Network(coba_spec(100), connectivity="sometimes")
+    with pytest.raises(ConfigError, match="connectivity.nope"):
+        Network(coba_spec(100), connectivity={"nope": "procedural"})

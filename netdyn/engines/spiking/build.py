@@ -279,12 +279,13 @@ def _rows(layout: Layout, proj: Projection, pre: np.ndarray, post: np.ndarray) -
     return layout.thread_of(layout.pop_names.index(proj.target), post) * layout.n_sources + pre
 
 
-def build_synapses(spec: NetworkSpec, layout: Layout) -> Synapses:
-    """Generate every projection and assemble the CSR segments (two passes, see module doc)."""
+def build_synapses(spec: NetworkSpec, layout: Layout, procedural: frozenset[int] = frozenset()) -> Synapses:
+    """Generate every static projection (except the ``procedural`` ones, regenerated per spike
+    instead) and assemble the CSR segments (two passes, see module doc)."""
     n_rows = layout.n_sources * layout.threads
     counts = np.zeros(n_rows, dtype=np.int64)
     per_projection: dict[str, int] = {}
-    static = [(k, proj) for k, proj in enumerate(spec.projections) if proj.plasticity is None]
+    static = [(k, proj) for k, proj in enumerate(spec.projections) if proj.plasticity is None and k not in procedural]
     for k, proj in static:
         pre, post, *_ = draw_projection(spec, layout, k, proj, with_values=False)
         counts += np.bincount(_rows(layout, proj, pre, post), minlength=n_rows)

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from netdyn.connectivity.procedural import draw_value, source_targets
 from netdyn.counter_random import counter_normal, counter_uniform, step_stream
 from netdyn.engines.threads import barrier_wait
 
@@ -196,6 +197,37 @@ def poisson_large(stream, i, lam):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _deliver_procedural(tid, n_threads, src, mult, g, cur, ring, n_slots, n_chan, blk_lo, blk_n, blk_chan_off, dt_ms,
+                        pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
+                        pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay,
+                        scratch):  # pragma: no cover - compiled
+    """Regenerate the synapses of ``src`` (source group ``g``) in every procedural projection
+    and add those onto thread ``tid``'s chunk to the ring (see
+    :mod:`netdyn.engines.spiking.procedural`): in synapse order, so the sums do not depend on
+    the number of threads."""
+    for q in range(pr_group_ptr[g], pr_group_ptr[g + 1]):
+        i = src - pr_src_first[q]
+        count = pr_counts[pr_counts_off[q] + i] if pr_counts_off[q] >= 0 else 0
+        k = source_targets(pr_kind[q], pr_n_post[q], pr_skip_self[q], count, pr_p[q], pr_key[q], i, scratch)
+        b = pr_tgt_pop[q] * n_threads + tid
+        lo, n = blk_lo[b], blk_n[b]
+        c0 = blk_chan_off[b] + pr_receptor[q] * n
+        sw = step_stream(pr_key_w[q], i)
+        sd = step_stream(pr_key_d[q], i)
+        for s in range(k):
+            t = scratch[s] - lo
+            if t < 0 or t >= n:
+                continue
+            w = np.float32(draw_value(pr_weight[q], sw, s))
+            d = np.int64(np.rint(draw_value(pr_delay[q], sd, s) / dt_ms))
+            d = 1 if d < 1 else (pr_max_delay if d > pr_max_delay else d)
+            slot = cur + d
+            if slot >= n_slots:
+                slot -= n_slots
+            ring[slot * n_chan + c0 + t] += mult * w
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_first, blk_lo, blk_chan_off, pop_n_rec,
               consts, const_len, state, refr, i_ext, pop_current, neuron_thread,
               ring, n_slots, n_chan, step0, n_steps,
@@ -208,7 +240,10 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
               i_dc, ou_ptr, ou_neuron, ou_state, ou_mean, ou_decay, ou_noise, ou_key, ou_on, ou_was_on,
               pl_fns, pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_chan, pl_src_ptr, pl_in_ptr, pl_in_syn,
               pl_post_first, pl_key, pl_d_psp, pl_d_pre, fifo_step, fifo_src, fifo_ctr,
-              pprobe_kind, pprobe_var, pprobe_idx):  # pragma: no cover - compiled
+              pprobe_kind, pprobe_var, pprobe_idx,
+              dt_ms, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
+              pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay,
+              pr_scratch):  # pragma: no cover - compiled
     """Thread ``tid``'s part of ``n_steps`` steps from global step ``step0``; every thread of
     the run calls it with the same arguments (see the module docstring).
 
@@ -260,6 +295,8 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
     row0 = tid * n_sources
     pl_bad = 2 + 4 * n_threads  # flags slot of the plastic projection's non-finite neuron
     status, done, bad_pop, bad_neuron = DONE, n_steps, -1, -1
+    procedural = pr_kind.size > 0
+    scratch = pr_scratch[tid]
     for t in range(n_steps):
         step = step0 + t
         par = step % 2
@@ -377,6 +414,11 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                     mult = np.float32(1.0) if g < n_pops else np.float32(mults[par, u, j])
                     _deliver(row0 + src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len,
                              syn_target, syn_weight)
+                    if procedural:
+                        _deliver_procedural(tid, n_threads, src, mult, g, cur, ring, n_slots, n_chan, blk_lo, blk_n,
+                                            blk_chan_off, dt_ms, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor,
+                                            pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d,
+                                            pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay, scratch)
         if tid == 0:
             for g in range(n_groups):
                 total = 0

@@ -44,6 +44,7 @@ from netdyn.engines.spiking.build import (
 )
 from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
+from netdyn.engines.spiking.procedural import ProceduralSynapses, build_procedural, procedural_projections
 from netdyn.engines.threads import SleepingBarrier, check_threads, run_parallel
 from netdyn.errors import ConfigError, SpikingInstabilityError, nonnegative_float
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
@@ -93,7 +94,8 @@ class Network:
         return super().__new__(cls)
 
     def __init__(self, spec: NetworkSpec | dict[str, Any], *, chunk_steps: int | None = None,
-                 check_memory: bool = True, backend: str = "netdyn", threads: int = 1):
+                 check_memory: bool = True, backend: str = "netdyn", threads: int = 1,
+                 connectivity: str | dict[str, str] = "stored"):
         t0 = time.perf_counter()
         self.threads = check_threads(threads)
         self.spec = spec_from_any(spec)
@@ -103,14 +105,17 @@ class Network:
         self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
-        self.synapses: Synapses = build_synapses(self.spec, self.layout)
+        self._procedural_keys = procedural_projections(self.spec, connectivity)
+        self.procedural: ProceduralSynapses = build_procedural(self.spec, self.layout, self._procedural_keys)
+        self.synapses: Synapses = build_synapses(self.spec, self.layout, frozenset(self._procedural_keys))
         self.plastic: PlasticSynapses = build_plastic(self.spec, self.layout)
         self.ou: OUInputs = build_ou(self.spec, self.layout)
         self._init_populations()
         self._init_inputs()
         self._init_recorders()
         self.chunk_steps = int(chunk_steps) if chunk_steps is not None else self._default_chunk_steps()
-        self.ring = np.zeros(self.synapses.n_slots * self.layout.n_chan, dtype=np.float32)
+        self.n_slots = max(self.synapses.n_slots, self.procedural.max_delay_steps + 1)
+        self.ring = np.zeros(self.n_slots * self.layout.n_chan, dtype=np.float32)
         self._init_threads()
         self.step_count = 0
         self.build_time_s = time.perf_counter() - t0
@@ -168,6 +173,7 @@ class Network:
         self._flags = np.zeros(3 + 4 * threads, dtype=np.int64)
         self._work = np.zeros((threads, 4 * max(int(lay.blk_n.max()), 1)), dtype=np.float64)
         self._barrier = SleepingBarrier(threads)
+        self._pr_scratch = np.zeros((threads, self.procedural.max_per_source), dtype=np.int64)
         self._neuron_thread = np.zeros(0, dtype=np.int32)
         if self.spec.ou_currents:
             self._neuron_thread = np.concatenate([lay.thread_of(k, np.arange(n)) for k, n in enumerate(lay.pop_n)]).astype(np.int32)
@@ -399,7 +405,7 @@ class Network:
         number of threads), so that :meth:`load_state` on a network built from the same spec,
         with any number of threads, continues bit for bit."""
         pl, ou = self.plastic, self.ou
-        n_slots = self.synapses.n_slots
+        n_slots = self.n_slots
         arrays = {"step_count": np.int64(self.step_count), "state": self.state[self._state_order],
                   "refractory": self.refractory,
                   "ring": self.ring.reshape(n_slots, -1)[:, self._chan_order].reshape(-1), "pl_st": pl.st, "pl_nst": pl.nst,
@@ -421,7 +427,7 @@ class Network:
                 raise ConfigError("path", str(path), "the checkpoint was written by a network of another spec")
             pl, ou = self.plastic, self.ou
             self.state[self._state_order] = f["state"]
-            self.ring.reshape(self.synapses.n_slots, -1)[:, self._chan_order] = f["ring"].reshape(self.synapses.n_slots, -1)
+            self.ring.reshape(self.n_slots, -1)[:, self._chan_order] = f["ring"].reshape(self.n_slots, -1)
             for name, target in (("refractory", self.refractory), ("pl_st", pl.st), ("pl_nst", pl.nst),
                                  ("pl_act", pl.act), ("pl_flag", pl.flag),
                                  ("pl_fifo_step", pl.fifo_step), ("pl_fifo_src", pl.fifo_src),
@@ -499,7 +505,7 @@ class Network:
         n_rows = max(0, -(-(self.step_count + n - first_probe) // self._probe_every)) if n_cols else 0
         probe_out = np.empty((n_rows, n_cols), dtype=np.float64)
         ou_on = self.ou.switched_on(self.step_count, n)
-        pl, ou = self.plastic, self.ou
+        pl, ou, pr = self.plastic, self.ou, self.procedural
         pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
         # a source neuron can emit several spikes in one step: at most max_poisson_count of them
         max_rec = self._rec_neurons + sum(int(c) * max_poisson_count(float(src_lam[q].max(initial=0.0)))
@@ -519,7 +525,7 @@ class Network:
                 self._barrier.args, self._fns, self._kinds, lay.blk_state_off, lay.blk_state_len, lay.blk_n,
                 lay.blk_first, lay.blk_lo, lay.blk_chan_off, lay.pop_n_rec, self._consts, self._const_len,
                 self.state, self.refractory, self.i_ext, self._pop_current, self._neuron_thread,
-                self.ring, syn.n_slots, lay.n_chan, step0, n - done,
+                self.ring, self.n_slots, lay.n_chan, step0, n - done,
                 syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight, lay.n_sources,
                 lay.src_first, lay.src_lo, lay.src_cn, np.ascontiguousarray(src_lam[:, done:]), self._src_key,
                 self._drv_pop, self._drv_rec, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
@@ -532,6 +538,9 @@ class Network:
                 pl.fns, pl.st, pl.nst, pl.c, pl.act, pl.flag, pl.post, pl.chan, pl.src_ptr, pl.in_ptr, pl.in_syn,
                 pl.post_first, pl.key, pl.d_psp, pl.d_pre, pl.fifo_step, pl.fifo_src, pl.fifo_ctr,
                 self._pprobe_kind, self._pprobe_var, self._pprobe_idx,
+                self.spec.dt_ms, pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post,
+                pr.skip_self, pr.p, pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.delay,
+                pr.max_delay_steps, self._pr_scratch,
             )
             status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]
             k = int(n_spk[0])

@@ -145,3 +145,31 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         out.max_per_source = max(out.max_per_source, plan.max_synapses_per_source())
         out.expected_synapses += plan.expected_synapses()
     return out
+
+
+CONNECTIVITY_MODES = ("stored", "procedural")
+
+
+def procedural_projections(spec: NetworkSpec, connectivity: str | dict[str, str]) -> list[int]:
+    """Indices of the projections to regenerate: ``"stored"`` none; ``"procedural"`` every
+    static projection whose rule allows it (explicit pairs and plastic projections stay
+    stored); a mapping ``{projection key: mode}`` those named ``"procedural"`` (ConfigError
+    naming the projection if it cannot be)."""
+    if isinstance(connectivity, str):
+        if connectivity not in CONNECTIVITY_MODES:
+            raise ConfigError("connectivity", connectivity, f"one of {list(CONNECTIVITY_MODES)} or a mapping "
+                                                            "{projection key: mode}")
+        if connectivity == "stored":
+            return []
+        return [k for k, p in enumerate(spec.projections)
+                if p.plasticity is None and p.rule.rule != "explicit" and getattr(p.rule, "multapses", True)]
+    keys = [p.key for p in spec.projections]
+    which = []
+    for key, mode in dict(connectivity).items():
+        if key not in keys:
+            raise ConfigError(f"connectivity.{key}", mode, f"no such projection; known: {keys}")
+        if mode not in CONNECTIVITY_MODES:
+            raise ConfigError(f"connectivity.{key}", mode, f"one of {list(CONNECTIVITY_MODES)}")
+        if mode == "procedural":
+            which.append(keys.index(key))
+    return sorted(which)
