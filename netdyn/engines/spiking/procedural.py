@@ -132,7 +132,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         n_post=np.zeros(n, np.int64), skip_self=np.zeros(n, np.bool_), p=np.zeros(n), key=np.zeros(n, np.uint64),
         key_w=np.zeros(n, np.uint64), key_d=np.zeros(n, np.uint64), counts_off=np.zeros(n, np.int64),
         counts=np.concatenate(counts).astype(np.int32) if counts else np.zeros(0, np.int32),
-        weight=np.zeros((n, 5)), delay=np.zeros((n, 5)), max_per_source=1, max_delay_steps=max_delay,
+        weight=np.zeros((n, 6)), delay=np.zeros((n, 6)), max_per_source=1, max_delay_steps=max_delay,
         expected_synapses=0.0)
     for q, (_, k, proj, (plan, keys, first, tgt, off)) in enumerate(rows):
         out.src_first[q], out.n_pre[q], out.tgt_pop[q] = first, plan.n_pre, tgt
