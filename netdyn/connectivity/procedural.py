@@ -225,7 +225,7 @@ def value_params(dist: Any) -> np.ndarray:
     return np.array([kind, dist.mean, dist.std, lo, hi, dist.admissible_mass])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def draw_value(params, stream, i):  # pragma: no cover - compiled
     """Value ``i`` of ``stream`` from the distribution ``params`` (:func:`value_params`).
 
