@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "step_stream", "counter_uniform", "counter_normal_pair", "counter_normal"]
+__all__ = ["mix64", "step_stream", "counter_bits", "counter_uniform", "counter_normal_pair", "counter_normal"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment
 _STEP_KEY = np.uint64(0xD1B54A32D192ED03)
@@ -49,11 +49,17 @@ def step_stream(key, step):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
+def counter_bits(stream, i):  # pragma: no cover - compiled
+    """The 64 random bits number ``i`` of the SplitMix64 sequence seeded with ``stream``."""
+    return mix64(stream + np.uint64(i + 1) * _GOLDEN)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def counter_uniform(stream, i):  # pragma: no cover - compiled
     """Uniform double in [0, 1) number ``i`` of the SplitMix64 sequence seeded with ``stream``
     (counter-based: no state carried from one draw to the next, so a loop over neurons
     vectorises)."""
-    return np.float64(mix64(stream + np.uint64(i + 1) * _GOLDEN) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return np.float64(counter_bits(stream, i) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -121,7 +127,7 @@ def counter_normal(stream, i):  # pragma: no cover - compiled
     """Standard normal variate number ``i`` of ``stream`` by the ziggurat method (Marsaglia &
     Tsang 2000): the high 32 bits of one SplitMix64 draw are a signed integer, the low 7 bits
     a layer; accepted at once in about 99 % of cases."""
-    bits = mix64(stream + np.uint64(i + 1) * _GOLDEN)
+    bits = counter_bits(stream, i)
     hz = np.int64(np.int32(np.uint32(bits >> np.uint64(32))))
     iz = np.int64(bits & np.uint64(127))
     if abs(hz) < _KN[iz]:

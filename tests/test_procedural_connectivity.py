@@ -197,3 +197,133 @@ def test_connectivity_modes_are_validated():
         Network(coba_spec(100), connectivity="sometimes")
     with pytest.raises(ConfigError, match="connectivity.nope"):
         Network(coba_spec(100), connectivity={"nope": "procedural"})
+
+
+@pytest.mark.parametrize("dist", [
+    {"kind": "constant", "value": 1.5},
+    {"kind": "uniform", "low": 0.5, "high": 3.0},
+    {"kind": "normal", "mean": 1.5, "std": 0.75, "min": 0.1, "bound": "redraw"},
+    {"kind": "normal", "mean": 12.0, "std": 6.0, "min": 0.1, "bound": "redraw"},
+    {"kind": "normal", "mean": 1.0, "std": 1.0, "min": 0.2, "max": 1.5, "bound": "clip"},
+    {"kind": "lognormal", "mean": 2.0, "std": 1.0},
+])
+def test_delays_in_steps_follow_the_stored_synapses_rounded_law(dist):
+    """The alias-table draw of a delay in steps has the law of the stored synapses' delays
+    (drawn in ms, rounded to steps, at least one step): chi-square against the stored
+    sampler's counts, two samples of 40,000."""
+    from netdyn.connectivity.distributions import sample
+    from netdyn.connectivity.procedural import alias_table, delay_step_pmf, draw_alias
+    from netdyn.counter_random import step_stream
+    from netdyn.engines.spiking.build import delay_steps
+    from netdyn.engines.spiking.procedural import TAIL_SD, _upper_bound  # noqa: F401 - the cut's rule
+
+    dt, n = 0.1, 40000
+    d_max = int(delay_steps(_upper_bound(dist), dt))
+    pmf = delay_step_pmf(dist, dt, d_max)
+    assert pmf.sum() == pytest.approx(1.0) and pmf.min() >= 0
+    prob, alias = alias_table(pmf)
+    stream = np.uint64(step_stream(np.uint64(5), 2))
+    got = np.array([draw_alias(prob, alias, 0, pmf.size, stream, i) + 1 for i in range(n)])
+    assert got.min() >= 1 and got.max() <= d_max
+    ref = np.minimum(delay_steps(sample(dist, n, 8), dt), d_max)
+    # the table is the exact law: its mean against the stored draws' mean, within 5 SE
+    values = np.arange(1, d_max + 1)
+    mean, sd = (pmf * values).sum(), math.sqrt((pmf * values**2).sum() - (pmf * values).sum() ** 2)
+    for draws in (got, ref):
+        assert abs(draws.mean() - mean) <= 5 * sd / math.sqrt(n) + 1e-12
+    keep = np.flatnonzero(pmf * n >= 5)  # chi-square of both samples over the well-filled bins
+    table = np.array([np.bincount(got, minlength=d_max + 1)[1:][keep], np.bincount(ref, minlength=d_max + 1)[1:][keep]])
+    if keep.size > 1:
+        assert stats.chi2_contingency(table).pvalue > 1e-4
+
+
+def _source_network(*, delay, rule, rate_hz=2000.0, n_src=40, seed=9):
+    """Poisson sources onto 60 current-based neurons that never fire (threshold far away),
+    through one procedural-capable projection; every target's synaptic current probed."""
+    from netdyn.models.spiking.spec import spec_from_any
+
+    return spec_from_any({
+        "dt_ms": 0.1, "seed": seed,
+        "populations": [{"name": "T", "n_neurons": 60, "model": "lif_psc_exp", "params": {"v_th_mV": 1e6}}],
+        "sources": [{"name": "S", "n_neurons": n_src, "rate": rate_hz}],
+        "projections": [{"source": "S", "target": "T", "receptor": "exc", "rule": rule,
+                         "weight": {"kind": "normal", "mean": 10.0, "std": 2.0}, "delay_ms": delay}],
+        "record": {"spikes": ["S"], "state": [{"population": "T", "variable": "i_exc_pA", "neurons": list(range(60))}]},
+    })
+
+
+RULES = [{"rule": "fixed_outdegree", "outdegree": 25}, {"rule": "fixed_probability", "p": 0.3},
+         {"rule": "all_to_all"}, {"rule": "fixed_total_number", "n_synapses": 900}]
+
+
+def _current(spec, monkeypatch=None, ring_bytes=None, threads=1, small_history=False, ms=40.0):
+    import netdyn.engines.spiking.procedural as proc
+    from netdyn.engines.spiking import Network
+
+    if ring_bytes is not None:
+        monkeypatch.setattr(proc, "RING_BYTES", ring_bytes)
+    net = Network(spec, connectivity="procedural", threads=threads)
+    if small_history:  # the step loop must stop and let the history grow, several times
+        cap = 4 * int(net._hist_own_max.max()) + 1
+        net._hist_ids = np.zeros((threads, cap), np.int32)
+        net._hist_mult = np.zeros((threads, cap), np.int32)
+    rec = net.run(ms).recording()
+    return net, next(iter(rec.state["T"].values())).values
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_delay_windows_deliver_every_synapse_once_at_its_delay(rule, monkeypatch):
+    """Delays cut into windows (a ring of 8 slots instead of 91): the targets' synaptic
+    currents are those of the unwindowed ring up to float32 rounding (the order of the sums
+    changes), bit-identical at 1, 2 and 3 threads, also when the spike history must grow."""
+    delay = {"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1}
+    spec = _source_network(delay=delay, rule=rule)
+    whole, ref = _current(spec)
+    assert whole.procedural.n_windows == 1 and np.abs(ref).max() > 0
+    n_chan = whole.layout.n_chan
+    runs = [_current(spec, monkeypatch, 4 * n_chan * 9, threads=t, small_history=small)
+            for t, small in ((1, False), (2, False), (3, True))]
+    net = runs[0][0]
+    assert net.procedural.window_steps == 8 and net.procedural.n_windows == -(-whole.procedural.max_delay_steps // 8)
+    assert net.n_slots == 9
+    np.testing.assert_allclose(runs[0][1], ref, rtol=1e-5, atol=1e-3 * np.abs(ref).max())
+    for _, cur in runs[1:]:
+        np.testing.assert_array_equal(cur, runs[0][1])
+    assert runs[2][0]._hist_ids.shape[1] > 4 * int(runs[2][0]._hist_own_max.max()) + 1  # it grew
+
+
+def test_a_checkpoint_keeps_the_spikes_still_to_deliver_by_later_windows(monkeypatch, tmp_path):
+    import netdyn.engines.spiking.procedural as proc
+    from netdyn.engines.spiking import Network
+
+    spec = _source_network(delay={"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1},
+                           rule={"rule": "fixed_outdegree", "outdegree": 25})
+    monkeypatch.setattr(proc, "RING_BYTES", 4 * 60 * 9)
+    a = Network(spec, connectivity="procedural", threads=2).run(20.0)
+    assert a.procedural.n_windows > 2
+    path = a.save_state(tmp_path / "state.npz")
+    b = Network(spec, connectivity="procedural", threads=3).load_state(path).run(20.0)
+    a.run(20.0)
+    ca = next(iter(a.recording().state["T"].values()))
+    cb = next(iter(b.recording().state["T"].values()))
+    np.testing.assert_array_equal(ca.sel(time_ms=cb.time_ms).values, cb.values)
+
+
+def test_engine_synapses_are_the_same_every_time_and_follow_the_rule():
+    from netdyn.engines.spiking.build import plan_layout
+    from netdyn.engines.spiking.procedural import build_procedural
+
+    spec = _source_network(delay={"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1},
+                           rule={"rule": "fixed_probability", "p": 0.3}, n_src=400)
+    spec = spec.model_copy(update={"record": spec.record.model_copy(update={"state": ()})})
+    ps = build_procedural(spec, plan_layout(spec), [0])
+    first = [ps.synapses(0, i) for i in range(400)]
+    for i in (0, 17, 399):
+        for a, b in zip(first[i], ps.synapses(0, i)):
+            np.testing.assert_array_equal(a, b)
+    targets = np.concatenate([t for t, _, _ in first])
+    assert targets.size == pytest.approx(0.3 * 400 * 60, abs=5 * math.sqrt(400 * 60 * 0.3 * 0.7))
+    weights = np.concatenate([w for _, w, _ in first])
+    assert weights.mean() == pytest.approx(10.0, abs=5 * 2.0 / math.sqrt(weights.size))
+    delays = np.concatenate([d for _, _, d in first])
+    assert delays.min() >= 1 and delays.max() <= ps.max_delay_steps

@@ -47,7 +47,7 @@ from netdyn.connectivity.rules import (
     OneToOne,
     as_rule,
 )
-from netdyn.counter_random import counter_normal, counter_uniform, step_stream
+from netdyn.counter_random import counter_bits, counter_normal, counter_uniform, step_stream
 from netdyn.errors import ConfigError
 
 UNIFORM_TARGETS, BERNOULLI_TARGETS, ALL_TARGETS, SAME_INDEX = 0, 1, 2, 3
@@ -167,10 +167,7 @@ def source_targets(kind, n_post, skip_self, count, p, key, source, out):  # prag
     stream = step_stream(key, source)
     if kind == UNIFORM_TARGETS:
         for s in range(count):
-            t = np.int64(counter_uniform(stream, s) * others)
-            if t >= others:  # u * others rounded up to others
-                t = others - 1
-            out[s] = t + 1 if skip_self and t >= source else t
+            out[s] = uniform_target(stream, s, others, skip_self, source)
         return count
     if p <= 0.0 or others <= 0:
         return 0
@@ -315,3 +312,92 @@ def _ndtri(p):  # pragma: no cover - compiled
                 + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
              + 0.59983220655588793769) * r + 1.0)
     return -x if q < 0.0 else x
+
+
+# ----------------------------------------------------------------------------- delays in steps
+def _below(dist: Any, x: np.ndarray) -> np.ndarray:
+    """``P(X < x)`` of a delay or weight distribution (clipped normals keep their point masses
+    at the bounds)."""
+    from scipy.special import ndtr
+
+    from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, as_distribution
+
+    dist = as_distribution(dist)
+    x = np.asarray(x, dtype=np.float64)
+    if isinstance(dist, Constant):
+        return (x > dist.value).astype(np.float64)
+    if isinstance(dist, Uniform):
+        return np.clip((x - dist.low) / (dist.high - dist.low), 0.0, 1.0) if dist.high > dist.low else (
+            (x > dist.low).astype(np.float64))
+    if isinstance(dist, LogNormal):
+        mu, s = dist.log_params
+        with np.errstate(divide="ignore"):
+            return np.where(x > 0, ndtr((np.log(np.maximum(x, 1e-300)) - mu) / s), 0.0)
+    assert isinstance(dist, Normal)
+    lo = -np.inf if dist.min is None else dist.min
+    hi = np.inf if dist.max is None else dist.max
+    if dist.std == 0.0:
+        return (x > min(max(dist.mean, lo), hi)).astype(np.float64)
+    phi = ndtr((x - dist.mean) / dist.std)
+    if dist.bound == "clip":
+        return np.where(x <= lo, 0.0, np.where(x > hi, 1.0, phi))
+    phi_lo = ndtr((lo - dist.mean) / dist.std)
+    return np.clip((phi - phi_lo) / dist.admissible_mass, 0.0, 1.0)
+
+
+def delay_step_pmf(dist: Any, dt_ms: float, max_steps: int) -> np.ndarray:
+    """The law of a delay in whole steps, ``max(rint(X / dt), 1)`` cut at ``max_steps``, for
+    ``X`` drawn from ``dist`` (ms): ``pmf[d - 1] = P(delay = d)``, ``d = 1 .. max_steps``.
+
+    This is the law the stored synapses' delays follow (drawn, then rounded to steps); the
+    mass beyond the cut is put on the cut."""
+    from netdyn.connectivity.distributions import Constant, as_distribution
+
+    dist = as_distribution(dist)
+    pmf = np.zeros(max(int(max_steps), 1))
+    if isinstance(dist, Constant) or pmf.size == 1:
+        value = dist.value if isinstance(dist, Constant) else 0.0
+        pmf[min(max(int(np.rint(value / dt_ms)), 1), pmf.size) - 1] = 1.0
+        return pmf
+    edges = _below(dist, (np.arange(1, pmf.size) + 0.5) * dt_ms)  # P(X < (d + 1/2) dt), d = 1 .. max - 1
+    cdf = np.concatenate([edges, [1.0]])
+    pmf[:] = np.diff(cdf, prepend=0.0)
+    pmf = np.maximum(pmf, 0.0)
+    return pmf / pmf.sum()
+
+
+def alias_table(pmf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of a discrete law (Vose 1991): ``(prob, alias)``; value ``i`` is
+    drawn with ``i = floor(u1 n)``, kept if ``u2 < prob[i]``, else ``alias[i]``."""
+    n = pmf.size
+    scaled = np.asarray(pmf, dtype=np.float64) * n / pmf.sum()
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.int32)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return prob, alias  # what is left has probability 1 (up to round-off)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def draw_alias(prob, alias, off, n, stream, i):  # pragma: no cover - compiled
+    """Value ``i`` of ``stream`` from the alias table ``prob[off:off+n]``, ``alias[off:off+n]``
+    (index in ``0 .. n-1``): the high 32 bits of one SplitMix64 draw pick the column, the low 32
+    bits the coin."""
+    bits = counter_bits(stream, i)
+    col = np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+    coin = np.float64(bits & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0)
+    return col if coin < prob[off + col] else np.int64(alias[off + col])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def uniform_target(stream, s, others, skip_self, source):  # pragma: no cover - compiled
+    """Target of synapse ``s`` of a source with uniform targets (see :func:`source_targets`)."""
+    t = np.int64(counter_uniform(stream, s) * others)
+    if t >= others:  # u * others rounded up to others
+        t = others - 1
+    return t + 1 if skip_self and t >= source else t

@@ -31,11 +31,20 @@ state (population and neuron given).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from netdyn.connectivity.procedural import draw_value, source_targets
+from netdyn.connectivity.procedural import (
+    BERNOULLI_TARGETS,
+    SAME_INDEX as SAME_INDEX_TARGET,
+    UNIFORM_TARGETS,
+    draw_alias,
+    draw_value,
+    uniform_target,
+)
 from netdyn.counter_random import counter_normal, counter_uniform, step_stream
 from netdyn.engines.threads import barrier_wait
 
@@ -197,34 +206,94 @@ def poisson_large(stream, i, lam):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _deliver_procedural(tid, n_threads, src, mult, g, cur, ring, n_slots, n_chan, blk_lo, blk_n, blk_chan_off, dt_ms,
+def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots, n_chan, blk_lo, blk_n, blk_chan_off,
                         pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
-                        pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay,
-                        scratch):  # pragma: no cover - compiled
+                        pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias,
+                        pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window):  # pragma: no cover - compiled
     """Regenerate the synapses of ``src`` (source group ``g``) in every procedural projection
-    and add those onto thread ``tid``'s chunk to the ring (see
-    :mod:`netdyn.engines.spiking.procedural`): in synapse order, so the sums do not depend on
-    the number of threads."""
+    whose delays fall in delay window ``window``, and add those onto thread ``tid``'s chunk
+    to the ring (see :mod:`netdyn.engines.spiking.procedural`): in synapse order, so the sums
+    do not depend on the number of threads. ``cur`` is the ring slot of the delivering step;
+    a synapse of delay ``d`` (steps) lands ``d - window W`` slots later."""
+    d_lo = window * pr_window + 1
+    d_hi = d_lo + pr_window - 1
     for q in range(pr_group_ptr[g], pr_group_ptr[g + 1]):
-        i = src - pr_src_first[q]
-        count = pr_counts[pr_counts_off[q] + i] if pr_counts_off[q] >= 0 else 0
-        k = source_targets(pr_kind[q], pr_n_post[q], pr_skip_self[q], count, pr_p[q], pr_key[q], i, scratch)
+        if window < pr_win_first[q] or window >= pr_n_win[q]:
+            continue
         b = pr_tgt_pop[q] * n_threads + tid
         lo, n = blk_lo[b], blk_n[b]
+        if n == 0:
+            continue
+        i = src - pr_src_first[q]
         c0 = blk_chan_off[b] + pr_receptor[q] * n
-        sw = step_stream(pr_key_w[q], i)
-        sd = step_stream(pr_key_d[q], i)
-        for s in range(k):
-            t = scratch[s] - lo
-            if t < 0 or t >= n:
+        shift = cur - window * pr_window
+        kind = pr_kind[q]
+        skip_self = pr_skip_self[q]
+        others = pr_n_post[q] - 1 if skip_self else pr_n_post[q]
+        one_window = pr_n_win[q] - pr_win_first[q] == 1
+        weight = pr_weight[q]
+        d_off, d_len = pr_dl_off[q], pr_dl_len[q]
+        st, sw, sd = step_stream(pr_key[q], i), step_stream(pr_key_w[q], i), step_stream(pr_key_d[q], i)
+        if kind == UNIFORM_TARGETS:
+            for s in range(pr_counts[pr_counts_off[q] + i]):
+                if one_window:  # every delay in the window: the thread's targets first
+                    t = uniform_target(st, s, others, skip_self, i) - lo
+                    if t < 0 or t >= n:
+                        continue
+                    d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                else:
+                    d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                    if d < d_lo or d > d_hi:
+                        continue
+                    t = uniform_target(st, s, others, skip_self, i) - lo
+                    if t < 0 or t >= n:
+                        continue
+                slot = shift + d
+                if slot >= n_slots:
+                    slot -= n_slots
+                ring[slot * n_chan + c0 + t] += mult * np.float32(draw_value(weight, sw, s))
+            continue
+        s_first, t_first, t_stop = 0, lo, lo + n  # synapse index of the first target, targets
+        p = pr_p[q]
+        if kind == BERNOULLI_TARGETS and p < 1.0:
+            if p <= 0.0:
                 continue
-            w = np.float32(draw_value(pr_weight[q], sw, s))
-            d = np.int64(np.rint(draw_value(pr_delay[q], sd, s) / dt_ms))
-            d = 1 if d < 1 else (pr_max_delay if d > pr_max_delay else d)
-            slot = cur + d
+            scale = 1.0 / math.log1p(-p)
+            t = -1
+            s = 0
+            while True:  # geometric skipping: the targets in increasing order
+                gap = math.floor(math.log1p(-counter_uniform(st, s)) * scale)
+                if gap >= others - t - 1:
+                    break
+                t += np.int64(gap) + 1
+                tt = t + 1 if skip_self and t >= i else t
+                if tt >= t_stop:
+                    break
+                if tt >= t_first:
+                    d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                    if d_lo <= d <= d_hi:
+                        slot = shift + d
+                        if slot >= n_slots:
+                            slot -= n_slots
+                        ring[slot * n_chan + c0 + tt - lo] += mult * np.float32(draw_value(weight, sw, s))
+                s += 1
+            continue
+        if kind == SAME_INDEX_TARGET:
+            t_first, t_stop = max(lo, i), min(lo + n, i + 1)
+        for tt in range(t_first, t_stop):  # every target (all_to_all) or the same index
+            if kind == SAME_INDEX_TARGET:
+                s = 0
+            else:
+                if skip_self and tt == i:
+                    continue
+                s = tt - 1 if skip_self and tt > i else tt
+            d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+            if d < d_lo or d > d_hi:
+                continue
+            slot = shift + d
             if slot >= n_slots:
                 slot -= n_slots
-            ring[slot * n_chan + c0 + t] += mult * w
+            ring[slot * n_chan + c0 + tt - lo] += mult * np.float32(draw_value(weight, sw, s))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -241,9 +310,10 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
               pl_fns, pl_st, pl_nst, pl_c, pl_act, pl_flag, pl_post, pl_chan, pl_src_ptr, pl_in_ptr, pl_in_syn,
               pl_post_first, pl_key, pl_d_psp, pl_d_pre, fifo_step, fifo_src, fifo_ctr,
               pprobe_kind, pprobe_var, pprobe_idx,
-              dt_ms, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
-              pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay,
-              pr_scratch):  # pragma: no cover - compiled
+              pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
+              pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
+              pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_group_n_win, hist_ids, hist_mult, hist_pos,
+              hist_own_max):  # pragma: no cover - compiled
     """Thread ``tid``'s part of ``n_steps`` steps from global step ``step0``; every thread of
     the run calls it with the same arguments (see the module docstring).
 
@@ -296,7 +366,9 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
     pl_bad = 2 + 4 * n_threads  # flags slot of the plastic projection's non-finite neuron
     status, done, bad_pop, bad_neuron = DONE, n_steps, -1, -1
     procedural = pr_kind.size > 0
-    scratch = pr_scratch[tid]
+    n_hist = hist_pos.shape[0]  # steps of spike history (delay windows; 0: none)
+    hist_cap = hist_ids.shape[1]
+    n_windows = pr_group_n_win.max() if n_hist > 0 else 1
     for t in range(n_steps):
         step = step0 + t
         par = step % 2
@@ -396,6 +468,15 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                     mults[par, tid, m] = k
                     m += 1
         offs[par, tid, n_groups] = m
+        if n_hist > 0:  # the step's spikes into the thread's history, for the later delay windows
+            h = step % n_hist
+            start = hist_pos[(step + n_hist - 1) % n_hist, tid, n_groups]
+            for g in range(n_groups + 1):
+                hist_pos[h, tid, g] = start + offs[par, tid, g]
+            for j in range(m):
+                hist_ids[tid, (start + j) % hist_cap] = spikes[par, tid, j]
+            for j in range(offs[par, tid, n_pops], m):
+                hist_mult[tid, (start + j) % hist_cap] = mults[par, tid, j]
         barrier_wait(*bar)  # every thread's spikes of this step are listed
         # ---------------------------------------------------------------- phase B
         bad_pop = -1
@@ -415,10 +496,33 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                     _deliver(row0 + src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len,
                              syn_target, syn_weight)
                     if procedural:
-                        _deliver_procedural(tid, n_threads, src, mult, g, cur, ring, n_slots, n_chan, blk_lo, blk_n,
-                                            blk_chan_off, dt_ms, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor,
+                        _deliver_procedural(tid, n_threads, src, mult, g, 0, cur, ring, n_slots, n_chan, blk_lo, blk_n,
+                                            blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind,
+                                            pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off,
+                                            pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
+                                            pr_win_first, pr_n_win, pr_window)
+        for w in range(1, n_windows):  # the later delay windows of earlier spikes
+            old = step - w * pr_window
+            if old < 0:
+                break
+            h = old % n_hist
+            for g in range(n_groups):
+                if pr_group_n_win[g] <= w:
+                    continue
+                for u in range(n_threads):
+                    for j in range(hist_pos[h, u, g], hist_pos[h, u, g + 1]):
+                        src = hist_ids[u, j % hist_cap]
+                        mult = np.float32(1.0) if g < n_pops else np.float32(hist_mult[u, j % hist_cap])
+                        _deliver_procedural(tid, n_threads, src, mult, g, w, cur, ring, n_slots, n_chan, blk_lo,
+                                            blk_n, blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor,
                                             pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d,
-                                            pr_counts_off, pr_counts, pr_weight, pr_delay, pr_max_delay, scratch)
+                                            pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
+                                            pr_dl_len, pr_win_first, pr_n_win, pr_window)
+        if n_hist > 0:  # room for the next step's spikes while the others still read the oldest window
+            oldest = step + 1 - (n_windows - 1) * pr_window
+            first_kept = hist_pos[oldest % n_hist, tid, 0] if oldest >= 0 else 0
+            if hist_pos[step % n_hist, tid, n_groups] + 2 * hist_own_max[tid] - first_kept > hist_cap:
+                flags[1 - par] = 1  # read by every thread after the next step's barrier
         if tid == 0:
             for g in range(n_groups):
                 total = 0

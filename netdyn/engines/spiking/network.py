@@ -114,7 +114,7 @@ class Network:
         self._init_inputs()
         self._init_recorders()
         self.chunk_steps = int(chunk_steps) if chunk_steps is not None else self._default_chunk_steps()
-        self.n_slots = max(self.synapses.n_slots, self.procedural.max_delay_steps + 1)
+        self.n_slots = max(self.synapses.n_slots, self.procedural.window_steps + 1)
         self.ring = np.zeros(self.n_slots * self.layout.n_chan, dtype=np.float32)
         self._init_threads()
         self.step_count = 0
@@ -173,7 +173,14 @@ class Network:
         self._flags = np.zeros(3 + 4 * threads, dtype=np.int64)
         self._work = np.zeros((threads, 4 * max(int(lay.blk_n.max()), 1)), dtype=np.float64)
         self._barrier = SleepingBarrier(threads)
-        self._pr_scratch = np.zeros((threads, self.procedural.max_per_source), dtype=np.int64)
+        # spike history of the procedural delay windows (netdyn.engines.spiking.procedural): per
+        # thread a circular list of its spikes (absolute positions in hist_pos, by step % n_hist)
+        self._hist_own_max = own.astype(np.int64)
+        n_hist = self.procedural.history_steps
+        self._hist_pos = np.zeros((n_hist, threads, n_groups + 1), dtype=np.int64)
+        cap = 4 * int(own.max()) + 65536 if n_hist else 0
+        self._hist_ids = np.zeros((threads, cap), dtype=np.int32)
+        self._hist_mult = np.zeros((threads, cap), dtype=np.int32)
         self._neuron_thread = np.zeros(0, dtype=np.int32)
         if self.spec.ou_currents:
             self._neuron_thread = np.concatenate([lay.thread_of(k, np.arange(n)) for k, n in enumerate(lay.pop_n)]).astype(np.int32)
@@ -394,6 +401,7 @@ class Network:
                 self.state[self._var_index(k, j)] = rest.get(var, 0.0)
         self.refractory[:] = 0
         self.ring[:] = 0.0
+        self._set_history(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32))
         self.plastic.clear_events()
         self.plastic.rebuild(self.step_count)
         self.ou.switch_off()
@@ -412,6 +420,7 @@ class Network:
                   "pl_act": pl.act, "pl_flag": pl.flag,
                   "pl_fifo_step": pl.fifo_step, "pl_fifo_src": pl.fifo_src, "pl_fifo_ctr": pl.fifo_ctr,
                   "ou_state": ou.state, "ou_was_on": ou.was_on,
+                  **dict(zip(("hist_step", "hist_id", "hist_mult"), self._history_spikes())),
                   "spec": np.frombuffer(json.dumps(self.spec.to_dict(), sort_keys=True).encode(), np.uint8)}
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
@@ -434,6 +443,8 @@ class Network:
                                  ("pl_fifo_ctr", pl.fifo_ctr), ("ou_state", ou.state), ("ou_was_on", ou.was_on)):
                 target[...] = f[name]
             self.step_count = int(f["step_count"])
+            if "hist_step" in f:
+                self._set_history(f["hist_step"], f["hist_id"], f["hist_mult"])
         return self
 
     def _pop_index(self, population: str) -> int:
@@ -513,6 +524,7 @@ class Network:
         if self._spk_step.size < 2 * max_rec:  # the step loop stops, to grow it, when below 2 max_rec
             self._spk_step = np.empty(4 * max_rec, dtype=np.int64)
             self._spk_id = np.empty(4 * max_rec, dtype=np.int32)
+        self._grow_history()
         done = 0
         row_done = 0
         while done < n:
@@ -538,9 +550,10 @@ class Network:
                 pl.fns, pl.st, pl.nst, pl.c, pl.act, pl.flag, pl.post, pl.chan, pl.src_ptr, pl.in_ptr, pl.in_syn,
                 pl.post_first, pl.key, pl.d_psp, pl.d_pre, pl.fifo_step, pl.fifo_src, pl.fifo_ctr,
                 self._pprobe_kind, self._pprobe_var, self._pprobe_idx,
-                self.spec.dt_ms, pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post,
-                pr.skip_self, pr.p, pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.delay,
-                pr.max_delay_steps, self._pr_scratch,
+                pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post, pr.skip_self, pr.p,
+                pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.dl_prob, pr.dl_alias, pr.dl_off,
+                pr.dl_len, pr.win_first, pr.n_win, pr.window_steps, pr.group_n_win, self._hist_ids, self._hist_mult,
+                self._hist_pos, self._hist_own_max,
             )
             status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]
             k = int(n_spk[0])
@@ -555,14 +568,101 @@ class Network:
                 name = lay.pop_names[pop] if pop >= 0 else f"plastic synapses onto {self.spec.plastic_projection.target}"
                 bad_step = self.step_count  # the step that produced it, ending at (step + 1) dt
                 raise SpikingInstabilityError(name, int(neuron), bad_step, (bad_step + 1) * self.spec.dt_ms)
-            if status == SPIKE_BUFFER_FULL:
-                size = 2 * self._spk_step.size
-                self._spk_step = np.empty(size, dtype=np.int64)
-                self._spk_id = np.empty(size, dtype=np.int32)
+            if status == SPIKE_BUFFER_FULL:  # or the spike history: the step loop stopped to let them grow
+                if k + 2 * max_rec > self._spk_step.size:
+                    size = 2 * self._spk_step.size
+                    self._spk_step = np.empty(size, dtype=np.int64)
+                    self._spk_id = np.empty(size, dtype=np.int32)
+                self._grow_history()
         if n_cols:
             self._probe_rows.append(probe_out[:row_done])
             self._probe_steps.append(np.arange(first_probe, first_probe + row_done * self._probe_every, self._probe_every))
         self._store_counts(pop_counts, self.step_count - n)
+
+    def _history_span(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per thread, the first position of the spike history the next step may read and the
+        next free one (see :meth:`_grow_history`)."""
+        n_hist = self._hist_pos.shape[0]
+        pr, step = self.procedural, self.step_count
+        zero = np.zeros(self.threads, dtype=np.int64)
+        head = self._hist_pos[(step - 1) % n_hist, :, -1] if step > 0 else zero
+        oldest = step - (pr.n_windows - 1) * pr.window_steps
+        first = self._hist_pos[oldest % n_hist, :, 0] if oldest >= 0 else zero
+        return first, head
+
+    def _grow_history(self) -> None:
+        """Make room in the spike history for two more steps of every thread's spikes (the step
+        loop stops when the next ones might not fit); positions are absolute, so a spike at
+        position ``p`` moves from ``p % old`` to ``p % new``."""
+        if self._hist_pos.shape[0] == 0:
+            return
+        first, head = self._history_span()
+        cap = self._hist_ids.shape[1]
+        need = int((head - first + 4 * self._hist_own_max).max())
+        if need <= cap:
+            return
+        new_cap = max(2 * cap, need)
+        ids = np.zeros((self.threads, new_cap), dtype=np.int32)
+        mult = np.zeros_like(ids)
+        for u in range(self.threads):
+            pos = np.arange(max(int(head[u]) - cap, 0), int(head[u]))
+            ids[u, pos % new_cap] = self._hist_ids[u, pos % cap]
+            mult[u, pos % new_cap] = self._hist_mult[u, pos % cap]
+        self._hist_ids, self._hist_mult = ids, mult
+
+    def _history_spikes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The spikes the delay windows will still deliver, in canonical order (step,
+        population or source group, neuron), whatever the number of threads: ``(step, id,
+        multiplicity)``."""
+        n_hist = self._hist_pos.shape[0]
+        if n_hist == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        pr, cap = self.procedural, self._hist_ids.shape[1]
+        steps, ids, mults = [], [], []
+        for old in range(max(self.step_count - (pr.n_windows - 1) * pr.window_steps, 0), self.step_count):
+            pos = self._hist_pos[old % n_hist]
+            for g in range(pos.shape[1] - 1):
+                for u in range(self.threads):
+                    at = np.arange(pos[u, g], pos[u, g + 1]) % cap
+                    ids.append(self._hist_ids[u, at])
+                    mults.append(self._hist_mult[u, at] if g >= self.layout.pop_n.size else np.ones(at.size, np.int32))
+                    steps.append(np.full(at.size, old, np.int64))
+        return np.concatenate(steps), np.concatenate(ids), np.concatenate(mults)
+
+    def _set_history(self, steps: np.ndarray, ids: np.ndarray, mults: np.ndarray) -> None:
+        """Refill the spike history from :meth:`_history_spikes` (of any number of threads)."""
+        n_hist = self._hist_pos.shape[0]
+        if n_hist == 0:
+            return
+        lay = self.layout
+        group_of = np.searchsorted(np.append(np.cumsum(np.append(lay.pop_n, lay.src_n)), np.inf), ids, side="right")
+        thread = np.zeros(ids.size, dtype=np.int64)
+        for g in range(lay.pop_n.size + lay.src_n.size):
+            sel = group_of == g
+            name = (list(lay.pop_names) + list(lay.src_names))[g]
+            first, _ = lay.source_offset(name)
+            if g < lay.pop_n.size:
+                thread[sel] = lay.thread_of(g, ids[sel] - first)
+            else:
+                q = g - lay.pop_n.size
+                lo = lay.src_lo[q * self.threads:(q + 1) * self.threads]
+                thread[sel] = np.searchsorted(lo, ids[sel] - first, side="right") - 1
+        self._hist_pos[:] = 0
+        cap = max(self._hist_ids.shape[1], 4 * int(self._hist_own_max.max()) + ids.size + 65536)
+        self._hist_ids = np.zeros((self.threads, cap), dtype=np.int32)
+        self._hist_mult = np.zeros_like(self._hist_ids)
+        head = np.zeros(self.threads, dtype=np.int64)
+        n_groups = self._hist_pos.shape[2] - 1
+        for old in range(max(self.step_count - n_hist + 1, 0), self.step_count):
+            at_step = steps == old
+            for u in range(self.threads):
+                mine = at_step & (thread == u)
+                counts = np.bincount(group_of[mine], minlength=n_groups)
+                self._hist_pos[old % n_hist, u] = head[u] + np.concatenate([[0], np.cumsum(counts)])
+                k = int(mine.sum())
+                self._hist_ids[u, head[u]:head[u] + k] = ids[mine]
+                self._hist_mult[u, head[u]:head[u] + k] = mults[mine]
+                head[u] += k
 
     def _store_counts(self, counts: np.ndarray, step0: int) -> None:
         if self._bin_steps is None or counts.shape[0] == 0:

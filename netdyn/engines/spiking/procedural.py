@@ -6,18 +6,44 @@ Projection ``q`` starts from source index ``src_first[q]`` (its ``n_pre`` source
 receptor ``receptor[q]`` of population ``tgt_pop[q]``; the projections of the sources of group
 ``g`` (the populations, then the Poisson sources, in spec order) are ``group_ptr[g] ..
 group_ptr[g + 1]``. Source ``i``'s targets come from ``step_stream(key[q], i)``, its weights
-from ``step_stream(key_w[q], i)`` and its delays (ms) from ``step_stream(key_d[q], i)``, draw
-``s`` for synapse ``s``. Delays are cut at ``max_delay_steps`` (:data:`TAIL_SD`).
+from ``step_stream(key_w[q], i)`` and its delays from ``step_stream(key_d[q], i)``, draw ``s``
+for synapse ``s``. A delay is drawn in whole steps from the alias table of its law
+(:func:`~netdyn.connectivity.procedural.delay_step_pmf`: the law of the stored synapses'
+rounded delays, cut at :data:`TAIL_SD`), ``dl_prob[dl_off[q]:dl_off[q] + dl_len[q]]``, value
+``d`` at column ``d - 1``.
+
+Delay windows. A ring buffer spanning the longest delay costs ``4 n_channels (max delay + 1)``
+bytes: 30 GB for the full multi-area model (8.3 million channels, delays up to 90 ms at
+0.1 ms). Where that exceeds :data:`RING_BYTES`, the delays are cut into windows of
+``window_steps`` steps: window ``j`` holds the delays ``j W + 1 .. (j + 1) W``. A spike's
+synapses in window 0 are delivered when it is emitted; those in window ``j`` are
+regenerated and delivered ``j W`` steps later, from the spike history (each synapse is
+delivered once, by the window of its delay, so nothing changes but the ring's size: it
+spans ``W`` steps). Projection ``q`` has synapses in windows ``win_first[q] .. n_win[q] - 1``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, as_distribution
-from netdyn.connectivity.procedural import UNIFORM_TARGETS, plan_projection, value_params
+from netdyn.connectivity.procedural import (
+    ALL_TARGETS,
+    BERNOULLI_TARGETS,
+    UNIFORM_TARGETS,
+    alias_table,
+    delay_step_pmf,
+    draw_alias,
+    draw_value,
+    plan_projection,
+    uniform_target,
+    value_params,
+)
+from netdyn.counter_random import counter_uniform, step_stream
 from netdyn.engines.spiking.build import Layout, delay_steps
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, Projection
@@ -45,7 +71,14 @@ class ProceduralSynapses:
     counts_off: np.ndarray
     counts: np.ndarray
     weight: np.ndarray
-    delay: np.ndarray
+    dl_off: np.ndarray
+    dl_len: np.ndarray
+    dl_prob: np.ndarray
+    dl_alias: np.ndarray
+    win_first: np.ndarray
+    n_win: np.ndarray
+    group_n_win: np.ndarray
+    window_steps: int
     max_per_source: int
     max_delay_steps: int
     expected_synapses: float
@@ -56,8 +89,34 @@ class ProceduralSynapses:
 
     @property
     def nbytes(self) -> int:
-        return int(self.counts.nbytes)
+        return int(self.counts.nbytes + self.dl_prob.nbytes + self.dl_alias.nbytes)
 
+    @property
+    def n_windows(self) -> int:
+        """The most delay windows of one projection (1: no spike is delivered later)."""
+        return int(self.n_win.max(initial=1))
+
+    @property
+    def history_steps(self) -> int:
+        """Steps of spike history the windows need (0 without windows): spikes of step ``s -
+        j W`` are read at step ``s``, while other threads write steps up to ``s + 1``."""
+        return 0 if self.n_windows <= 1 else (self.n_windows - 1) * self.window_steps + 2
+
+    def synapses(self, q: int, source: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Projection ``q``'s synapses of source ``source`` (index within the projection's
+        sources), as the step loop makes them: ``(target, weight, delay_steps)``, targets as
+        neuron indices of the target population."""
+        count = int(self.counts[self.counts_off[q] + source]) if self.counts_off[q] >= 0 else 0
+        n_max = max(self.max_per_source, 1)
+        out_t, out_w, out_d = np.empty(n_max, np.int64), np.empty(n_max), np.empty(n_max, np.int64)
+        k = regenerate(self.kind[q], self.n_post[q], self.skip_self[q], count, self.p[q], self.key[q],
+                       self.key_w[q], self.key_d[q], self.weight[q], self.dl_prob, self.dl_alias, self.dl_off[q],
+                       self.dl_len[q], source, out_t, out_w, out_d)
+        return out_t[:k], out_w[:k], out_d[:k]
+
+
+RING_BYTES = 4 * 2**30
+"""Largest ring buffer (bytes) before procedural delays are delivered by windows."""
 
 TAIL_SD = 8.0
 """An unbounded delay distribution is cut at 8 standard deviations above its centre (normal:
@@ -132,8 +191,15 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         n_post=np.zeros(n, np.int64), skip_self=np.zeros(n, np.bool_), p=np.zeros(n), key=np.zeros(n, np.uint64),
         key_w=np.zeros(n, np.uint64), key_d=np.zeros(n, np.uint64), counts_off=np.zeros(n, np.int64),
         counts=np.concatenate(counts).astype(np.int32) if counts else np.zeros(0, np.int32),
-        weight=np.zeros((n, 6)), delay=np.zeros((n, 6)), max_per_source=1, max_delay_steps=max_delay,
-        expected_synapses=0.0)
+        weight=np.zeros((n, 6)), dl_off=np.zeros(n, np.int64), dl_len=np.zeros(n, np.int64), dl_prob=np.zeros(0),
+        dl_alias=np.zeros(0, np.int32), win_first=np.zeros(n, np.int64), n_win=np.ones(n, np.int64),
+        group_n_win=np.zeros(len(groups), np.int64), window_steps=max_delay, max_per_source=1,
+        max_delay_steps=max_delay, expected_synapses=0.0)
+    if max_delay > 1 and 4 * layout.n_chan * (max_delay + 1) > RING_BYTES:
+        out.window_steps = max(1, RING_BYTES // (4 * layout.n_chan) - 1)
+    tables: dict[tuple, tuple[int, int, int]] = {}  # (delay law) -> (offset, columns, shortest delay)
+    probs, aliases = [], []
+    n_cols = 0
     for q, (_, k, proj, (plan, keys, first, tgt, off)) in enumerate(rows):
         out.src_first[q], out.n_pre[q], out.tgt_pop[q] = first, plan.n_pre, tgt
         out.receptor[q] = layout.receptor_index[tgt][proj.receptor]
@@ -141,9 +207,25 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         out.key[q], out.key_w[q], out.key_d[q] = keys
         out.counts_off[q] = off if plan.kind == UNIFORM_TARGETS else -1
         out.weight[q] = value_params(proj.weight)
-        out.delay[q] = value_params(proj.delay_ms if proj.delay_ms is not None else spec.dt_ms)
+        dist = proj.delay_ms if proj.delay_ms is not None else spec.dt_ms
+        law = tuple(value_params(dist))
+        if law not in tables:
+            d_max = int(delay_steps(_upper_bound(dist), spec.dt_ms))
+            pmf = delay_step_pmf(dist, spec.dt_ms, d_max)
+            prob, alias = alias_table(pmf)
+            tables[law] = (n_cols, pmf.size, int(np.flatnonzero(pmf > 0)[0]) + 1)
+            probs.append(prob)
+            aliases.append(alias)
+            n_cols += pmf.size
+        out.dl_off[q], out.dl_len[q], d_min = tables[law]
+        w = out.window_steps
+        out.win_first[q], out.n_win[q] = (d_min - 1) // w, -(-out.dl_len[q] // w)
         out.max_per_source = max(out.max_per_source, plan.max_synapses_per_source())
         out.expected_synapses += plan.expected_synapses()
+        g = rows[q][0]
+        out.group_n_win[g] = max(out.group_n_win[g], out.n_win[q])
+    if probs:
+        out.dl_prob, out.dl_alias = np.concatenate(probs), np.concatenate(aliases).astype(np.int32)
     return out
 
 
@@ -173,3 +255,41 @@ def procedural_projections(spec: NetworkSpec, connectivity: str | dict[str, str]
         if mode == "procedural":
             which.append(keys.index(key))
     return sorted(which)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def regenerate(kind, n_post, skip_self, count, p, key, key_w, key_d, weight, dl_prob, dl_alias, dl_off, dl_len, source,
+               out_t, out_w, out_d):  # pragma: no cover - compiled
+    """Write source ``source``'s synapses of one projection (targets, weights, delays in steps)
+    into ``out_*`` and return how many: the draws the step loop makes (``_deliver_procedural``
+    in :mod:`netdyn.engines.spiking.kernel`), all of them at once."""
+    others = n_post - 1 if skip_self else n_post
+    st, sw, sd = step_stream(key, source), step_stream(key_w, source), step_stream(key_d, source)
+    k = 0
+    if kind == UNIFORM_TARGETS:
+        for s in range(count):
+            out_t[k] = uniform_target(st, s, others, skip_self, source)
+            k += 1
+    elif kind == BERNOULLI_TARGETS and p < 1.0:
+        if p <= 0.0:
+            return 0
+        scale = 1.0 / math.log1p(-p)
+        t = -1
+        while True:
+            gap = math.floor(math.log1p(-counter_uniform(st, k)) * scale)
+            if gap >= others - t - 1:
+                break
+            t += np.int64(gap) + 1
+            out_t[k] = t + 1 if skip_self and t >= source else t
+            k += 1
+    elif kind == ALL_TARGETS or kind == BERNOULLI_TARGETS:
+        for t in range(others):
+            out_t[k] = t + 1 if skip_self and t >= source else t
+            k += 1
+    else:
+        out_t[0] = source
+        k = 1
+    for s in range(k):
+        out_w[s] = draw_value(weight, sw, s)
+        out_d[s] = draw_alias(dl_prob, dl_alias, dl_off, dl_len, sd, s) + 1
+    return k
