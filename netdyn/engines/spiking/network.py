@@ -42,7 +42,7 @@ from netdyn.engines.spiking.build import (
     initial_state,
     plan_layout,
 )
-from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
+from netdyn.engines.spiking.kernel import NON_FINITE, SLOT_BITS, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
 from netdyn.engines.spiking.procedural import ProceduralSynapses, build_procedural, procedural_projections
 from netdyn.engines.threads import SleepingBarrier, check_threads, run_parallel
@@ -181,6 +181,7 @@ class Network:
         cap = 4 * int(own.max()) + 65536 if n_hist else 0
         self._hist_ids = np.zeros((threads, cap), dtype=np.int32)
         self._hist_mult = np.zeros((threads, cap), dtype=np.int32)
+        self._events = event_buffers(threads, self.layout.n_chan, self.n_slots, self.procedural.n_projections > 0)
         self._neuron_thread = np.zeros(0, dtype=np.int32)
         if self.spec.ou_currents:
             self._neuron_thread = np.concatenate([lay.thread_of(k, np.arange(n)) for k, n in enumerate(lay.pop_n)]).astype(np.int32)
@@ -553,7 +554,7 @@ class Network:
                 pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post, pr.skip_self, pr.p,
                 pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.dl_prob, pr.dl_alias, pr.dl_off,
                 pr.dl_len, pr.win_first, pr.n_win, pr.window_steps, pr.group_n_win, self._hist_ids, self._hist_mult,
-                self._hist_pos, self._hist_own_max,
+                self._hist_pos, self._hist_own_max, *self._events,
             )
             status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]
             k = int(n_spk[0])
@@ -730,6 +731,30 @@ class Network:
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
+
+
+EVENT_BUFFER = 1 << 18
+"""Synaptic events a thread buffers before adding them to the ring (see :func:`event_buffers`)."""
+CACHED_RING_BYTES = 16 * 2**20
+"""Rings up to this size are written directly; larger ones through the event buffers."""
+BLOCK_BYTES = 2**19
+"""Bytes of ring (all slots) of one block of channels the buffered events are sorted into."""
+
+
+def event_buffers(threads: int, n_chan: int, n_slots: int, procedural: bool) -> tuple:
+    """The per-thread buffers of procedural synaptic events (``kernel.flush_events``), and
+    ``bin_shift``: events are sorted by blocks of ``2**(bin_shift - SLOT_BITS)`` channels, of
+    about :data:`BLOCK_BYTES` of ring each; ``bin_shift = -1``: no buffering (a ring that fits in
+    a cache, or nothing procedural). Either way every channel sums its inputs in the same
+    order, so the numbers do not depend on it."""
+    if not procedural or 4 * n_chan * n_slots <= CACHED_RING_BYTES:
+        size, shift, n_bins = 1, -1, 1
+    else:
+        block = max(int(np.log2(max(BLOCK_BYTES // (4 * n_slots), 1))), 0)
+        size, shift, n_bins = EVENT_BUFFER, SLOT_BITS + block, (n_chan >> block) + 2
+    return (np.zeros((threads, size), np.int64), np.zeros((threads, size), np.float32),
+            np.zeros((threads, 1), np.int64), np.zeros((threads, size), np.int64),
+            np.zeros((threads, size), np.float32), np.zeros((threads, n_bins), np.int64), shift)
 
 
 def checked_duration_ms(duration_ms: Any) -> float:
