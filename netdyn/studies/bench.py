@@ -5,7 +5,11 @@ Fields: ``build_s`` (wall time from spec to a runnable network: wiring, state, c
 kernels loaded), ``run_s`` / ``cpu_s`` (wall and process CPU time of the simulation loop),
 ``cpu_s_per_bio_s``, ``real_time_factor`` (run_s / biological time), ``peak_rss_mb`` (peak
 resident memory of the process), ``n_synapses``, ``bytes_per_synapse`` (synapse structure
-only), ``mean_rate_hz`` (all neurons) and the rate per population.
+only), ``mean_rate_hz`` (all neurons) and the rate per population. :func:`measure` adds
+``connectivity`` (``"stored"`` or ``"procedural"``), ``synapse_bytes`` (the stored CSR),
+``procedural_bytes`` (what regenerates the procedural projections), ``procedural_synapses``
+(their expected number), ``ring_bytes`` (the delay ring) and ``synaptic_events``
+(:func:`synaptic_events`).
 """
 
 from __future__ import annotations
@@ -35,10 +39,30 @@ def _warm_up(spec: Any, threads: int = 1) -> None:
     Network(tiny, check_memory=False, threads=threads).run(1.0)
 
 
-def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1,
+def synaptic_events(spec: Any, spikes: dict[str, float]) -> float:
+    """Synaptic events of ``spikes`` (population name -> number of spikes): every spike of a
+    projection's source delivers the projection's mean out-degree (its expected synapses
+    over its sources), exact in expectation over the wiring for every rule. Sources missing
+    from ``spikes`` (the Poisson sources, whose spikes the population rates leave out)
+    count none."""
+    from netdyn.connectivity.rules import expected_synapses
+
+    sizes = {p.name: p.n_neurons for p in (*spec.populations, *spec.sources)}
+    total = 0.0
+    for proj in spec.projections:
+        n_pre = sizes[proj.source]
+        n_syn = expected_synapses(proj.rule, n_pre, sizes[proj.target], same_population=proj.source == proj.target)
+        total += spikes.get(proj.source, 0.0) * n_syn / n_pre
+    return total
+
+
+def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, connectivity: Any = "stored",
             extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads; the benchmark record
-    (see module doc)."""
+    """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads with ``connectivity``
+    (:class:`~netdyn.engines.spiking.Network`'s); the benchmark record (see module doc).
+
+    The memory check before building (the estimate of the stored form) is made for
+    ``"stored"`` only."""
     from netdyn import __version__
     from netdyn.engines.spiking import Network
 
@@ -46,7 +70,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1,
         raise ConfigError("duration_ms", duration_ms, "must be > 0")
     _warm_up(spec, threads)
     t0 = time.perf_counter()
-    net = Network(spec, threads=threads)
+    net = Network(spec, threads=threads, connectivity=connectivity, check_memory=connectivity == "stored")
     build_s = time.perf_counter() - t0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     net.run(duration_ms, progress=False)
@@ -67,6 +91,9 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1,
         "mean_rate_hz": sum(counts.values()) / n / bio_s,
         "rates_hz": {name: c / net.spec.population(name).n_neurons / bio_s for name, c in counts.items()},
         "spike_digest": rec.spike_digest(),
+        "connectivity": connectivity, "synapse_bytes": net.synapses.nbytes, "procedural_bytes": net.procedural.nbytes,
+        "procedural_synapses": float(net.procedural.expected_synapses), "ring_bytes": int(net.ring.nbytes),
+        "synaptic_events": synaptic_events(net.spec, counts),
     }
     out.update(extra or {})
     return out
