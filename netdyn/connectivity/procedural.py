@@ -146,6 +146,43 @@ def plan_projection(rule: Any, n_pre: int, n_post: int, *, same_population: bool
     raise ConfigError(field, getattr(rule, "rule", rule), "explicit pairs are stored, not regenerated")
 
 
+DEGREE_TAIL_SD = 8.0
+"""A drawn out-degree (``fixed_total_number``, ``fixed_indegree``) is bounded, for the memory
+estimate, by its mean + 8 standard deviations + 8: the probability that a source exceeds it is
+below 1e-14."""
+
+
+def needs_counts(rule: Any) -> bool:
+    """Whether the procedural form of ``rule`` stores an out-degree per source (an int32 each):
+    ``fixed_total_number`` and ``fixed_indegree``, whose out-degrees are drawn at build time."""
+    return isinstance(as_rule(rule), (FixedTotalNumber, FixedIndegree))
+
+
+def max_synapses_per_source_bound(rule: Any, n_pre: int, n_post: int, *, same_population: bool) -> int:
+    """An upper bound of one source's synapses in the procedural form of ``rule``, without
+    drawing (what :meth:`ProceduralPlan.max_synapses_per_source` gives after drawing, or more).
+
+    Bernoulli and all-to-all rules: every possible target; ``fixed_outdegree``: ``K``;
+    ``fixed_total_number`` (``N``) and ``fixed_indegree`` (``N = K n_post``): the
+    Binomial(N, 1/n_pre) out-degree's mean + :data:`DEGREE_TAIL_SD` standard deviations + 8,
+    at most ``N``. Explicit pairs (not procedural): 0.
+    """
+    rule = as_rule(rule)
+    others = n_post - 1 if same_population and not getattr(rule, "autapses", True) else n_post
+    if isinstance(rule, (FixedTotalNumber, FixedIndegree)):
+        total = rule.n_synapses if isinstance(rule, FixedTotalNumber) else rule.indegree * n_post
+        if n_pre <= 0:
+            return 0
+        mean = total / n_pre
+        sd = math.sqrt(mean * (1.0 - 1.0 / n_pre))
+        return int(min(total, math.ceil(mean + DEGREE_TAIL_SD * sd + 8.0)))
+    if isinstance(rule, FixedOutdegree):
+        return int(rule.outdegree)
+    if isinstance(rule, (FixedProbability, AllToAll)):
+        return max(int(others), 0)
+    return 1 if isinstance(rule, OneToOne) else 0
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def source_targets(kind, n_post, skip_self, count, p, key, source, out):  # pragma: no cover - compiled
     """Write the targets of ``source`` into ``out``; return how many (see :class:`ProceduralPlan`).

@@ -81,6 +81,12 @@ class Network:
         waits for the others sleeps after a spin of about a millisecond, so more threads than free
         cores cost time but do not stall the host. Two threads ran COBA 1.33x (4,000 neurons) to
         1.79x (100,000) faster than one (:doc:`/threads`).
+    connectivity
+        ``"stored"`` (default), ``"procedural"`` (every static projection that can be is
+        regenerated per spike, not stored), ``"auto"`` (procedural if the stored network would
+        not fit in memory) or ``{projection key: "stored" | "procedural"}``
+        (:func:`~netdyn.engines.spiking.procedural.procedural_projections`, :doc:`/procedural`).
+        The memory estimate counts the resolved choice; :attr:`procedural_keys` lists it.
     """
 
     def __new__(cls, spec: NetworkSpec | dict[str, Any] | None = None, *, backend: str = "netdyn",
@@ -102,10 +108,10 @@ class Network:
         if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
         self.layout: Layout = plan_layout(self.spec, self.threads)
-        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
+        self._procedural_keys = procedural_projections(self.spec, connectivity, self.layout)
+        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout, self._procedural_keys)
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
-        self._procedural_keys = procedural_projections(self.spec, connectivity)
         self.procedural: ProceduralSynapses = build_procedural(self.spec, self.layout, self._procedural_keys)
         self.synapses: Synapses = build_synapses(self.spec, self.layout, frozenset(self._procedural_keys))
         self.plastic: PlasticSynapses = build_plastic(self.spec, self.layout)
@@ -287,6 +293,12 @@ class Network:
     def bytes_per_synapse(self) -> float:
         """Bytes of the synapse structure (CSR + delay segments) per synapse."""
         return self.synapses.bytes_per_synapse
+
+    @property
+    def procedural_keys(self) -> list[str]:
+        """Keys of the projections whose synapses are regenerated per spike, not stored
+        (``connectivity`` resolved), in spec order."""
+        return [self.spec.projections[k].key for k in self._procedural_keys]
 
     # ------------------------------------------------------------------ state access
     def get_state(self, population: str) -> dict[str, np.ndarray]:

@@ -13,6 +13,7 @@ from ``step_stream(key_w[q], i)`` and its delays (ms) from ``step_stream(key_d[q
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping, get_args
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from netdyn.engines.spiking.build import Layout, delay_steps
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, Projection
 from netdyn.seeding import named_generator
+from netdyn.config.simulator import Connectivity
+from netdyn.connectivity.procedural import max_synapses_per_source_bound, needs_counts
+from netdyn.engines.spiking.build import estimate_memory, fits_in_memory, plan_layout
 
 PROCEDURAL_BYTES_PER_SOURCE = 4  # an int32 out-degree per source of a counted rule
 
@@ -147,29 +151,106 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
     return out
 
 
-CONNECTIVITY_MODES = ("stored", "procedural")
+CONNECTIVITY_MODES: tuple[str, ...] = get_args(Connectivity)
+"""What ``Network(spec, connectivity=...)`` takes as one word (see :func:`procedural_projections`)."""
+PROJECTION_MODES = ("stored", "procedural")
+"""What a mapping ``{projection key: mode}`` may give one projection."""
 
 
-def procedural_projections(spec: NetworkSpec, connectivity: str | dict[str, str]) -> list[int]:
-    """Indices of the projections to regenerate: ``"stored"`` none; ``"procedural"`` every
-    static projection whose rule allows it (explicit pairs and plastic projections stay
-    stored); a mapping ``{projection key: mode}`` those named ``"procedural"`` (ConfigError
-    naming the projection if it cannot be)."""
+def regenerable_projections(spec: NetworkSpec) -> list[int]:
+    """Indices of the projections that can be procedural: static, not explicit pairs, with
+    multapses (the rules without multapses draw distinct pairs, which must be stored)."""
+    return [k for k, p in enumerate(spec.projections)
+            if p.plasticity is None and p.rule.rule != "explicit" and getattr(p.rule, "multapses", True)]
+
+
+def procedural_projections(spec: NetworkSpec, connectivity: str | Mapping[str, str], layout: Layout | None = None,
+                           available: int | None = None) -> list[int]:
+    """Indices of the projections to regenerate.
+
+    Parameters
+    ----------
+    spec
+        The network.
+    connectivity
+        ``"stored"``: none; ``"procedural"``: every projection that can be
+        (:func:`regenerable_projections`: explicit pairs, rules without multapses and plastic
+        projections stay stored); ``"auto"``: the same as ``"procedural"`` if the all-stored
+        network would not fit in memory (:func:`~netdyn.engines.spiking.build.fits_in_memory`),
+        else none; a mapping ``{projection key: "stored" | "procedural"}``: those named
+        ``"procedural"`` (a projection that cannot be is refused when it is built, naming it).
+    layout
+        The layout the network is built with (``"auto"`` only; default: one thread).
+    available
+        Bytes of memory available (``"auto"`` only; default: this machine's).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``connectivity`` (an unknown mode) or ``connectivity.<key>`` (an unknown
+        projection or a mode other than stored / procedural).
+    """
     if isinstance(connectivity, str):
         if connectivity not in CONNECTIVITY_MODES:
             raise ConfigError("connectivity", connectivity, f"one of {list(CONNECTIVITY_MODES)} or a mapping "
                                                             "{projection key: mode}")
         if connectivity == "stored":
             return []
-        return [k for k, p in enumerate(spec.projections)
-                if p.plasticity is None and p.rule.rule != "explicit" and getattr(p.rule, "multapses", True)]
+        if connectivity == "auto":
+            layout = plan_layout(spec) if layout is None else layout
+            if fits_in_memory(estimate_memory(spec, layout), available):
+                return []
+        return regenerable_projections(spec)
+    if not isinstance(connectivity, Mapping):
+        raise ConfigError("connectivity", connectivity, f"one of {list(CONNECTIVITY_MODES)} or a mapping "
+                                                        "{projection key: mode}")
     keys = [p.key for p in spec.projections]
     which = []
-    for key, mode in dict(connectivity).items():
+    for key, mode in connectivity.items():
         if key not in keys:
             raise ConfigError(f"connectivity.{key}", mode, f"no such projection; known: {keys}")
-        if mode not in CONNECTIVITY_MODES:
-            raise ConfigError(f"connectivity.{key}", mode, f"one of {list(CONNECTIVITY_MODES)}")
+        if mode not in PROJECTION_MODES:
+            raise ConfigError(f"connectivity.{key}", mode, f"one of {list(PROJECTION_MODES)}")
         if mode == "procedural":
             which.append(keys.index(key))
     return sorted(which)
+
+
+PROCEDURAL_SCRATCH_BYTES = 8
+"""Bytes per slot of a thread's scratch list of one source's targets (int64)."""
+
+
+@dataclass(frozen=True)
+class ProceduralEstimate:
+    """Memory of the procedural projections, estimated before anything is drawn.
+
+    Attributes
+    ----------
+    counts_bytes
+        The int32 out-degree per source of the counted rules (:func:`needs_counts`), bytes.
+    scratch_bytes
+        Per thread, room for the largest source's targets (int64), bytes.
+    max_delay_steps
+        The largest delay in steps (unbounded distributions cut at :data:`TAIL_SD`).
+    """
+
+    counts_bytes: int
+    scratch_bytes: int
+    max_delay_steps: int
+
+
+def estimate_procedural(spec: NetworkSpec, layout: Layout, which: Iterable[int]) -> ProceduralEstimate:
+    """What :func:`build_procedural` of the projections ``which`` will hold, without drawing:
+    out-degrees, per-thread scratch and the ring buffer's reach."""
+    counts_bytes, per_source, max_delay = 0, 1, 1
+    for k in which:
+        proj = spec.projections[k]
+        _, n_pre = layout.source_offset(proj.source)
+        n_post = spec.population(proj.target).n_neurons
+        same = proj.source == proj.target
+        if needs_counts(proj.rule):
+            counts_bytes += PROCEDURAL_BYTES_PER_SOURCE * n_pre
+        per_source = max(per_source, max_synapses_per_source_bound(proj.rule, n_pre, n_post, same_population=same))
+        if proj.delay_ms is not None:
+            max_delay = max(max_delay, int(delay_steps(_upper_bound(proj.delay_ms), spec.dt_ms)))
+    return ProceduralEstimate(counts_bytes, layout.threads * per_source * PROCEDURAL_SCRATCH_BYTES, max_delay)
