@@ -153,9 +153,11 @@ below 1e-14."""
 
 
 def needs_counts(rule: Any) -> bool:
-    """Whether the procedural form of ``rule`` stores an out-degree per source (an int32 each):
-    ``fixed_total_number`` and ``fixed_indegree``, whose out-degrees are drawn at build time."""
-    return isinstance(as_rule(rule), (FixedTotalNumber, FixedIndegree))
+    """Whether the procedural form of ``rule`` keeps an out-degree per source (an int32 each,
+    :attr:`ProceduralPlan.counts`): ``fixed_total_number`` and ``fixed_indegree``, whose
+    out-degrees are drawn when the network is built, and ``fixed_outdegree``, whose ``K`` is
+    kept per source in the same array."""
+    return isinstance(as_rule(rule), (FixedTotalNumber, FixedIndegree, FixedOutdegree))
 
 
 def max_synapses_per_source_bound(rule: Any, n_pre: int, n_post: int, *, same_population: bool) -> int:

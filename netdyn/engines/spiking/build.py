@@ -191,8 +191,8 @@ def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int]
     procedural
         Indices of the projections that will be procedural
         (:mod:`netdyn.engines.spiking.procedural`): they cost no synapse bytes but their
-        per-source out-degrees (``"procedural out-degrees"``, 4 bytes per source of the counted
-        rules) and, per thread, room for one source's targets (``"procedural scratch"``, 8
+        per-source out-degrees (``"procedural out-degrees"``, 4 bytes per source of the rules
+        with out-degrees: fixed_total_number, fixed_indegree, fixed_outdegree) and, per thread, room for one source's targets (``"procedural scratch"``, 8
         bytes each); their delays, cut at
         :data:`~netdyn.engines.spiking.procedural.TAIL_SD`, size the ring buffer.
 

@@ -227,7 +227,8 @@ class ProceduralEstimate:
     Attributes
     ----------
     counts_bytes
-        The int32 out-degree per source of the counted rules (:func:`needs_counts`), bytes.
+        The int32 out-degree per source of the counted rules
+        (:func:`~netdyn.connectivity.procedural.needs_counts`), bytes.
     scratch_bytes
         Per thread, room for the largest source's targets (int64), bytes.
     max_delay_steps
