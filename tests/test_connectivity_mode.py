@@ -298,13 +298,13 @@ def test_full_scale_multiarea_check_estimates_the_chosen_mode():
     procedural, stored = (MultiAreaConfig(scale=1.0, connectivity=c) for c in ("procedural", "stored"))
     check_multiarea(procedural, available=int(40e9))
     check_multiarea(MultiAreaConfig(scale=1.0, connectivity="auto"), available=int(40e9))
-    with pytest.raises(ConfigError, match="it fits: use --connectivity procedural") as err:
+    with pytest.raises(ConfigError, match="which fits: use --connectivity procedural") as err:
         check_multiarea(stored, available=int(40e9))
     assert err.value.field == "scale"
     with pytest.raises(ConfigError, match="ring buffer 2[0-9].[0-9]+ GiB") as err:
         check_multiarea(procedural, available=int(24e9))
     assert "synapses 0.00 GiB" in str(err.value)
-    with pytest.raises(ConfigError, match="too much as well"):
+    with pytest.raises(ConfigError, match="which does not fit either"):
         check_multiarea(stored, available=int(24e9))
 
 

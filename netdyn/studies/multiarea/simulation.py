@@ -84,10 +84,10 @@ def _procedural_hint(spec: Any, layout: Any, which: list[int], available: int) -
     if not set(every) - set(which):
         return ""
     estimate = estimate_memory(spec, layout, every)
-    verdict = "it fits: use --connectivity procedural (or auto)" if fits_in_memory(estimate, available) else \
-        "too much as well"
+    verdict = "which fits: use --connectivity procedural (or auto)" if fits_in_memory(estimate, available) else \
+        "which does not fit either"
     return (f"; with its synapses regenerated per spike (--connectivity procedural) it needs about "
-            f"{estimate.total_bytes / 2**30:.2f} GiB: {verdict}")
+            f"{estimate.total_bytes / 2**30:.2f} GiB, {verdict}")
 
 
 NODE_BYTES = 256e9
