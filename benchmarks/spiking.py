@@ -97,14 +97,14 @@ def netdyn_cmd(*args: str) -> list[str]:
 
 
 def coba_command(peer: str, n: int, duration_ms: float, seed: int, threads: int,
-                 connectivity: str = "bernoulli", method: str | None = None) -> list[str] | None:
+                 wiring: str = "bernoulli", method: str | None = None) -> list[str] | None:
     """The command of one COBA run; ``method`` as in :data:`COBA_RUNS` (None: the simulator's
     default); None if the peer is not installed."""
     common = ["--n-neurons", str(n), "--duration-ms", str(duration_ms), "--seed", str(seed), "--json",
-              "--connectivity", connectivity]
+              "--wiring", wiring]
     if peer == "netdyn":
         return netdyn_cmd("coba", "--n-neurons", str(n), "--duration-ms", str(duration_ms), "--seed", str(seed),
-                          "--connectivity", connectivity.replace("-", "_"),
+                          "--wiring", wiring.replace("-", "_"),
                           *(["--integrator", method] if method else []))
     if peer.startswith("brian2"):
         exe = peer_python("brian2")
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                 add("coba", sim, method,
                     coba_command(sim, n, args.duration_ms, args.seed, args.threads, rule,
                                  None if sim == "nest" else method),
-                    {"n_neurons": n, "duration_ms": args.duration_ms, "connectivity": rule})
+                    {"n_neurons": n, "duration_ms": args.duration_ms, "wiring": rule})
     if args.mc_scale > 0:
         for sim in ("netdyn", "nest"):
             add("microcircuit", sim, None, microcircuit_command(sim, args.mc_scale, args.mc_duration_ms, args.seed,

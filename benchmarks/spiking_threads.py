@@ -65,11 +65,11 @@ def coba_command(simulator: str, n: int, duration_ms: float, seed: int, threads:
     rule = "fixed-indegree" if n > 20000 else "bernoulli"
     if simulator == "netdyn":
         return netdyn_cmd("coba", "--n-neurons", str(n), "--duration-ms", str(duration_ms), "--seed", str(seed),
-                          "--connectivity", rule.replace("-", "_"), "--threads", str(threads))
+                          "--wiring", rule.replace("-", "_"), "--threads", str(threads))
     exe = peer_python("brian2")
     return None if exe is None else [str(exe), str(PEER_SCRIPTS / "brian2_coba.py"), "--device", "cpp_standalone",
                                      "--method", "exponential_euler", "--n-neurons", str(n), "--duration-ms",
-                                     str(duration_ms), "--seed", str(seed), "--connectivity", rule, "--threads",
+                                     str(duration_ms), "--seed", str(seed), "--wiring", rule, "--threads",
                                      str(threads), "--json"]
 
 

@@ -366,10 +366,11 @@ def _run_bench(args: argparse.Namespace) -> int:
     config = parse_config(args.config_class, config_data(args.config_class, args))
     pin_threads()  # the simulation's own threads only: idle BLAS pools must not spin beside them
     if args.model == "coba":
-        record = bench_coba(config.n_neurons, config.duration_ms, seed=config.seed,
-                            connectivity=config.connectivity, integrator=config.integrator, threads=config.threads)
+        record = bench_coba(config.n_neurons, config.duration_ms, seed=config.seed, wiring=config.wiring,
+                            integrator=config.integrator, threads=config.threads, connectivity=config.connectivity)
     elif args.model == "microcircuit":
-        record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed)
+        record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed,
+                                    connectivity=config.connectivity)
     elif args.model == "consolidation":
         record = bench_consolidation(config)
     else:

@@ -40,7 +40,8 @@ OLD_FLAGS = {
                         "--spectrum-exponents", "--seed", "--workers", "--scheduler", "--mpi"],
     ("rsfs",): ["--seed", "--tstop-ms", "--dt-ms", "--n-exc", "--n-inh", "--afferent-statistics", "--seeds",
                 "--workers", "--scheduler", "--no-progress", "--no-figure"],
-    ("bench", "coba"): ["--n-neurons", "--connectivity", "--integrator", "--duration-ms", "--seed", "--json"],
+    ("bench", "coba"): ["--n-neurons", "--wiring", "--connectivity", "--integrator", "--duration-ms", "--seed",
+                        "--json"],
     ("bench", "microcircuit"): ["--scale", "--threads", "--duration-ms", "--seed", "--json"],
     # the multi-area study's command line as its issue states it
     ("multiarea",): ["--out", "--preset", "--scale", "--chi", "--chi-i", "--t-sim-ms", "--seed", "--areas",
@@ -138,8 +139,10 @@ ROUND_TRIPS = [
     (("srnn", "sweep"), SRNNSweepConfig(networks=2, weight_scales=(0.5, 3.0), tau_slowest_s=(1.0,),
                                         configurations=("none", "sfa+std"), input_dc=-0.25, seed=9)),
     (("rsfs",), RsfsSeedsConfig(seeds=(3, 1, 2), tstop_ms=800.0, afferent_statistics="poisson", bump_hz=-1.5)),
-    (("bench", "coba"), CobaBenchConfig(n_neurons=800, connectivity="fixed_indegree", integrator="euler")),
-    (("bench", "microcircuit"), MicrocircuitBenchConfig(scale=0.05, threads=4, duration_ms=250.0)),
+    (("bench", "coba"), CobaBenchConfig(n_neurons=800, wiring="fixed_indegree", integrator="euler",
+                                        connectivity="procedural")),
+    (("bench", "microcircuit"), MicrocircuitBenchConfig(scale=0.05, threads=4, duration_ms=250.0,
+                                                        connectivity="auto")),
 ]
 
 
@@ -187,7 +190,12 @@ def test_config_file_and_flags_precedence(tmp_path):
     (["rsfs", "--afferent-statistics", "gamma"], "invalid afferent_statistics='gamma'"),
     (["rsfs", "--seeds", "4,4"], "invalid seeds=[4, 4]"),
     (["rsfs", "--seeds", "-1"], "invalid seeds=[-1]"),
+    (["bench", "coba", "--wiring", "ring"], "invalid wiring='ring'"),
     (["bench", "coba", "--connectivity", "ring"], "invalid connectivity='ring'"),
+    (["rsfs", "--connectivity", "sometimes"], "invalid connectivity='sometimes'"),
+    (["rsfs", "--backend", "nest", "--afferent-statistics", "poisson", "--connectivity", "procedural"],
+     "invalid connectivity='procedural': NEST stores every synapse"),
+    (["consolidation", "net-10s", "--connectivity", "lazy"], "invalid connectivity='lazy'"),
     (["consolidation", "net-10s", "--n-ca", "1601"], "invalid n_ca=1601: must be <= n_exc = 1600"),
     (["consolidation", "net-10s", "--runtime-s", "-1"], "invalid runtime_s=-1.0"),
     (["consolidation", "net-10s", "--without", "stimulus"], "invalid without.0='stimulus'"),

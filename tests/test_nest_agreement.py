@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 NETWORKS = {
     # name: (spec of a seed, duration ms, transient ms, systematic relative allowance of the rates)
     "rsfs": (lambda seed: rsfs_spec(RsfsConfig(seed=seed, afferent_statistics="poisson")), 1500.0, 200.0, 0.08),
-    "coba": (lambda seed: coba_spec(4000, seed=seed, connectivity="fixed_indegree"), 1000.0, 200.0, 0.08),
+    "coba": (lambda seed: coba_spec(4000, seed=seed, wiring="fixed_indegree"), 1000.0, 200.0, 0.08),
     "microcircuit": (lambda seed: microcircuit_spec(0.1, seed=seed), 1000.0, 200.0, 0.0),
 }
 NETDYN_SEEDS = (1, 2, 3, 4)

@@ -25,7 +25,7 @@ from netdyn.sweep import run_study
 
 def tiny_network():
     """200 COBA neurons (fixed indegrees): self-sustained, fast to build and run."""
-    return coba_spec(200, seed=1, connectivity="fixed_indegree")
+    return coba_spec(200, seed=1, wiring="fixed_indegree")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_only_rank_0_writes(network_file, tmp_path, monkeypatch):
     (lambda t: t.replace("n_neurons = 160", "n_neurons = 0"), [], "invalid populations.0.n_neurons=0"),
     (lambda t: t.replace('model = "lif_cond_exp"', 'model = "hh"', 1), [], "invalid populations.0.model='hh'"),
     (lambda t: t + "\n[run]\nduraton_ms = 5.0\n", [], "invalid run.duraton_ms=5.0: unknown key; expected one of "
-     "['backend', 'duration_ms', 'threads', 'transient_ms']"),
+     "['backend', 'connectivity', 'duration_ms', 'threads', 'transient_ms']"),
     (lambda t: t + "\n[run]\nduration_ms = -5.0\n", [], "invalid run.duration_ms=-5.0"),
     (lambda t: t + "\n[run]\nduration_ms = 100.0\ntransient_ms = 150.0\n", [], "invalid run.transient_ms=150.0"),
     (lambda t: "run = 5\n" + t, [], "invalid run=5"),

@@ -334,15 +334,15 @@ def test_buffered_events_sum_in_the_order_of_direct_writes(monkeypatch):
     channels: every channel still sums its inputs in the same order, so the spikes are
     bit-identical to direct writes, with stored projections beside procedural ones (the
     buffer is emptied before a stored row) and a buffer that fills within a step."""
-    import netdyn.engines.spiking.network as network
+    import netdyn.engines.spiking.procedural as proc
     from netdyn.engines.spiking import Network
     from netdyn.studies.microcircuit import microcircuit_spec
 
     spec = microcircuit_spec(0.03, seed=2)
     mixed = {p.key: ("procedural" if k % 2 else "stored") for k, p in enumerate(spec.projections)}
     direct = Network(spec, connectivity=mixed).run(150.0).recording().spike_digest()
-    monkeypatch.setattr(network, "CACHED_RING_BYTES", 0)
-    monkeypatch.setattr(network, "EVENT_BUFFER", 1000)
+    monkeypatch.setattr(proc, "CACHED_RING_BYTES", 0)
+    monkeypatch.setattr(proc, "EVENT_BUFFER", 1000)
     for threads in (1, 2):
         net = Network(spec, connectivity=mixed, threads=threads)
         assert net._events[-1] >= 0 and net._events[0].shape == (threads, 1000)

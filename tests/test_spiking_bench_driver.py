@@ -64,7 +64,7 @@ def test_missing_netdyn_is_reported_not_fatal(bench, monkeypatch):
     assert bench.coba_command("nest", 4000, 1000.0, 1, 1) is None
     cmd = bench.coba_command("netdyn", 4000, 1000.0, 1, 1)
     assert cmd[1:] == ["-m", "netdyn.cli", "bench", "coba", "--n-neurons", "4000", "--duration-ms", "1000.0",
-                       "--seed", "1", "--connectivity", "bernoulli", "--json"]
+                       "--seed", "1", "--wiring", "bernoulli", "--json"]
     cmd = bench.coba_command("netdyn", 4000, 1000.0, 1, 1, method="euler")
     assert cmd[-3:] == ["--integrator", "euler", "--json"]
     result = bench.run_json(["python3", "-c", "import sys; sys.exit(3)"], timeout_s=30)

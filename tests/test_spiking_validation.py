@@ -134,7 +134,7 @@ def test_coba_rates_match_brian2_for_both_wiring_rules(rule, key):
     summary = ref["summary"]["brian2-runtime"]
     rates = {"E": [], "I": []}
     for seed in (11, 12):
-        rec = Network(coba_spec(4000, seed=seed, connectivity=rule)).run(t1).recording()
+        rec = Network(coba_spec(4000, seed=seed, wiring=rule)).run(t1).recording()
         for pop in ("E", "I"):
             rates[pop].append(mean_rate(rec.spikes[pop], t_start_ms=t0, t_stop_ms=t1))
     for pop, name in (("E", "rate_exc_hz"), ("I", "rate_inh_hz")):

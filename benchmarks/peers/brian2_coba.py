@@ -6,7 +6,7 @@ with ``--threads N`` > 1 and ``--device cpp_standalone`` N OpenMP threads.
 
 Model (Vogels & Abbott 2005 / Brette et al. 2007 benchmark 1, Brian2 benchmark form):
 N LIF neurons, the first 80 % excitatory; Bernoulli connectivity ``connect(p=80/N)``
-(autapses allowed, as Brian2's and NEST's default), or with ``--connectivity
+(autapses allowed, as Brian2's and NEST's default), or with ``--wiring
 fixed-indegree`` 64 E + 16 I sources per neuron drawn with replacement;
 
     tau_m dV/dt = ge (E_e - V) + gi (E_i - V) - (V - E_L) + I     (unless refractory)
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--device", choices=["runtime", "cpp_standalone"], default="runtime")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--connectivity", choices=["bernoulli", "fixed-indegree"], default="bernoulli",
+    parser.add_argument("--wiring", choices=["bernoulli", "fixed-indegree"], default="bernoulli",
                         help="Bernoulli p = 80/N, or fixed indegrees 64 E + 16 I drawn with replacement "
                              "(autapses allowed; the spec allows it above 20k neurons)")
     parser.add_argument("--method", default="euler", help="Brian2 integration method (default euler)")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     group.gi = 0
     ce = b2.Synapses(group, group, on_pre="ge += we", namespace=ns)
     ci = b2.Synapses(group, group, on_pre="gi += wi", namespace=ns)
-    if args.connectivity == "bernoulli":
+    if args.wiring == "bernoulli":
         ce.connect("i < n_exc", p=p, namespace={"n_exc": n_exc})
         ci.connect("i >= n_exc", p=p, namespace={"n_exc": n_exc})
     else:
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_neurons": n,
         "n_exc": n_exc,
         "n_inh": n_inh,
-        "connectivity": args.connectivity,
-        "connection_p": p if args.connectivity == "bernoulli" else None,
+        "wiring": args.wiring,
+        "connection_p": p if args.wiring == "bernoulli" else None,
         "duration_ms": args.duration_ms,
         "dt_ms": 0.1,
         "seed": args.seed,

@@ -7,7 +7,7 @@ The model of ``brian2_coba.py`` in NEST's units: ``iaf_cond_exp`` with g_L 10 nS
 (tau_m 20 ms), E_L = V_reset = -60 mV, V_th -50 mV, t_ref 5 ms, E_ex 0 mV, E_in -80 mV,
 tau_syn_ex 5 ms, tau_syn_in 10 ms, I_e 200 pA; weights 6 nS (E) and 67 nS (I);
 ``pairwise_bernoulli`` with p = 80/N (autapses allowed, NEST's default; or, with
-``--connectivity fixed-indegree``, ``fixed_indegree`` 64 E + 16 I); delay = dt = 0.1 ms
+``--wiring fixed-indegree``, ``fixed_indegree`` 64 E + 16 I); delay = dt = 0.1 ms
 (NEST's minimal delay); V0 ~ N(-55, 5) mV; all spikes recorded. NEST integrates
 iaf_cond_exp with GSL's adaptive RKF45 inside each 0.1-ms step.
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--connectivity", choices=["bernoulli", "fixed-indegree"], default="bernoulli",
+    parser.add_argument("--wiring", choices=["bernoulli", "fixed-indegree"], default="bernoulli",
                         help="pairwise_bernoulli p = 80/N, or fixed_indegree 64 E + 16 I (multapses and "
                              "autapses allowed; the spec allows it above 20k neurons, and NEST's "
                              "pairwise_bernoulli build costs O(N^2): ~8 min at 100k)")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     neurons = nest.Create("iaf_cond_exp", n, params=params)
     neurons.V_m = nest.random.normal(mean=-55.0, std=5.0)
     exc, inh = neurons[:n_exc], neurons[n_exc:]
-    if args.connectivity == "bernoulli":
+    if args.wiring == "bernoulli":
         conn_e = conn_i = {"rule": "pairwise_bernoulli", "p": p, "allow_autapses": True}
     else:
         conn_e = {"rule": "fixed_indegree", "indegree": 64, "allow_autapses": True, "allow_multapses": True}
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_neurons": n,
         "n_exc": n_exc,
         "n_inh": n_inh,
-        "connectivity": args.connectivity,
-        "connection_p": p if args.connectivity == "bernoulli" else None,
+        "wiring": args.wiring,
+        "connection_p": p if args.wiring == "bernoulli" else None,
         "duration_ms": args.duration_ms,
         "dt_ms": 0.1,
         "seed": args.seed,

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from netdyn.config.base import Spec
+from netdyn.config.simulator import Connectivity, connectivity_field
 from netdyn.errors import ConfigError
 
 Scheme = Literal["TRIPLET", "ONEPULSE", "RECT", "FULL", "EXPLICIT"]
@@ -122,6 +123,7 @@ class ConsolidationConfig(Spec):
     protocol: ProtocolName = Field("net-10s", description="the protocol")
     seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
     threads: int = Field(1, ge=1, description="threads of the simulation (the same numbers for any number)")
+    connectivity: Connectivity = connectivity_field()
     deterministic: bool = Field(False, description="no plasticity noise (sigma_pl = 0; the smallnet3 "
                                 "protocols have none already)")
     runtime_s: float | None = Field(None, gt=0.0, description="simulated time (s); none: the protocol's")
@@ -244,11 +246,12 @@ class ConsolidationBenchConfig(Spec):
     n_ca: int | None = Field(None, ge=0, description="assembly size; none: the protocol's")
     seed: int = Field(0, ge=0, description="seed of the wiring, the inputs and the plasticity noise")
     threads: int = Field(1, ge=1, description="threads of the simulation")
+    connectivity: Connectivity = connectivity_field()
     deterministic: bool = Field(False, description="no plasticity noise")
 
     def trial_config(self) -> ConsolidationConfig:
         return ConsolidationConfig(protocol=self.protocol, n_ca=self.n_ca, seed=self.seed, threads=self.threads,
-                                   deterministic=self.deterministic)
+                                   connectivity=self.connectivity, deterministic=self.deterministic)
 
 
 class ConsolidationScreenConfig(Spec):
@@ -262,6 +265,7 @@ class ConsolidationScreenConfig(Spec):
     seed: int = Field(0, ge=0, description="first seed; trial k of every cell uses seed + k")
     threads: int = Field(1, ge=1, description="threads of each trial's simulation (trials run in parallel "
                                               "over --workers)")
+    connectivity: Connectivity = connectivity_field()
     deterministic: bool = Field(False, description="no plasticity noise")
     n_exc: int = Field(1600, ge=1, description="excitatory neurons")
     n_inh: int = Field(400, ge=0, description="inhibitory neurons")
@@ -280,7 +284,8 @@ class ConsolidationScreenConfig(Spec):
     def trial_config(self, protocol: str, n_ca: int, trial: int) -> ConsolidationConfig:
         """The configuration of one trial."""
         return ConsolidationConfig(protocol=protocol, n_ca=n_ca, seed=self.seed + trial, threads=self.threads,
-                                   deterministic=self.deterministic, n_exc=self.n_exc, n_inh=self.n_inh)
+                                   connectivity=self.connectivity, deterministic=self.deterministic,
+                                   n_exc=self.n_exc, n_inh=self.n_inh)
 
 
 # --------------------------------------------------------------------------- the reference's files

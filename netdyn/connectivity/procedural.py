@@ -146,6 +146,14 @@ def plan_projection(rule: Any, n_pre: int, n_post: int, *, same_population: bool
     raise ConfigError(field, getattr(rule, "rule", rule), "explicit pairs are stored, not regenerated")
 
 
+def needs_counts(rule: Any) -> bool:
+    """Whether the procedural form of ``rule`` keeps an out-degree per source (an int32 each,
+    :attr:`ProceduralPlan.counts`): ``fixed_total_number`` and ``fixed_indegree``, whose
+    out-degrees are drawn when the network is built, and ``fixed_outdegree``, whose ``K`` is
+    kept per source in the same array."""
+    return isinstance(as_rule(rule), (FixedTotalNumber, FixedIndegree, FixedOutdegree))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def source_targets(kind, n_post, skip_self, count, p, key, source, out):  # pragma: no cover - compiled
     """Write the targets of ``source`` into ``out``; return how many (see :class:`ProceduralPlan`).

@@ -6,7 +6,7 @@ kernels loaded), ``run_s`` / ``cpu_s`` (wall and process CPU time of the simulat
 ``cpu_s_per_bio_s``, ``real_time_factor`` (run_s / biological time), ``peak_rss_mb`` (peak
 resident memory of the process), ``n_synapses``, ``bytes_per_synapse`` (synapse structure
 only), ``mean_rate_hz`` (all neurons) and the rate per population. :func:`measure` adds
-``connectivity`` (``"stored"`` or ``"procedural"``), ``synapse_bytes`` (the stored CSR),
+``connectivity`` (stored, procedural or auto), ``procedural_projections`` (the keys of the projections regenerated per spike), ``synapse_bytes`` (the stored CSR),
 ``procedural_bytes`` (what regenerates the procedural projections), ``procedural_synapses``
 (their expected number), ``ring_bytes`` (the delay ring) and ``synaptic_events``
 (:func:`synaptic_events`).
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from netdyn.errors import ConfigError
+from netdyn.studies.simulator import connectivity_record
 
 
 def peak_rss_mb() -> float:
@@ -59,10 +60,8 @@ def synaptic_events(spec: Any, spikes: dict[str, float]) -> float:
 def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, connectivity: Any = "stored",
             extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads with ``connectivity``
-    (:class:`~netdyn.engines.spiking.Network`'s); the benchmark record (see module doc).
-
-    The memory check before building (the estimate of the stored form) is made for
-    ``"stored"`` only."""
+    (:class:`~netdyn.engines.spiking.Network`'s: stored, procedural, auto or a mapping); the
+    benchmark record (see module doc)."""
     from netdyn import __version__
     from netdyn.engines.spiking import Network
 
@@ -70,7 +69,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
         raise ConfigError("duration_ms", duration_ms, "must be > 0")
     _warm_up(spec, threads)
     t0 = time.perf_counter()
-    net = Network(spec, threads=threads, connectivity=connectivity, check_memory=connectivity == "stored")
+    net = Network(spec, threads=threads, connectivity=connectivity)
     build_s = time.perf_counter() - t0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     net.run(duration_ms, progress=False)
@@ -88,6 +87,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
         "cpu_s_measured_as": "time.process_time() around Network.run(duration)",
         "real_time_factor": run_s / bio_s, "peak_rss_mb": peak_rss_mb(),
         "n_synapses": net.n_synapses, "bytes_per_synapse": net.bytes_per_synapse,
+        **connectivity_record(net, connectivity),
         "mean_rate_hz": sum(counts.values()) / n / bio_s,
         "rates_hz": {name: c / net.spec.population(name).n_neurons / bio_s for name, c in counts.items()},
         "spike_digest": rec.spike_digest(),
@@ -99,23 +99,27 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
     return out
 
 
-def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, connectivity: str = "bernoulli",
-               integrator: str = "exp_euler", threads: int = 1) -> dict[str, Any]:
-    """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``."""
+def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, wiring: str = "bernoulli",
+               integrator: str = "exp_euler", threads: int = 1, connectivity: str = "stored") -> dict[str, Any]:
+    """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``, wired by ``wiring``
+    (bernoulli or fixed_indegree), its synapses ``connectivity`` (stored, procedural, auto)."""
     from netdyn.studies.coba import coba_spec
 
     if n_neurons < 10:
         raise ConfigError("n_neurons", n_neurons, "must be >= 10")
-    return measure(coba_spec(n_neurons, seed=seed, connectivity=connectivity, integrator=integrator), duration_ms,
-                   model="coba", threads=threads, extra={"connectivity": connectivity, "integrator": integrator})
+    return measure(coba_spec(n_neurons, seed=seed, wiring=wiring, integrator=integrator), duration_ms,
+                   model="coba", threads=threads, connectivity=connectivity,
+                   extra={"wiring": wiring, "integrator": integrator})
 
 
-def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1) -> dict[str, Any]:
-    """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``."""
+def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1,
+                       connectivity: str = "stored") -> dict[str, Any]:
+    """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``, its
+    synapses ``connectivity`` (stored, procedural, auto)."""
     from netdyn.studies.microcircuit import microcircuit_spec
 
     return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit", threads=threads,
-                   extra={"scale": scale})
+                   connectivity=connectivity, extra={"scale": scale})
 
 
 def bench_consolidation(config: Any) -> dict[str, Any]:
@@ -145,6 +149,7 @@ def bench_consolidation(config: Any) -> dict[str, Any]:
         "detailed_bio_s": bio_s, "total_cpu_s": time.process_time(), "peak_rss_mb": peak_rss_mb(),
         "n_synapses": trial.n_synapses + trial.n_plastic, "n_plastic_synapses": trial.n_plastic,
         "bytes_per_plastic_synapse": PLASTIC_BYTES_PER_SYNAPSE, "n_spikes": int(trial.spike_ids.size),
+        "connectivity": trial_config.connectivity, "procedural_projections": list(trial.procedural_projections),
         "phases_s": {k[6:]: v for k, v in t.items() if k.startswith("phase_")},
     }
     for key in ("Q", "MI_bits"):
@@ -181,7 +186,7 @@ def bench_multiarea(config: Any) -> dict[str, Any]:
     par = timed("model", model_parameters, config)
     spec = timed("spec", multiarea_spec, par, seed=config.seed)
     _warm_up(spec, config.threads)
-    net = timed("build", Network, spec, threads=config.threads)
+    net = timed("build", Network, spec, threads=config.threads, connectivity=config.connectivity)
     timed("run", net.run, config.t_sim_ms, progress=False)
     transient = min(500.0, 0.5 * config.t_sim_ms)
     ds = timed("analysis", activity_dataset, net.recording(), par, transient_ms=transient)
@@ -192,7 +197,7 @@ def bench_multiarea(config: Any) -> dict[str, Any]:
         "scale": config.resolved("scale"), "chi": config.resolved("chi"), "chi_i": config.resolved("chi_i"),
         "seed": config.seed, "t_sim_ms": config.t_sim_ms, "dt_ms": spec.dt_ms, "threads": config.threads,
         "n_neurons": int(net.layout.n_neurons), "n_synapses": net.n_synapses, "n_projections": len(spec.projections),
-        "bytes_per_synapse": net.bytes_per_synapse,
+        "bytes_per_synapse": net.bytes_per_synapse, **connectivity_record(net, config.connectivity),
         "model_s": wall["model"] + wall["spec"], "build_s": wall["build"], "run_s": wall["run"], "cpu_s": cpu["run"],
         "cpu_s_per_bio_s": cpu["run"] / bio_s, "real_time_factor": wall["run"] / bio_s,
         "analysis_s": wall["analysis"], "analysis_cpu_s": cpu["analysis"], "mean_field_s": wall["mean_field"],

@@ -17,11 +17,12 @@ from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec
 
 
-def coba_spec(n_neurons: int = 4000, *, seed: int = 0, connectivity: Literal["bernoulli", "fixed_indegree"] = "bernoulli",
+def coba_spec(n_neurons: int = 4000, *, seed: int = 0, wiring: Literal["bernoulli", "fixed_indegree"] = "bernoulli",
               integrator: Literal["exp_euler", "euler"] = "exp_euler", record_spikes: bool = True) -> NetworkSpec:
-    """The COBA network of ``n_neurons`` neurons (populations ``E`` and ``I``); ``integrator``
-    of the cells as in :mod:`netdyn.models.spiking.neurons.lif_cond_exp`."""
-    if connectivity == "bernoulli" and n_neurons < 80:
+    """The COBA network of ``n_neurons`` neurons (populations ``E`` and ``I``), wired by
+    ``wiring`` (Bernoulli with p = 80 / N or fixed indegrees); ``integrator`` of the cells as in
+    :mod:`netdyn.models.spiking.neurons.lif_cond_exp`."""
+    if wiring == "bernoulli" and n_neurons < 80:
         raise ConfigError("n_neurons", n_neurons, "Bernoulli wiring with p = 80 / N needs N >= 80")
     n_e = int(round(0.8 * n_neurons))
     n_i = n_neurons - n_e
@@ -30,7 +31,7 @@ def coba_spec(n_neurons: int = 4000, *, seed: int = 0, connectivity: Literal["be
                        "t_ref_ms": 5.0, "i_e_pA": 200.0, "integrator": integrator},
             "receptors": [{"name": "exc", "tau_ms": 5.0, "e_rev_mV": 0.0}, {"name": "inh", "tau_ms": 10.0, "e_rev_mV": -80.0}],
             "initial": {"v_mV": {"kind": "normal", "mean": -55.0, "std": 5.0}}}
-    if connectivity == "bernoulli":
+    if wiring == "bernoulli":
         rules = {"E": {"rule": "fixed_probability", "p": 80.0 / n_neurons},
                  "I": {"rule": "fixed_probability", "p": 80.0 / n_neurons}}
     else:

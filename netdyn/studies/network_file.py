@@ -3,7 +3,8 @@ recorded and summarised.
 
 The file is a :class:`~netdyn.models.spiking.spec.NetworkSpec` as ``spec.save(path)`` writes it
 (TOML or JSON), optionally with a ``[run]`` table (:class:`~netdyn.config.network_file.RunSettings`:
-``duration_ms``, ``transient_ms``, ``backend``, ``threads``); flags win over the table.
+``duration_ms``, ``transient_ms``, ``backend``, ``threads``, ``connectivity``); flags win over
+the table.
 :func:`read_network_file` reads it into a :class:`NetworkRunConfig`, whose errors name the
 field (``populations.0.n_neurons``, ``run.duration_ms``, ``network`` for a file that cannot
 be read). :data:`NETWORK_RUN` writes into its output directory::
@@ -11,7 +12,8 @@ be read). :data:`NETWORK_RUN` writes into its output directory::
     recording.h5   every recorded spike, state probe and population rate (netdyn.io.hdf5)
     summary.json   per population the statistics of netdyn.analysis.spikes.population_summary
                    after the transient (rate_hz, cv_isi, lvr, corrcoef, active_fraction), the
-                   run settings, netdyn's version and the whole configuration
+                   run settings, the projections regenerated per spike
+                   (procedural_projections), netdyn's version and the whole configuration
     figure.png/pdf the activity figure (netdyn.plots.activity)
 
 With ``backend="nest"`` under ``mpiexec``, every rank runs its part of the simulation and
@@ -130,7 +132,7 @@ def build_network(config: NetworkRunConfig, network: NetworkSpec | None = None) 
     from netdyn.engines.spiking import Network
 
     return Network(network if network is not None else config.network, backend=config.backend,
-                   threads=config.threads)
+                   threads=config.threads, connectivity=config.connectivity)
 
 
 def population_statistics(recording: Any, populations: list[str], t_start_ms: float,
@@ -154,7 +156,8 @@ def recorded_populations(network: NetworkSpec) -> list[str]:
 
 def run_settings_summary(config: RunSettings) -> dict[str, Any]:
     """The run's settings as ``summary.json`` states them (the transient resolved)."""
-    return {"backend": config.backend, "threads": config.threads, "duration_ms": config.duration_ms,
+    return {"backend": config.backend, "threads": config.threads, "connectivity": config.connectivity,
+            "duration_ms": config.duration_ms,
             "transient_ms": config.transient, "netdyn_version": __version__}
 
 
@@ -181,6 +184,7 @@ def record_network(config: NetworkRunConfig, path: Path, progress: bool | None) 
     summary = {
         "populations": {pop: {k: nan_to_none(v) for k, v in values.items()} for pop, values in stats.items()},
         **run_settings_summary(config),
+        "procedural_projections": list(net.procedural_keys),
         "spike_digest": recording.spike_digest(),
         "timing_s": {"build": round(t1 - t0, 3), "run": round(t2 - t1, 3)},
         "config": config.to_dict(),

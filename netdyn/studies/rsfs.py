@@ -41,6 +41,7 @@ from netdyn.models.spiking.spec import NetworkSpec
 from netdyn.sweep import SingleRunStudy, SweepStudy, run_study
 from netdyn.sweep.study import STUDY_ATTR, nan_to_none
 from netdyn.studies.recorded import draw_activity, read_recording_file
+from netdyn.studies.simulator import connectivity_record
 
 RATE_WINDOWS_MS = ((350.0, 900.0), (950.0, 1050.0), (1000.0, 1500.0), (1300.0, 1500.0))
 """Windows of the summary's rates (before, at and after the afferent bump)."""
@@ -94,7 +95,7 @@ def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tup
     from netdyn.io.hdf5 import write_recording
 
     t0 = time.perf_counter()
-    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads)
+    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads, connectivity=config.connectivity)
     build_s = time.perf_counter() - t0
     net.run(config.tstop_ms, progress=progress)
     run_s = net.run_time_s
@@ -111,7 +112,7 @@ def record_network(config: RsfsConfig, path: Path, progress: bool | None) -> tup
         "config": config.to_dict(),
         "n_neurons": int(sum(p.n_neurons for p in net.spec.populations)),
         "n_synapses": net.n_synapses,
-        "backend": config.backend, "threads": config.threads,
+        "backend": config.backend, "threads": config.threads, **connectivity_record(net, config.connectivity),
         "timing_s": {"build": round(build_s, 3), "run": round(run_s, 3), "write": round(time.perf_counter() - t1, 3)},
         "netdyn_version": recording.attrs["netdyn_version"],
     })
@@ -155,7 +156,7 @@ def simulate_seed(config_json: str, seed: int) -> xr.Dataset:
     from netdyn.engines.spiking import Network
 
     config = RsfsConfig.model_validate_json(config_json).replace(seed=int(seed), record_vm=0)
-    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads)
+    net = Network(rsfs_spec(config), backend=config.backend, threads=config.threads, connectivity=config.connectivity)
     recording = net.run(config.tstop_ms, progress=False).recording()
     stats = summarise(recording, config.tstop_ms)
 

@@ -158,15 +158,24 @@ def _create(path: Path, template: xr.Dataset, unit_dim: str, config_json: str) -
 # --------------------------------------------------------------------------- checks
 
 
+_DEFAULTS_OF_NEWER_FIELDS = {"connectivity": "stored"}
+"""Fields added to the configurations after stores were written without them, with the value
+those stores were computed with."""
+
+
 def _config_difference(stored: Any, wanted: str) -> str | None:
     """None when the two configurations are equal, else a short description. The number of
-    threads of netdyn's engines does not count: it does not change a result (NEST's does)."""
+    threads of netdyn's engines does not count: it does not change a result (NEST's does).
+    ``connectivity`` counts (stored and procedural synapses are different draws); a store
+    written before the field existed was stored."""
     if stored == wanted:
         return None
     try:
         old, new = json.loads(stored), json.loads(wanted)
     except (TypeError, ValueError):
         return "the configuration differs"
+    if isinstance(old, dict) and isinstance(new, dict):
+        old = {**{k: v for k, v in _DEFAULTS_OF_NEWER_FIELDS.items() if k in new}, **old}
     if isinstance(old, dict) and isinstance(new, dict) and old.get("backend", "netdyn") == "netdyn" == new.get(
             "backend", "netdyn"):
         old, new = ({k: v for k, v in c.items() if k != "threads"} for c in (old, new))

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 import warnings
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import xarray as xr
@@ -36,6 +36,7 @@ from netdyn.engines.nest.memory import check_nest_memory
 from netdyn.engines.nest.translation import PARAM_NAMES, STATE_NAMES, NestPlan, translate
 from netdyn.engines.spiking.build import available_memory_bytes, estimate_memory, initial_state, plan_layout
 from netdyn.engines.spiking.network import checked_duration_ms, input_rate_traces, population_rate_traces
+from netdyn.engines.spiking.procedural import CONNECTIVITY_MODES, PROJECTION_MODES
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
@@ -61,6 +62,35 @@ def nest_seed(seed: int) -> int:
     return seed % (2**31 - 2) + 1
 
 
+def nest_connectivity(connectivity: str | Mapping[str, str]) -> str:
+    """``"stored"``: what NEST builds for ``connectivity`` (see
+    :func:`netdyn.engines.spiking.procedural.procedural_projections`).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``connectivity``: ``"procedural"``, a mapping that makes a projection
+        procedural, or anything that is not a mode (NEST has no procedural synapses).
+    """
+    modes = list(CONNECTIVITY_MODES)
+    if isinstance(connectivity, str):
+        if connectivity not in CONNECTIVITY_MODES:
+            raise ConfigError("connectivity", connectivity, f"one of {modes} or a mapping {{projection key: mode}}")
+        procedural = connectivity == "procedural"
+    elif isinstance(connectivity, Mapping):
+        for key, mode in connectivity.items():
+            if mode not in PROJECTION_MODES:
+                raise ConfigError(f"connectivity.{key}", mode, f"one of {list(PROJECTION_MODES)}")
+        procedural = "procedural" in connectivity.values()
+    else:
+        raise ConfigError("connectivity", connectivity, f"one of {modes} or a mapping {{projection key: mode}}")
+    if procedural:
+        raise ConfigError("connectivity", connectivity if isinstance(connectivity, str) else dict(connectivity),
+                          "NEST stores every synapse (it has no procedural synapses): use 'stored' or 'auto' with "
+                          "backend 'nest'")
+    return "stored"
+
+
 class NestNetwork:
     """A network built by NEST, with the interface of :class:`netdyn.engines.spiking.Network`.
 
@@ -74,6 +104,10 @@ class NestNetwork:
         Estimate NEST's memory on this machine's ranks before building
         (:mod:`netdyn.engines.nest.memory`) and raise
         :class:`~netdyn.errors.MemoryEstimateError` if it will not fit.
+    connectivity
+        NEST stores every synapse: ``"stored"`` and ``"auto"`` build stored synapses;
+        ``"procedural"`` or a mapping that makes a projection procedural is refused
+        (:func:`nest_connectivity`).
 
     Attributes
     ----------
@@ -87,8 +121,10 @@ class NestNetwork:
 
     backend = "nest"
 
-    def __init__(self, spec: NetworkSpec | dict[str, Any], *, threads: int = 1, check_memory: bool = True):
+    def __init__(self, spec: NetworkSpec | dict[str, Any], *, threads: int = 1, check_memory: bool = True,
+                 connectivity: str | Mapping[str, str] = "stored"):
         t0 = time.perf_counter()
+        nest_connectivity(connectivity)  # before NEST is imported
         self.spec = spec_from_any(spec)
         if not (isinstance(threads, int) and threads >= 1):
             raise ConfigError("threads", threads, "must be an integer >= 1")
@@ -277,6 +313,11 @@ class NestNetwork:
     @property
     def dt_ms(self) -> float:
         return self.spec.dt_ms
+
+    @property
+    def procedural_keys(self) -> list[str]:
+        """Keys of procedural projections: none (NEST stores every synapse)."""
+        return []
 
     @property
     def n_synapses(self) -> int:

@@ -26,6 +26,7 @@ synapse while building (target, weight, delay) and 8 when running (delays become
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import psutil
@@ -143,9 +144,10 @@ def delay_steps(value_ms: np.ndarray, dt_ms: float) -> np.ndarray:
     return np.maximum(np.rint(np.asarray(value_ms) / dt_ms), 1).astype(np.int64)
 
 
-def max_delay_steps(spec: NetworkSpec) -> int:
-    """Upper bound of the delays in steps (from the distributions' bounds, else drawn)."""
-    return max([1] + [int(_delay_bound(p, spec.dt_ms)) for p in spec.projections])
+def max_delay_steps(spec: NetworkSpec, exclude: frozenset[int] = frozenset()) -> int:
+    """Upper bound of the delays in steps of the projections but ``exclude`` (indices), from
+    the distributions' bounds (an unbounded distribution adds nothing: its delays are drawn)."""
+    return max([1] + [int(_delay_bound(p, spec.dt_ms)) for k, p in enumerate(spec.projections) if k not in exclude])
 
 
 def _delay_bound(proj: Projection, dt_ms: float) -> int:
@@ -179,31 +181,69 @@ def available_memory_bytes() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def estimate_memory(spec: NetworkSpec, layout: Layout) -> MemoryEstimate:
-    """Peak bytes of building and running ``spec`` (synapses, temporaries, ring, state)."""
+def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int] = ()) -> MemoryEstimate:
+    """Peak bytes of building and running ``spec`` (synapses, temporaries, ring, state).
+
+    Parameters
+    ----------
+    spec, layout
+        The network and its layout (threads).
+    procedural
+        Indices of the projections that will be procedural
+        (:mod:`netdyn.engines.spiking.procedural`): they cost no synapse bytes but their
+        per-source out-degrees (``"procedural out-degrees"``, 4 bytes per source of the rules
+        with out-degrees: fixed_total_number, fixed_indegree, fixed_outdegree) and the threads'
+        event buffers and spike history (``"procedural buffers"``); their delays, cut at
+        :data:`~netdyn.engines.spiking.procedural.TAIL_SD`, size the ring buffer up to
+        :data:`~netdyn.engines.spiking.procedural.RING_BYTES` (beyond, delay windows).
+
+    Returns
+    -------
+    MemoryEstimate
+        ``n_synapses``: every projection's synapses, stored or procedural; ``parts``: bytes.
+    """
+    which = frozenset(procedural)
     counts = []
     for proj in spec.projections:
         _, n_pre = layout.source_offset(proj.source)
         n_post = spec.population(proj.target).n_neurons
         counts.append(expected_synapses(proj.rule, n_pre, n_post, same_population=proj.source == proj.target))
     n_syn = int(sum(counts))
-    n_plastic = sum(c for c, proj in zip(counts, spec.projections) if proj.plasticity is not None)
-    slots = max(max_delay_steps(spec), 16) + 1
+    stored = [c for k, c in enumerate(counts) if k not in which]
+    n_stored = int(sum(stored))
+    n_plastic = sum(c for k, (c, proj) in enumerate(zip(counts, spec.projections))
+                    if proj.plasticity is not None and k not in which)
+    delay_bound = max_delay_steps(spec, exclude=which)
     parts = {
-        "synapses": SYNAPSE_BYTES_BUILD * (n_syn - n_plastic),
+        "synapses": SYNAPSE_BYTES_BUILD * (n_stored - n_plastic),
         "plastic synapses": PLASTIC_BYTES_PER_SYNAPSE * n_plastic,
-        "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(counts, default=0),
-        "segments": 16 * layout.n_sources * layout.threads + 4 * min(n_syn, 64 * layout.n_sources * layout.threads),
-        "ring buffer": 4 * slots * layout.n_chan,
-        "state": 8 * layout.n_state + 16 * layout.n_neurons,
+        "largest projection while building": TEMP_BYTES_PER_SYNAPSE * max(stored, default=0),
+        "segments": 16 * layout.n_sources * layout.threads + 4 * min(n_stored, 64 * layout.n_sources * layout.threads),
     }
+    if which:
+        from netdyn.engines.spiking.procedural import estimate_procedural  # it builds on this module
+
+        pr = estimate_procedural(spec, layout, sorted(which))
+        parts["procedural out-degrees"] = pr.counts_bytes
+        parts["procedural buffers"] = pr.buffer_bytes
+        delay_bound = max(delay_bound, pr.window_steps)
+    slots = max(delay_bound, 16) + 1
+    parts["ring buffer"] = 4 * slots * layout.n_chan
+    parts["state"] = 8 * layout.n_state + 16 * layout.n_neurons
     return MemoryEstimate(n_syn, parts)
+
+
+def fits_in_memory(estimate: MemoryEstimate, available: int | None = None) -> bool:
+    """Whether the estimate needs at most 90 % of ``available`` bytes (default: this machine's
+    :func:`available_memory_bytes`)."""
+    available = available_memory_bytes() if available is None else available
+    return estimate.total_bytes <= 0.9 * available
 
 
 def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None:
     """:class:`MemoryEstimateError` if the estimate exceeds 90 % of the available memory."""
     available = available_memory_bytes() if available is None else available
-    if estimate.total_bytes > 0.9 * available:
+    if not fits_in_memory(estimate, available):
         raise MemoryEstimateError(estimate.total_bytes, available, estimate.parts)
 
 

@@ -42,9 +42,15 @@ from netdyn.engines.spiking.build import (
     initial_state,
     plan_layout,
 )
-from netdyn.engines.spiking.kernel import NON_FINITE, SLOT_BITS, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
+from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
-from netdyn.engines.spiking.procedural import ProceduralSynapses, build_procedural, procedural_projections
+from netdyn.engines.spiking.procedural import (
+    HISTORY_SLACK,
+    ProceduralSynapses,
+    build_procedural,
+    event_buffers,
+    procedural_projections,
+)
 from netdyn.engines.threads import SleepingBarrier, check_threads, run_parallel
 from netdyn.errors import ConfigError, SpikingInstabilityError, nonnegative_float
 from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
@@ -81,6 +87,12 @@ class Network:
         waits for the others sleeps after a spin of about a millisecond, so more threads than free
         cores cost time but do not stall the host. Two threads ran COBA 1.33x (4,000 neurons) to
         1.79x (100,000) faster than one (:doc:`/threads`).
+    connectivity
+        ``"stored"`` (default), ``"procedural"`` (every static projection that can be is
+        regenerated per spike, not stored), ``"auto"`` (procedural if the stored network would
+        not fit in memory) or ``{projection key: "stored" | "procedural"}``
+        (:func:`~netdyn.engines.spiking.procedural.procedural_projections`, :doc:`/procedural`).
+        The memory estimate counts the resolved choice; :attr:`procedural_keys` lists it.
     """
 
     def __new__(cls, spec: NetworkSpec | dict[str, Any] | None = None, *, backend: str = "netdyn",
@@ -102,10 +114,10 @@ class Network:
         if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
         self.layout: Layout = plan_layout(self.spec, self.threads)
-        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout)
+        self._procedural_keys = procedural_projections(self.spec, connectivity, self.layout)
+        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout, self._procedural_keys)
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
-        self._procedural_keys = procedural_projections(self.spec, connectivity)
         self.procedural: ProceduralSynapses = build_procedural(self.spec, self.layout, self._procedural_keys)
         self.synapses: Synapses = build_synapses(self.spec, self.layout, frozenset(self._procedural_keys))
         self.plastic: PlasticSynapses = build_plastic(self.spec, self.layout)
@@ -178,7 +190,7 @@ class Network:
         self._hist_own_max = own.astype(np.int64)
         n_hist = self.procedural.history_steps
         self._hist_pos = np.zeros((n_hist, threads, n_groups + 1), dtype=np.int64)
-        cap = 4 * int(own.max()) + 65536 if n_hist else 0
+        cap = 4 * int(own.max()) + HISTORY_SLACK if n_hist else 0
         self._hist_ids = np.zeros((threads, cap), dtype=np.int32)
         self._hist_mult = np.zeros((threads, cap), dtype=np.int32)
         self._events = event_buffers(threads, self.layout.n_chan, self.n_slots, self.procedural.n_projections > 0)
@@ -295,6 +307,12 @@ class Network:
     def bytes_per_synapse(self) -> float:
         """Bytes of the synapse structure (CSR + delay segments) per synapse."""
         return self.synapses.bytes_per_synapse
+
+    @property
+    def procedural_keys(self) -> list[str]:
+        """Keys of the projections whose synapses are regenerated per spike, not stored
+        (``connectivity`` resolved), in spec order."""
+        return [self.spec.projections[k].key for k in self._procedural_keys]
 
     # ------------------------------------------------------------------ state access
     def get_state(self, population: str) -> dict[str, np.ndarray]:
@@ -731,30 +749,6 @@ class Network:
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
-
-
-EVENT_BUFFER = 1 << 18
-"""Synaptic events a thread buffers before adding them to the ring (see :func:`event_buffers`)."""
-CACHED_RING_BYTES = 16 * 2**20
-"""Rings up to this size are written directly; larger ones through the event buffers."""
-BLOCK_BYTES = 2**19
-"""Bytes of ring (all slots) of one block of channels the buffered events are sorted into."""
-
-
-def event_buffers(threads: int, n_chan: int, n_slots: int, procedural: bool) -> tuple:
-    """The per-thread buffers of procedural synaptic events (``kernel.flush_events``), and
-    ``bin_shift``: events are sorted by blocks of ``2**(bin_shift - SLOT_BITS)`` channels, of
-    about :data:`BLOCK_BYTES` of ring each; ``bin_shift = -1``: no buffering (a ring that fits in
-    a cache, or nothing procedural). Either way every channel sums its inputs in the same
-    order, so the numbers do not depend on it."""
-    if not procedural or 4 * n_chan * n_slots <= CACHED_RING_BYTES:
-        size, shift, n_bins = 1, -1, 1
-    else:
-        block = max(int(np.log2(max(BLOCK_BYTES // (4 * n_slots), 1))), 0)
-        size, shift, n_bins = EVENT_BUFFER, SLOT_BITS + block, (n_chan >> block) + 2
-    return (np.zeros((threads, size), np.int64), np.zeros((threads, size), np.float32),
-            np.zeros((threads, 1), np.int64), np.zeros((threads, size), np.int64),
-            np.zeros((threads, size), np.float32), np.zeros((threads, n_bins), np.int64), shift)
 
 
 def checked_duration_ms(duration_ms: Any) -> float:

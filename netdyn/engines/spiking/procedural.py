@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable, Mapping, get_args
 
 import numpy as np
 from numba import njit
 
+from netdyn.config.simulator import Connectivity
 from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, as_distribution
 from netdyn.connectivity.procedural import (
     ALL_TARGETS,
@@ -39,12 +41,14 @@ from netdyn.connectivity.procedural import (
     delay_step_pmf,
     draw_alias,
     draw_value,
+    needs_counts,
     plan_projection,
     uniform_target,
     value_params,
 )
 from netdyn.counter_random import counter_uniform, step_stream
-from netdyn.engines.spiking.build import Layout, delay_steps
+from netdyn.engines.spiking.build import Layout, delay_steps, estimate_memory, fits_in_memory, plan_layout
+from netdyn.engines.spiking.kernel import SLOT_BITS
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, Projection
 from netdyn.seeding import named_generator
@@ -195,8 +199,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         dl_alias=np.zeros(0, np.int32), win_first=np.zeros(n, np.int64), n_win=np.ones(n, np.int64),
         group_n_win=np.zeros(len(groups), np.int64), window_steps=max_delay, max_per_source=1,
         max_delay_steps=max_delay, expected_synapses=0.0)
-    if max_delay > 1 and 4 * layout.n_chan * (max_delay + 1) > RING_BYTES:
-        out.window_steps = max(1, RING_BYTES // (4 * layout.n_chan) - 1)
+    out.window_steps = window_steps(layout.n_chan, max_delay)
     tables: dict[tuple, tuple[int, int, int]] = {}  # (delay law) -> (offset, columns, shortest delay)
     probs, aliases = [], []
     n_cols = 0
@@ -229,29 +232,66 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
     return out
 
 
-CONNECTIVITY_MODES = ("stored", "procedural")
+CONNECTIVITY_MODES: tuple[str, ...] = get_args(Connectivity)
+"""What ``Network(spec, connectivity=...)`` takes as one word (see :func:`procedural_projections`)."""
+PROJECTION_MODES = ("stored", "procedural")
+"""What a mapping ``{projection key: mode}`` may give one projection."""
 
 
-def procedural_projections(spec: NetworkSpec, connectivity: str | dict[str, str]) -> list[int]:
-    """Indices of the projections to regenerate: ``"stored"`` none; ``"procedural"`` every
-    static projection whose rule allows it (explicit pairs and plastic projections stay
-    stored); a mapping ``{projection key: mode}`` those named ``"procedural"`` (ConfigError
-    naming the projection if it cannot be)."""
+def regenerable_projections(spec: NetworkSpec) -> list[int]:
+    """Indices of the projections that can be procedural: static, not explicit pairs, with
+    multapses (the rules without multapses draw distinct pairs, which must be stored)."""
+    return [k for k, p in enumerate(spec.projections)
+            if p.plasticity is None and p.rule.rule != "explicit" and getattr(p.rule, "multapses", True)]
+
+
+def procedural_projections(spec: NetworkSpec, connectivity: str | Mapping[str, str], layout: Layout | None = None,
+                           available: int | None = None) -> list[int]:
+    """Indices of the projections to regenerate.
+
+    Parameters
+    ----------
+    spec
+        The network.
+    connectivity
+        ``"stored"``: none; ``"procedural"``: every projection that can be
+        (:func:`regenerable_projections`: explicit pairs, rules without multapses and plastic
+        projections stay stored); ``"auto"``: the same as ``"procedural"`` if the all-stored
+        network would not fit in memory (:func:`~netdyn.engines.spiking.build.fits_in_memory`),
+        else none; a mapping ``{projection key: "stored" | "procedural"}``: those named
+        ``"procedural"`` (a projection that cannot be is refused when it is built, naming it).
+    layout
+        The layout the network is built with (``"auto"`` only; default: one thread).
+    available
+        Bytes of memory available (``"auto"`` only; default: this machine's).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``connectivity`` (an unknown mode) or ``connectivity.<key>`` (an unknown
+        projection or a mode other than stored / procedural).
+    """
     if isinstance(connectivity, str):
         if connectivity not in CONNECTIVITY_MODES:
             raise ConfigError("connectivity", connectivity, f"one of {list(CONNECTIVITY_MODES)} or a mapping "
                                                             "{projection key: mode}")
         if connectivity == "stored":
             return []
-        return [k for k, p in enumerate(spec.projections)
-                if p.plasticity is None and p.rule.rule != "explicit" and getattr(p.rule, "multapses", True)]
+        if connectivity == "auto":
+            layout = plan_layout(spec) if layout is None else layout
+            if fits_in_memory(estimate_memory(spec, layout), available):
+                return []
+        return regenerable_projections(spec)
+    if not isinstance(connectivity, Mapping):
+        raise ConfigError("connectivity", connectivity, f"one of {list(CONNECTIVITY_MODES)} or a mapping "
+                                                        "{projection key: mode}")
     keys = [p.key for p in spec.projections]
     which = []
-    for key, mode in dict(connectivity).items():
+    for key, mode in connectivity.items():
         if key not in keys:
             raise ConfigError(f"connectivity.{key}", mode, f"no such projection; known: {keys}")
-        if mode not in CONNECTIVITY_MODES:
-            raise ConfigError(f"connectivity.{key}", mode, f"one of {list(CONNECTIVITY_MODES)}")
+        if mode not in PROJECTION_MODES:
+            raise ConfigError(f"connectivity.{key}", mode, f"one of {list(PROJECTION_MODES)}")
         if mode == "procedural":
             which.append(keys.index(key))
     return sorted(which)
@@ -293,3 +333,77 @@ def regenerate(kind, n_post, skip_self, count, p, key, key_w, key_d, weight, dl_
         out_w[s] = draw_value(weight, sw, s)
         out_d[s] = draw_alias(dl_prob, dl_alias, dl_off, dl_len, sd, s) + 1
     return k
+
+
+@dataclass(frozen=True)
+class ProceduralEstimate:
+    """Memory of the procedural projections, estimated before anything is drawn.
+
+    Attributes
+    ----------
+    counts_bytes
+        The int32 out-degree per source of the counted rules
+        (:func:`~netdyn.connectivity.procedural.needs_counts`), bytes.
+    buffer_bytes
+        The threads' event buffers (:func:`event_buffers`) and spike history (delay windows),
+        bytes.
+    window_steps
+        Steps the ring buffer spans for them (:func:`window_steps`).
+    """
+
+    counts_bytes: int
+    buffer_bytes: int
+    window_steps: int
+
+
+def window_steps(n_chan: int, max_delay: int) -> int:
+    """Steps of a delay window: the longest delay if a ring spanning it fits in
+    :data:`RING_BYTES`, else as many as fit (see the module docstring)."""
+    if max_delay > 1 and 4 * n_chan * (max_delay + 1) > RING_BYTES:
+        return max(1, RING_BYTES // (4 * n_chan) - 1)
+    return max_delay
+
+
+def estimate_procedural(spec: NetworkSpec, layout: Layout, which: Iterable[int]) -> ProceduralEstimate:
+    """What :func:`build_procedural` of the projections ``which`` and the step loop's buffers
+    will hold, without drawing: out-degrees, event buffers, spike history and the ring's span."""
+    counts_bytes, max_delay = 0, 1
+    for k in which:
+        proj = spec.projections[k]
+        _, n_pre = layout.source_offset(proj.source)
+        if needs_counts(proj.rule):
+            counts_bytes += PROCEDURAL_BYTES_PER_SOURCE * n_pre
+        if proj.delay_ms is not None:
+            max_delay = max(max_delay, int(delay_steps(_upper_bound(proj.delay_ms), spec.dt_ms)))
+    span = window_steps(layout.n_chan, max_delay)
+    buffers = sum(a.nbytes for a in event_buffers(layout.threads, layout.n_chan, span + 1, True)[:-1])
+    if span < max_delay:  # the history of the later windows: ids and multiplicities
+        own = layout.n_sources // layout.threads + 1
+        buffers += layout.threads * 8 * (4 * own + HISTORY_SLACK)
+    return ProceduralEstimate(counts_bytes, buffers, span)
+
+
+EVENT_BUFFER = 1 << 18
+"""Synaptic events a thread buffers before adding them to the ring (see :func:`event_buffers`)."""
+CACHED_RING_BYTES = 16 * 2**20
+"""Rings up to this size are written directly; larger ones through the event buffers."""
+BLOCK_BYTES = 2**19
+"""Bytes of ring (all slots) of one block of channels the buffered events are sorted into."""
+HISTORY_SLACK = 65536
+"""Spikes a thread's history holds beyond four steps of all its neurons, to start with."""
+
+
+def event_buffers(threads: int, n_chan: int, n_slots: int, procedural: bool) -> tuple:
+    """The per-thread buffers of procedural synaptic events (``kernel.flush_events``), and
+    ``bin_shift``: events are sorted by blocks of ``2**(bin_shift - SLOT_BITS)`` channels, of
+    about :data:`BLOCK_BYTES` of ring each; ``bin_shift = -1``: no buffering (a ring that fits in
+    a cache, or nothing procedural). Either way every channel sums its inputs in the same
+    order, so the numbers do not depend on it."""
+    if not procedural or 4 * n_chan * n_slots <= CACHED_RING_BYTES:
+        size, shift, n_bins = 1, -1, 1
+    else:
+        block = max(int(np.log2(max(BLOCK_BYTES // (4 * n_slots), 1))), 0)
+        size, shift, n_bins = EVENT_BUFFER, SLOT_BITS + block, (n_chan >> block) + 2
+    return (np.zeros((threads, size), np.int64), np.zeros((threads, size), np.float32),
+            np.zeros((threads, 1), np.int64), np.zeros((threads, size), np.int64),
+            np.zeros((threads, size), np.float32), np.zeros((threads, n_bins), np.int64), shift)

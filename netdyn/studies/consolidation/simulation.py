@@ -78,6 +78,7 @@ class Trial:
     timing: dict[str, float]
     n_synapses: int
     n_plastic: int
+    procedural_projections: tuple[str, ...] = ()
 
 
 def _sample_synapses(config: ConsolidationConfig) -> tuple[tuple[int, int], ...]:
@@ -111,7 +112,7 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     r = config.resolved()
     timing: dict[str, float] = {}
     spec = consolidation_spec(config, synapses)
-    net = Network(spec, threads=config.threads)
+    net = Network(spec, threads=config.threads, connectivity=config.connectivity)
     timing["build"], timing["build_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     c1 = time.process_time()
     snapshots = []
@@ -149,7 +150,7 @@ def simulate(config: ConsolidationConfig, *, progress: bool | None = None) -> Tr
     timing["simulate"] = sum(v for k, v in timing.items() if k.startswith("phase_"))
     return Trial(config=config, traces=_traces(config, rec), spike_times_s=spike_t[order], spike_ids=spike_i[order],
                  weights=_weights(snapshots), recording=rec, timing=timing, n_synapses=int(net.n_synapses),
-                 n_plastic=int(net.plastic.n_synapses))
+                 n_plastic=int(net.plastic.n_synapses), procedural_projections=tuple(net.procedural_keys))
 
 
 def _traces(config: ConsolidationConfig, rec: Any) -> xr.Dataset:
@@ -259,7 +260,9 @@ def _results(config: ConsolidationConfig, trial: Trial, summary: dict[str, Any])
                      "config": config.model_dump_json(), "protocol": config.protocol, "seed": config.seed,
                      "n_exc": r["n_exc"], "n_inh": r["n_inh"], "n_ca": r["n_ca"], "p_r": r["p_r"],
                      "phases": json.dumps(phases), "summary": json.dumps(summary), "n_synapses": trial.n_synapses,
-                     "n_plastic_synapses": trial.n_plastic, "netdyn_version": __version__,
+                     "n_plastic_synapses": trial.n_plastic, "connectivity": config.connectivity,
+                     "procedural_projections": json.dumps(list(trial.procedural_projections)),
+                     "netdyn_version": __version__,
                      "references": "\n".join(CITATIONS)})
     return ds
 

@@ -19,6 +19,7 @@ naming their field.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,21 +47,47 @@ SPIKES_NAME = "spikes.h5"
 FIGURE_STEM = "figure"
 
 
-def check_multiarea(config: MultiAreaConfig) -> None:
+def check_multiarea(config: MultiAreaConfig, available: int | None = None) -> None:
     """Refuse, before anything is built or written, unknown areas and a network too large for
-    this machine's memory (:class:`~netdyn.errors.ConfigError` naming ``areas`` or ``scale``)."""
+    this machine's memory (:class:`~netdyn.errors.ConfigError` naming ``areas`` or ``scale``).
+
+    Parameters
+    ----------
+    config
+        The simulation; its ``connectivity`` (stored, procedural, auto) is what is estimated.
+    available
+        Bytes of memory available (default: this machine's).
+    """
     from netdyn.engines.spiking.build import available_memory_bytes, check_memory, estimate_memory, plan_layout
+    from netdyn.engines.spiking.procedural import procedural_projections
 
     _, spec, _ = model_network(config)
-    estimate = estimate_memory(spec, plan_layout(spec))
+    available = available_memory_bytes() if available is None else available
+    layout = plan_layout(spec, config.threads if config.backend == "netdyn" else 1)
     if config.backend == "nest":
-        check_nest_memory(config, sum(p.n_neurons for p in spec.populations), estimate.n_synapses,
-                          available_memory_bytes())
+        estimate = estimate_memory(spec, layout)
+        check_nest_memory(config, sum(p.n_neurons for p in spec.populations), estimate.n_synapses, available)
         return
+    which = procedural_projections(spec, config.connectivity, layout, available)
     try:
-        check_memory(estimate)
+        check_memory(estimate_memory(spec, layout, which), available)
     except MemoryEstimateError as exc:
-        raise ConfigError("scale", config.resolved("scale"), str(exc)) from None
+        raise ConfigError("scale", config.resolved("scale"), f"{exc}{_procedural_hint(spec, layout, which, available)}") from None
+
+
+def _procedural_hint(spec: Any, layout: Any, which: list[int], available: int) -> str:
+    """What ``--connectivity procedural`` would need, when some projections are stored."""
+    from netdyn.engines.spiking.build import estimate_memory, fits_in_memory
+    from netdyn.engines.spiking.procedural import regenerable_projections
+
+    every = regenerable_projections(spec)
+    if not set(every) - set(which):
+        return ""
+    estimate = estimate_memory(spec, layout, every)
+    verdict = "which fits: use --connectivity procedural (or auto)" if fits_in_memory(estimate, available) else \
+        "which does not fit either"
+    return (f"; with its synapses regenerated per spike (--connectivity procedural) it needs about "
+            f"{estimate.total_bytes / 2**30:.2f} GiB, {verdict}")
 
 
 NODE_BYTES = 256e9
@@ -101,8 +128,8 @@ def summarise(ds: xr.Dataset) -> dict[str, Any]:
                           if np.isfinite(v)},
         "fc_vs_fmri_r": nan_to_none(ds.attrs["fc_vs_fmri_r"]),
     }
-    for key in ("n_neurons", "n_synapses", "bytes_per_synapse", "backend", "threads", "mpi_ranks", "timing_s",
-                "config", "netdyn_version"):
+    for key in ("n_neurons", "n_synapses", "bytes_per_synapse", "backend", "threads", "connectivity",
+                "procedural_projections", "mpi_ranks", "timing_s", "config", "netdyn_version"):
         if key in ds.attrs:
             value = ds.attrs[key]
             summary[key] = _json_attr(value)
@@ -149,7 +176,7 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
 
     timing: dict[str, float] = {}
     par, spec, timing["model"] = model_network(config)
-    net = Network(spec, backend=config.backend, threads=config.threads)
+    net = Network(spec, backend=config.backend, threads=config.threads, connectivity=config.connectivity)
     timing["build"] = net.build_time_s
     net.run(config.t_sim_ms, progress=progress)
     timing["run"] = net.run_time_s
@@ -175,6 +202,7 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
         "chi_i": config.resolved("chi_i"), "seed": config.seed,
         "n_neurons": int(sum(p.n_neurons for p in spec.populations)), "n_synapses": int(net.n_synapses),
         "backend": config.backend, "threads": config.threads, "mpi_ranks": int(getattr(net, "n_ranks", 1)),
+        "connectivity": config.connectivity, "procedural_projections": json.dumps(list(net.procedural_keys)),
         "timing_s": _timing_json(timing), "netdyn_version": __version__, "references": "\n".join(CITATIONS),
     })
     if hasattr(net, "bytes_per_synapse"):  # netdyn's engine: its synapse structure
