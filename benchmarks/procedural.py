@@ -180,22 +180,11 @@ def crossover_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def procedural_memory_bytes(spec: Any, layout: Any) -> int:
-    """The memory estimate (bytes) of ``spec`` with every projection procedural: the stored
-    estimate without its synapses, plus an int32 out-degree per source of each counted rule,
-    with the ring sized by the procedural delay bound (unbounded delays cut at 8 SD, where the
-    stored estimate takes 16 slots)."""
-    from netdyn.connectivity.rules import FixedIndegree, FixedOutdegree, FixedTotalNumber, as_rule
-    from netdyn.engines.spiking.build import delay_steps, estimate_memory
-    from netdyn.engines.spiking.procedural import PROCEDURAL_BYTES_PER_SOURCE, _upper_bound
+    """The memory estimate (bytes) of ``spec`` with every projection that can be procedural."""
+    from netdyn.engines.spiking.build import estimate_memory
+    from netdyn.engines.spiking.procedural import procedural_projections
 
-    parts = dict(estimate_memory(spec, layout).parts)
-    del parts["synapses"], parts["largest projection while building"]
-    counted = sum(layout.source_offset(p.source)[1] for p in spec.projections
-                  if isinstance(as_rule(p.rule), (FixedTotalNumber, FixedIndegree, FixedOutdegree)))
-    max_delay = max([1] + [int(delay_steps(_upper_bound(p.delay_ms), spec.dt_ms)) for p in spec.projections
-                           if p.delay_ms is not None])
-    parts["ring buffer"] = max(parts["ring buffer"], 4 * (max_delay + 1) * layout.n_chan)
-    return int(sum(parts.values()) + PROCEDURAL_BYTES_PER_SOURCE * counted)
+    return estimate_memory(spec, layout, procedural_projections(spec, "procedural")).total_bytes
 
 
 def memory_lines(models: list[str], seed: int) -> list[str]:
