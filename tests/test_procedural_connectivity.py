@@ -239,12 +239,15 @@ def test_delays_in_steps_follow_the_stored_synapses_rounded_law(dist):
 
 def _source_network(*, delay, rule, rate_hz=2000.0, n_src=40, seed=9):
     """Poisson sources onto 60 current-based neurons that never fire (threshold far away),
-    through one procedural-capable projection; every target's synaptic current probed."""
+    through one procedural-capable projection; every target's synaptic current probed. The
+    synaptic current decays within a step (tau 1 us), so the current sampled at step k + 1 is
+    the input delivered at step k."""
     from netdyn.models.spiking.spec import spec_from_any
 
     return spec_from_any({
         "dt_ms": 0.1, "seed": seed,
-        "populations": [{"name": "T", "n_neurons": 60, "model": "lif_psc_exp", "params": {"v_th_mV": 1e6}}],
+        "populations": [{"name": "T", "n_neurons": 60, "model": "lif_psc_exp", "params": {"v_th_mV": 1e6},
+                         "receptors": [{"name": "exc", "tau_ms": 1e-3}]}],
         "sources": [{"name": "S", "n_neurons": n_src, "rate": rate_hz}],
         "projections": [{"source": "S", "target": "T", "receptor": "exc", "rule": rule,
                          "weight": {"kind": "normal", "mean": 10.0, "std": 2.0}, "delay_ms": delay}],
@@ -271,25 +274,65 @@ def _current(spec, monkeypatch=None, ring_bytes=None, threads=1, small_history=F
     return net, next(iter(rec.state["T"].values())).values
 
 
+def _expected_input(net, rec, n_steps):
+    """The input each step delivers to each target, from the recorded source spikes and the
+    synapses :meth:`ProceduralSynapses.synapses` regenerates (float64 sums)."""
+    out = np.zeros((n_steps, 60))
+    spikes = rec.spikes["S"]
+    steps = np.rint(spikes.times_ms / 0.1).astype(np.int64) - 1  # a spike of step k is stamped (k + 1) dt
+    for step, source in zip(steps, spikes.senders):
+        targets, weights, delays = net.procedural.synapses(0, int(source))
+        keep = step + delays < n_steps
+        np.add.at(out, (step + delays[keep], targets[keep]), weights[keep].astype(np.float32).astype(np.float64))
+    return out
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_delay_windows_deliver_every_synapse_once_at_its_delay(rule, monkeypatch):
-    """Delays cut into windows (a ring of 8 slots instead of 91): the targets' synaptic
-    currents are those of the unwindowed ring up to float32 rounding (the order of the sums
-    changes), bit-identical at 1, 2 and 3 threads, also when the spike history must grow."""
+    """Delays cut into windows (a ring of 9 slots instead of 91; the counted rules split each
+    source's synapses among the windows): every step's input is that of the regenerated
+    synapses at their delays (float32 sums in another order), bit-identical at 1, 2 and 3
+    threads, also when the spike history must grow."""
     delay = {"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1}
     spec = _source_network(delay=delay, rule=rule)
-    whole, ref = _current(spec)
-    assert whole.procedural.n_windows == 1 and np.abs(ref).max() > 0
+    whole, _ = _current(spec)
+    assert whole.procedural.n_windows == 1
     n_chan = whole.layout.n_chan
     runs = [_current(spec, monkeypatch, 4 * n_chan * 9, threads=t, small_history=small)
             for t, small in ((1, False), (2, False), (3, True))]
-    net = runs[0][0]
+    net, cur = runs[0]
     assert net.procedural.window_steps == 8 and net.procedural.n_windows == -(-whole.procedural.max_delay_steps // 8)
-    assert net.n_slots == 9
-    np.testing.assert_allclose(runs[0][1], ref, rtol=1e-5, atol=1e-3 * np.abs(ref).max())
-    for _, cur in runs[1:]:
-        np.testing.assert_array_equal(cur, runs[0][1])
+    assert net.n_slots == 9 and (net.procedural.wt_ptr[0] >= 0) == (rule["rule"] in ("fixed_outdegree",
+                                                                                        "fixed_total_number"))
+    delivered = np.where(np.abs(cur) < 1e-30, 0.0, cur)[1:]
+    want = _expected_input(net, net.recording(), delivered.shape[0])
+    assert np.count_nonzero(want.any(axis=1)) > 100
+    np.testing.assert_allclose(delivered, want, rtol=1e-5, atol=1e-4)
+    for _, other in runs[1:]:
+        np.testing.assert_array_equal(other, cur)
     assert runs[2][0]._hist_ids.shape[1] > 4 * int(runs[2][0]._hist_own_max.max()) + 1  # it grew
+
+
+def test_window_split_keeps_the_delay_law(monkeypatch):
+    """The counted rules' synapses split among delay windows (multinomial by the windows'
+    mass, then each window's conditional law) have the delay law of the whole: chi-square
+    of 12,000 regenerated delays against the law."""
+    import netdyn.engines.spiking.procedural as proc
+    from netdyn.connectivity.procedural import delay_step_pmf
+    from netdyn.engines.spiking.build import plan_layout
+
+    delay = {"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1}
+    spec = _source_network(delay=delay, rule={"rule": "fixed_outdegree", "outdegree": 300})
+    monkeypatch.setattr(proc, "RING_BYTES", 4 * 120 * 9)
+    ps = proc.build_procedural(spec, plan_layout(spec), [0])
+    assert ps.n_windows > 3 and ps.wt_ptr[0] >= 0
+    delays = np.concatenate([ps.synapses(0, i)[2] for i in range(40)])
+    pmf = delay_step_pmf(delay, 0.1, ps.max_delay_steps)
+    observed = np.bincount(delays, minlength=pmf.size + 1)[1:]
+    keep = pmf * delays.size >= 5
+    expected = pmf[keep] * delays.size
+    expected *= observed[keep].sum() / expected.sum()
+    assert stats.chisquare(observed[keep], expected).pvalue > 1e-4
 
 
 def test_a_checkpoint_keeps_the_spikes_still_to_deliver_by_later_windows(monkeypatch, tmp_path):

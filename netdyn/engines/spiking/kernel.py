@@ -255,8 +255,9 @@ def _add_event(ring, n_chan, slot, channel, value, ev_key, ev_w, ev_n, ev_key2, 
 def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots, n_chan, blk_lo, blk_n, blk_chan_off,
                         pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
                         pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias,
-                        pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, ev_key, ev_w, ev_n, ev_key2,
-                        ev_w2, bin_count, bin_shift):  # pragma: no cover - compiled
+                        pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
+                        pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count,
+                        bin_shift):  # pragma: no cover - compiled
     """Regenerate the synapses of ``src`` (source group ``g``) in every procedural projection
     whose delays fall in delay window ``window``, and add those onto thread ``tid``'s chunk
     to the ring (see :mod:`netdyn.engines.spiking.procedural`): in synapse order, so the sums
@@ -277,24 +278,33 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
         kind = pr_kind[q]
         skip_self = pr_skip_self[q]
         others = pr_n_post[q] - 1 if skip_self else pr_n_post[q]
-        one_window = pr_n_win[q] - pr_win_first[q] == 1
         weight = pr_weight[q]
         d_off, d_len = pr_dl_off[q], pr_dl_len[q]
         st, sw, sd = step_stream(pr_key[q], i), step_stream(pr_key_w[q], i), step_stream(pr_key_d[q], i)
-        if kind == UNIFORM_TARGETS:
+        if kind == UNIFORM_TARGETS and pr_wt_ptr[q] >= 0:  # synapses split among the windows: this one's
+            nw = pr_n_win[q] - pr_win_first[q]
+            j = window - pr_win_first[q]
+            at = pr_wc_off[q] + i * nw
+            s0 = 0
+            for jj in range(j):
+                s0 += np.int64(pr_wcounts[at + jj])
+            t_off, t_len = pr_wt_off[pr_wt_ptr[q] + j], pr_wt_len[pr_wt_ptr[q] + j]
+            for s in range(s0, s0 + np.int64(pr_wcounts[at + j])):
+                t = uniform_target(st, s, others, skip_self, i) - lo
+                if t < 0 or t >= n:
+                    continue
+                slot = cur + 1 + draw_alias(pr_dl_prob, pr_dl_alias, t_off, t_len, sd, s)  # delay - window W
+                if slot >= n_slots:
+                    slot -= n_slots
+                _add_event(ring, n_chan, slot, c0 + t, mult * np.float32(draw_value(weight, sw, s)), ev_key, ev_w,
+                           ev_n, ev_key2, ev_w2, bin_count, bin_shift)
+            continue
+        if kind == UNIFORM_TARGETS:  # one window: every delay in it
             for s in range(pr_counts[pr_counts_off[q] + i]):
-                if one_window:  # every delay in the window: the thread's targets first
-                    t = uniform_target(st, s, others, skip_self, i) - lo
-                    if t < 0 or t >= n:
-                        continue
-                    d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
-                else:
-                    d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
-                    if d < d_lo or d > d_hi:
-                        continue
-                    t = uniform_target(st, s, others, skip_self, i) - lo
-                    if t < 0 or t >= n:
-                        continue
+                t = uniform_target(st, s, others, skip_self, i) - lo
+                if t < 0 or t >= n:
+                    continue
+                d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
                 slot = shift + d
                 if slot >= n_slots:
                     slot -= n_slots
@@ -362,7 +372,8 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
               pprobe_kind, pprobe_var, pprobe_idx,
               pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
               pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
-              pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_group_n_win, hist_ids, hist_mult, hist_pos,
+              pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len, pr_wc_off, pr_wcounts,
+              pr_group_n_win, hist_ids, hist_mult, hist_pos,
               hist_own_max, events_key, events_w, events_n, events_key2, events_w2, events_bins,
               bin_shift):  # pragma: no cover - compiled
     """Thread ``tid``'s part of ``n_steps`` steps from global step ``step0``; every thread of
@@ -555,8 +566,9 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                                             blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind,
                                             pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off,
                                             pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
-                                            pr_win_first, pr_n_win, pr_window, ev_key, ev_w, ev_n, ev_key2,
-                                            ev_w2, bin_count, bin_shift)
+                                            pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
+                                            pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count,
+                                            bin_shift)
         for w in range(1, n_windows):  # the later delay windows of earlier spikes
             old = step - w * pr_window
             if old < 0:
@@ -573,8 +585,9 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                                             blk_n, blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor,
                                             pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d,
                                             pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
-                                            pr_dl_len, pr_win_first, pr_n_win, pr_window, ev_key, ev_w, ev_n,
-                                            ev_key2, ev_w2, bin_count, bin_shift)
+                                            pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off,
+                                            pr_wt_len, pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2,
+                                            bin_count, bin_shift)
         flush_events(ring, n_chan, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count, bin_shift)
         if n_hist > 0:  # room for the next step's spikes while the others still read the oldest window
             oldest = step + 1 - (n_windows - 1) * pr_window

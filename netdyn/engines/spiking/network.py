@@ -571,7 +571,8 @@ class Network:
                 self._pprobe_kind, self._pprobe_var, self._pprobe_idx,
                 pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post, pr.skip_self, pr.p,
                 pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.dl_prob, pr.dl_alias, pr.dl_off,
-                pr.dl_len, pr.win_first, pr.n_win, pr.window_steps, pr.group_n_win, self._hist_ids, self._hist_mult,
+                pr.dl_len, pr.win_first, pr.n_win, pr.window_steps, pr.wt_ptr, pr.wt_off, pr.wt_len, pr.wc_off,
+                pr.wcounts, pr.group_n_win, self._hist_ids, self._hist_mult,
                 self._hist_pos, self._hist_own_max, *self._events,
             )
             status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]

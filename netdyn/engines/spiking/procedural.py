@@ -46,6 +46,7 @@ from netdyn.connectivity.procedural import (
     uniform_target,
     value_params,
 )
+from netdyn.connectivity.rules import expected_synapses as expected_synapse_count
 from netdyn.counter_random import counter_uniform, step_stream
 from netdyn.engines.spiking.build import Layout, delay_steps, estimate_memory, fits_in_memory, plan_layout
 from netdyn.engines.spiking.kernel import SLOT_BITS
@@ -81,6 +82,11 @@ class ProceduralSynapses:
     dl_alias: np.ndarray
     win_first: np.ndarray
     n_win: np.ndarray
+    wt_ptr: np.ndarray
+    wt_off: np.ndarray
+    wt_len: np.ndarray
+    wc_off: np.ndarray
+    wcounts: np.ndarray
     group_n_win: np.ndarray
     window_steps: int
     max_per_source: int
@@ -93,7 +99,7 @@ class ProceduralSynapses:
 
     @property
     def nbytes(self) -> int:
-        return int(self.counts.nbytes + self.dl_prob.nbytes + self.dl_alias.nbytes)
+        return int(self.counts.nbytes + self.wcounts.nbytes + self.dl_prob.nbytes + self.dl_alias.nbytes)
 
     @property
     def n_windows(self) -> int:
@@ -116,6 +122,12 @@ class ProceduralSynapses:
         k = regenerate(self.kind[q], self.n_post[q], self.skip_self[q], count, self.p[q], self.key[q],
                        self.key_w[q], self.key_d[q], self.weight[q], self.dl_prob, self.dl_alias, self.dl_off[q],
                        self.dl_len[q], source, out_t, out_w, out_d)
+        if self.wt_ptr[q] >= 0:  # one draw per synapse, window by window: the delays from the windows' tables
+            nw = int(self.n_win[q] - self.win_first[q])
+            per_window = self.wcounts[self.wc_off[q] + source * nw:self.wc_off[q] + (source + 1) * nw]
+            windowed_delays(per_window, int(self.win_first[q]), self.window_steps, self.key_d[q], source,
+                            self.dl_prob, self.dl_alias, self.wt_off[self.wt_ptr[q]:self.wt_ptr[q] + nw],
+                            self.wt_len[self.wt_ptr[q]:self.wt_ptr[q] + nw], out_d)
         return out_t[:k], out_w[:k], out_d[:k]
 
 
@@ -197,12 +209,16 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         counts=np.concatenate(counts).astype(np.int32) if counts else np.zeros(0, np.int32),
         weight=np.zeros((n, 6)), dl_off=np.zeros(n, np.int64), dl_len=np.zeros(n, np.int64), dl_prob=np.zeros(0),
         dl_alias=np.zeros(0, np.int32), win_first=np.zeros(n, np.int64), n_win=np.ones(n, np.int64),
+        wt_ptr=np.full(n, -1, np.int64), wt_off=np.zeros(0, np.int64), wt_len=np.zeros(0, np.int64),
+        wc_off=np.full(n, -1, np.int64), wcounts=np.zeros(0, np.int32),
         group_n_win=np.zeros(len(groups), np.int64), window_steps=max_delay, max_per_source=1,
         max_delay_steps=max_delay, expected_synapses=0.0)
     out.window_steps = window_steps(layout.n_chan, max_delay)
     tables: dict[tuple, tuple[int, int, int]] = {}  # (delay law) -> (offset, columns, shortest delay)
-    probs, aliases = [], []
-    n_cols = 0
+    window_tables: dict[tuple, int] = {}  # (delay law) -> its first window table
+    probs, aliases, pmfs = [], [], {}
+    wt_off, wt_len, wcounts = [], [], []
+    n_cols = n_wc = 0
     for q, (_, k, proj, (plan, keys, first, tgt, off)) in enumerate(rows):
         out.src_first[q], out.n_pre[q], out.tgt_pop[q] = first, plan.n_pre, tgt
         out.receptor[q] = layout.receptor_index[tgt][proj.receptor]
@@ -217,19 +233,60 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
             pmf = delay_step_pmf(dist, spec.dt_ms, d_max)
             prob, alias = alias_table(pmf)
             tables[law] = (n_cols, pmf.size, int(np.flatnonzero(pmf > 0)[0]) + 1)
+            pmfs[law] = pmf
             probs.append(prob)
             aliases.append(alias)
             n_cols += pmf.size
         out.dl_off[q], out.dl_len[q], d_min = tables[law]
         w = out.window_steps
         out.win_first[q], out.n_win[q] = (d_min - 1) // w, -(-out.dl_len[q] // w)
+        if plan.kind == UNIFORM_TARGETS and out.n_win[q] - out.win_first[q] > 1:
+            # the synapses of each source split among the windows (multinomial), each window's
+            # delays from the law conditioned on it: every synapse drawn once, in its window
+            pmf = pmfs[law]
+            cuts = range(int(out.win_first[q]) * w, int(out.n_win[q]) * w, w)
+            mass = np.array([pmf[c:c + w].sum() for c in cuts])
+            if law not in window_tables:
+                window_tables[law] = len(wt_off)
+                for c in cuts:
+                    prob, alias = alias_table(pmf[c:c + w] if pmf[c:c + w].sum() > 0 else np.ones(1))
+                    wt_off.append(n_cols)
+                    wt_len.append(prob.size)
+                    probs.append(prob)
+                    aliases.append(alias)
+                    n_cols += prob.size
+            out.wt_ptr[q] = window_tables[law]
+            out.wc_off[q] = n_wc
+            split = named_generator(spec.seed, "projection", proj.key, "windows").multinomial(
+                plan.counts, mass / mass.sum())
+            wcounts.append(split.reshape(-1))
+            n_wc += split.size
         out.max_per_source = max(out.max_per_source, plan.max_synapses_per_source())
         out.expected_synapses += plan.expected_synapses()
         g = rows[q][0]
         out.group_n_win[g] = max(out.group_n_win[g], out.n_win[q])
     if probs:
         out.dl_prob, out.dl_alias = np.concatenate(probs), np.concatenate(aliases).astype(np.int32)
+    if wcounts:
+        flat = np.concatenate(wcounts)
+        out.wcounts = flat.astype(np.uint16 if flat.max(initial=0) < 2**16 else np.int32)
+        out.wt_off, out.wt_len = np.array(wt_off, np.int64), np.array(wt_len, np.int64)
     return out
+
+
+@njit(cache=True, nogil=True)
+def windowed_delays(per_window, win_first, window, key_d, source, dl_prob, dl_alias, wt_off, wt_len,
+                    out_d):  # pragma: no cover - compiled
+    """The delays (steps) of a source whose synapses are split among delay windows:
+    ``per_window[j]`` synapses in window ``win_first + j``, in synapse order, each drawn from
+    its window's table (as ``_deliver_procedural`` does)."""
+    sd = step_stream(key_d, source)
+    s = 0
+    for j in range(per_window.size):
+        lo = (win_first + j) * window + 1
+        for _ in range(per_window[j]):
+            out_d[s] = lo + draw_alias(dl_prob, dl_alias, wt_off[j], wt_len[j], sd, s)
+            s += 1
 
 
 CONNECTIVITY_MODES: tuple[str, ...] = get_args(Connectivity)
@@ -343,7 +400,8 @@ class ProceduralEstimate:
     ----------
     counts_bytes
         The int32 out-degree per source of the counted rules
-        (:func:`~netdyn.connectivity.procedural.needs_counts`), bytes.
+        (:func:`~netdyn.connectivity.procedural.needs_counts`) and, with delay windows, its split
+        among them, bytes.
     buffer_bytes
         The threads' event buffers (:func:`event_buffers`) and spike history (delay windows),
         bytes.
@@ -367,15 +425,23 @@ def window_steps(n_chan: int, max_delay: int) -> int:
 def estimate_procedural(spec: NetworkSpec, layout: Layout, which: Iterable[int]) -> ProceduralEstimate:
     """What :func:`build_procedural` of the projections ``which`` and the step loop's buffers
     will hold, without drawing: out-degrees, event buffers, spike history and the ring's span."""
-    counts_bytes, max_delay = 0, 1
+    counts_bytes, max_delay, delays = 0, 1, {}
+    for k in which:
+        proj = spec.projections[k]
+        if proj.delay_ms is not None:
+            delays[k] = int(delay_steps(_upper_bound(proj.delay_ms), spec.dt_ms))
+            max_delay = max(max_delay, delays[k])
+    span = window_steps(layout.n_chan, max_delay)
     for k in which:
         proj = spec.projections[k]
         _, n_pre = layout.source_offset(proj.source)
         if needs_counts(proj.rule):
             counts_bytes += PROCEDURAL_BYTES_PER_SOURCE * n_pre
-        if proj.delay_ms is not None:
-            max_delay = max(max_delay, int(delay_steps(_upper_bound(proj.delay_ms), spec.dt_ms)))
-    span = window_steps(layout.n_chan, max_delay)
+            windows = -(-delays.get(k, 1) // span)
+            if windows > 1:  # the out-degrees split among the windows, uint16 (int32 if larger)
+                n_post = spec.population(proj.target).n_neurons
+                mean = expected_synapse_count(proj.rule, n_pre, n_post, same_population=proj.source == proj.target) / n_pre
+                counts_bytes += windows * n_pre * (2 if mean + 10 * math.sqrt(mean) < 2**16 else 4)
     buffers = sum(a.nbytes for a in event_buffers(layout.threads, layout.n_chan, span + 1, True)[:-1])
     if span < max_delay:  # the history of the later windows: ids and multiplicities
         own = layout.n_sources // layout.threads + 1
