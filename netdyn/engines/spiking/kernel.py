@@ -205,50 +205,13 @@ def poisson_large(stream, i, lam):  # pragma: no cover - compiled
     return k
 
 
-SLOT_BITS = 20  # an event packs (channel << SLOT_BITS) | ring slot
-
-
-@njit(cache=True, nogil=True)
-def flush_events(ring, n_chan, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count, bin_shift):  # pragma: no cover
-    """Add a thread's buffered synaptic events (``ev_n[0]`` of them) to the ring, sorted by
-    block of channels (``key >> bin_shift``) and stably, so that every channel receives its
-    inputs in the order they were made, while the writes of one block stay within a few
-    hundred kilobytes of the ring (a cache's reach) instead of gigabytes."""
-    n = ev_n[0]
-    if n == 0:
-        return
-    bin_count[:] = 0
-    for k in range(n):
-        bin_count[(ev_key[k] >> bin_shift) + 1] += 1
-    for b in range(1, bin_count.size):
-        bin_count[b] += bin_count[b - 1]
-    for k in range(n):
-        b = ev_key[k] >> bin_shift
-        pos = bin_count[b]
-        bin_count[b] = pos + 1
-        ev_key2[pos] = ev_key[k]
-        ev_w2[pos] = ev_w[k]
-    mask = np.int64((1 << SLOT_BITS) - 1)
-    for k in range(n):
-        key = ev_key2[k]
-        ring[(key & mask) * n_chan + (key >> SLOT_BITS)] += ev_w2[k]
-    ev_n[0] = 0
-
-
 @njit(cache=True, nogil=True, inline="always")
-def _add_event(ring, n_chan, slot, channel, value, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count,
-               bin_shift):  # pragma: no cover - compiled
-    """Add ``value`` to ring ``slot``, ``channel``: directly, or through the thread's event
-    buffer (:func:`flush_events`) where the ring is too large for a cache."""
-    if bin_shift < 0:
-        ring[slot * n_chan + channel] += value
-        return
-    k = ev_n[0]
-    ev_key[k] = (channel << SLOT_BITS) | slot
-    ev_w[k] = value
-    ev_n[0] = k + 1
-    if k + 1 == ev_key.size:
-        flush_events(ring, n_chan, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count, bin_shift)
+def _apply_events(ring, ev_at, ev_w, m):  # pragma: no cover - compiled
+    """Add the ``m`` buffered events to the ring, in the order they were made. Making the
+    synapses (hashes, tables, branches) and writing them in separate loops lets the writes,
+    cache misses into a ring of gigabytes, overlap one another."""
+    for k in range(m):
+        ring[ev_at[k]] += ev_w[k]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -256,8 +219,7 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                         pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
                         pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias,
                         pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
-                        pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count,
-                        bin_shift):  # pragma: no cover - compiled
+                        pr_wc_off, pr_wcounts, ev_at, ev_w):  # pragma: no cover - compiled
     """Regenerate the synapses of ``src`` (source group ``g``) in every procedural projection
     whose delays fall in delay window ``window``, and add those onto thread ``tid``'s chunk
     to the ring (see :mod:`netdyn.engines.spiking.procedural`): in synapse order, so the sums
@@ -265,6 +227,8 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
     a synapse of delay ``d`` (steps) lands ``d - window W`` slots later."""
     d_lo = window * pr_window + 1
     d_hi = d_lo + pr_window - 1
+    cap = ev_at.size
+    m = 0  # events made, not yet in the ring
     for q in range(pr_group_ptr[g], pr_group_ptr[g + 1]):
         if window < pr_win_first[q] or window >= pr_n_win[q]:
             continue
@@ -296,8 +260,12 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                 slot = cur + 1 + draw_alias(pr_dl_prob, pr_dl_alias, t_off, t_len, sd, s)  # delay - window W
                 if slot >= n_slots:
                     slot -= n_slots
-                _add_event(ring, n_chan, slot, c0 + t, mult * np.float32(draw_value(weight, sw, s)), ev_key, ev_w,
-                           ev_n, ev_key2, ev_w2, bin_count, bin_shift)
+                ev_at[m] = slot * n_chan + c0 + t
+                ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
+                m += 1
+                if m == cap:
+                    _apply_events(ring, ev_at, ev_w, m)
+                    m = 0
             continue
         if kind == UNIFORM_TARGETS:  # one window: every delay in it
             for s in range(pr_counts[pr_counts_off[q] + i]):
@@ -308,10 +276,14 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                 slot = shift + d
                 if slot >= n_slots:
                     slot -= n_slots
-                _add_event(ring, n_chan, slot, c0 + t, mult * np.float32(draw_value(weight, sw, s)), ev_key, ev_w, ev_n,
-                           ev_key2, ev_w2, bin_count, bin_shift)
+                ev_at[m] = slot * n_chan + c0 + t
+                ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
+                m += 1
+                if m == cap:
+                    _apply_events(ring, ev_at, ev_w, m)
+                    m = 0
             continue
-        s_first, t_first, t_stop = 0, lo, lo + n  # synapse index of the first target, targets
+        t_first, t_stop = lo, lo + n  # the thread's targets
         p = pr_p[q]
         if kind == BERNOULLI_TARGETS and p < 1.0:
             if p <= 0.0:
@@ -333,8 +305,12 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                         slot = shift + d
                         if slot >= n_slots:
                             slot -= n_slots
-                        _add_event(ring, n_chan, slot, c0 + tt - lo, mult * np.float32(draw_value(weight, sw, s)), ev_key, ev_w, ev_n,
-                                   ev_key2, ev_w2, bin_count, bin_shift)
+                        ev_at[m] = slot * n_chan + c0 + tt - lo
+                        ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
+                        m += 1
+                        if m == cap:
+                            _apply_events(ring, ev_at, ev_w, m)
+                            m = 0
                 s += 1
             continue
         if kind == SAME_INDEX_TARGET:
@@ -352,8 +328,13 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
             slot = shift + d
             if slot >= n_slots:
                 slot -= n_slots
-            _add_event(ring, n_chan, slot, c0 + tt - lo, mult * np.float32(draw_value(weight, sw, s)), ev_key, ev_w, ev_n,
-                       ev_key2, ev_w2, bin_count, bin_shift)
+            ev_at[m] = slot * n_chan + c0 + tt - lo
+            ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
+            m += 1
+            if m == cap:
+                _apply_events(ring, ev_at, ev_w, m)
+                m = 0
+    _apply_events(ring, ev_at, ev_w, m)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -374,8 +355,7 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
               pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
               pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len, pr_wc_off, pr_wcounts,
               pr_group_n_win, hist_ids, hist_mult, hist_pos,
-              hist_own_max, events_key, events_w, events_n, events_key2, events_w2, events_bins,
-              bin_shift):  # pragma: no cover - compiled
+              hist_own_max, events_at, events_w):  # pragma: no cover - compiled
     """Thread ``tid``'s part of ``n_steps`` steps from global step ``step0``; every thread of
     the run calls it with the same arguments (see the module docstring).
 
@@ -431,8 +411,7 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
     n_hist = hist_pos.shape[0]  # steps of spike history (delay windows; 0: none)
     hist_cap = hist_ids.shape[1]
     n_windows = pr_group_n_win.max() if n_hist > 0 else 1
-    ev_key, ev_w, ev_n = events_key[tid], events_w[tid], events_n[tid]  # the thread's event buffer
-    ev_key2, ev_w2, bin_count = events_key2[tid], events_w2[tid], events_bins[tid]
+    ev_at, ev_w = events_at[tid], events_w[tid]  # the thread's buffer of procedural events
     for t in range(n_steps):
         step = step0 + t
         par = step % 2
@@ -557,8 +536,6 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                 for j in range(offs[par, u, g], offs[par, u, g + 1]):
                     src = spikes[par, u, j]
                     mult = np.float32(1.0) if g < n_pops else np.float32(mults[par, u, j])
-                    if ev_n[0] > 0 and syn_ptr[row0 + src + 1] > syn_ptr[row0 + src]:  # keep the order of the sums
-                        flush_events(ring, n_chan, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count, bin_shift)
                     _deliver(row0 + src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len,
                              syn_target, syn_weight)
                     if procedural:
@@ -567,8 +544,7 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                                             pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off,
                                             pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
                                             pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
-                                            pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count,
-                                            bin_shift)
+                                            pr_wc_off, pr_wcounts, ev_at, ev_w)
         for w in range(1, n_windows):  # the later delay windows of earlier spikes
             old = step - w * pr_window
             if old < 0:
@@ -586,9 +562,7 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                                             pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d,
                                             pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off,
                                             pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off,
-                                            pr_wt_len, pr_wc_off, pr_wcounts, ev_key, ev_w, ev_n, ev_key2, ev_w2,
-                                            bin_count, bin_shift)
-        flush_events(ring, n_chan, ev_key, ev_w, ev_n, ev_key2, ev_w2, bin_count, bin_shift)
+                                            pr_wt_len, pr_wc_off, pr_wcounts, ev_at, ev_w)
         if n_hist > 0:  # room for the next step's spikes while the others still read the oldest window
             oldest = step + 1 - (n_windows - 1) * pr_window
             first_kept = hist_pos[oldest % n_hist, tid, 0] if oldest >= 0 else 0

@@ -193,7 +193,7 @@ class Network:
         cap = 4 * int(own.max()) + HISTORY_SLACK if n_hist else 0
         self._hist_ids = np.zeros((threads, cap), dtype=np.int32)
         self._hist_mult = np.zeros((threads, cap), dtype=np.int32)
-        self._events = event_buffers(threads, self.layout.n_chan, self.n_slots, self.procedural.n_projections > 0)
+        self._events = event_buffers(threads, self.procedural.n_projections > 0)
         self._neuron_thread = np.zeros(0, dtype=np.int32)
         if self.spec.ou_currents:
             self._neuron_thread = np.concatenate([lay.thread_of(k, np.arange(n)) for k, n in enumerate(lay.pop_n)]).astype(np.int32)

@@ -49,7 +49,6 @@ from netdyn.connectivity.procedural import (
 from netdyn.connectivity.rules import expected_synapses as expected_synapse_count
 from netdyn.counter_random import counter_uniform, step_stream
 from netdyn.engines.spiking.build import Layout, delay_steps, estimate_memory, fits_in_memory, plan_layout
-from netdyn.engines.spiking.kernel import SLOT_BITS
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, Projection
 from netdyn.seeding import named_generator
@@ -442,34 +441,22 @@ def estimate_procedural(spec: NetworkSpec, layout: Layout, which: Iterable[int])
                 n_post = spec.population(proj.target).n_neurons
                 mean = expected_synapse_count(proj.rule, n_pre, n_post, same_population=proj.source == proj.target) / n_pre
                 counts_bytes += windows * n_pre * (2 if mean + 10 * math.sqrt(mean) < 2**16 else 4)
-    buffers = sum(a.nbytes for a in event_buffers(layout.threads, layout.n_chan, span + 1, True)[:-1])
+    buffers = sum(a.nbytes for a in event_buffers(layout.threads, True))
     if span < max_delay:  # the history of the later windows: ids and multiplicities
         own = layout.n_sources // layout.threads + 1
         buffers += layout.threads * 8 * (4 * own + HISTORY_SLACK)
     return ProceduralEstimate(counts_bytes, buffers, span)
 
 
-EVENT_BUFFER = 1 << 18
-"""Synaptic events a thread buffers before adding them to the ring (see :func:`event_buffers`)."""
-CACHED_RING_BYTES = 16 * 2**20
-"""Rings up to this size are written directly; larger ones through the event buffers."""
-BLOCK_BYTES = 2**19
-"""Bytes of ring (all slots) of one block of channels the buffered events are sorted into."""
+EVENT_BUFFER = 4096
+"""Synaptic events a thread makes before it adds them to the ring (see :func:`event_buffers`)."""
 HISTORY_SLACK = 65536
 """Spikes a thread's history holds beyond four steps of all its neurons, to start with."""
 
 
-def event_buffers(threads: int, n_chan: int, n_slots: int, procedural: bool) -> tuple:
-    """The per-thread buffers of procedural synaptic events (``kernel.flush_events``), and
-    ``bin_shift``: events are sorted by blocks of ``2**(bin_shift - SLOT_BITS)`` channels, of
-    about :data:`BLOCK_BYTES` of ring each; ``bin_shift = -1``: no buffering (a ring that fits in
-    a cache, or nothing procedural). Either way every channel sums its inputs in the same
-    order, so the numbers do not depend on it."""
-    if not procedural or 4 * n_chan * n_slots <= CACHED_RING_BYTES:
-        size, shift, n_bins = 1, -1, 1
-    else:
-        block = max(int(np.log2(max(BLOCK_BYTES // (4 * n_slots), 1))), 0)
-        size, shift, n_bins = EVENT_BUFFER, SLOT_BITS + block, (n_chan >> block) + 2
-    return (np.zeros((threads, size), np.int64), np.zeros((threads, size), np.float32),
-            np.zeros((threads, 1), np.int64), np.zeros((threads, size), np.int64),
-            np.zeros((threads, size), np.float32), np.zeros((threads, n_bins), np.int64), shift)
+def event_buffers(threads: int, procedural: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per thread, room for :data:`EVENT_BUFFER` procedural synaptic events (ring index, int64;
+    value, float32): the step loop makes a projection's synapses into it, then adds them to
+    the ring in the same order (``kernel._apply_events``)."""
+    size = EVENT_BUFFER if procedural else 1
+    return np.zeros((threads, size), np.int64), np.zeros((threads, size), np.float32)
