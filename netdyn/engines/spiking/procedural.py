@@ -218,6 +218,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
     probs, aliases, pmfs = [], [], {}
     wt_off, wt_len, wcounts = [], [], []
     n_cols = n_wc = 0
+    count_dtype = np.uint16 if max((int(c.max(initial=0)) for c in counts), default=0) < 2**16 else np.int32
     for q, (_, k, proj, (plan, keys, first, tgt, off)) in enumerate(rows):
         out.src_first[q], out.n_pre[q], out.tgt_pop[q] = first, plan.n_pre, tgt
         out.receptor[q] = layout.receptor_index[tgt][proj.receptor]
@@ -258,7 +259,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
             out.wc_off[q] = n_wc
             split = named_generator(spec.seed, "projection", proj.key, "windows").multinomial(
                 plan.counts, mass / mass.sum())
-            wcounts.append(split.reshape(-1))
+            wcounts.append(split.reshape(-1).astype(count_dtype))  # a window holds at most the out-degree
             n_wc += split.size
         out.max_per_source = max(out.max_per_source, plan.max_synapses_per_source())
         out.expected_synapses += plan.expected_synapses()
@@ -267,8 +268,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
     if probs:
         out.dl_prob, out.dl_alias = np.concatenate(probs), np.concatenate(aliases).astype(np.int32)
     if wcounts:
-        flat = np.concatenate(wcounts)
-        out.wcounts = flat.astype(np.uint16 if flat.max(initial=0) < 2**16 else np.int32)
+        out.wcounts = np.concatenate(wcounts)
         out.wt_off, out.wt_len = np.array(wt_off, np.int64), np.array(wt_len, np.int64)
     return out
 
