@@ -26,6 +26,7 @@ def small_run(tmp_path_factory):
 
 def test_study_writes_spikes_results_summary_and_figures(small_run):
     assert small_run.spikes.exists() and small_run.results.exists() and small_run.summary.exists()
+    assert not (small_run.spikes.parent / "spikes.partial.h5").exists()  # the run's stream, replaced
     names = sorted(p.name for p in small_run.figures)
     for fig in ("connectivity", "area_rates", "population_rates", "dynamics", "functional_connectivity",
                 "mean_field"):
@@ -147,3 +148,32 @@ def test_cli_theory_summary(tmp_path):
     ds = xr.open_zarr(out / "results.zarr")
     assert ds.attrs["netdyn_study"] == "multiarea-theory"
     assert (out / "figure.png").exists()
+
+
+def test_spikes_are_on_disk_while_the_run_goes(tmp_path, monkeypatch):
+    """A run killed midway keeps its spikes: spikes.partial.h5 holds those of every block
+    simulated so far (here read after the second block, then the run is stopped)."""
+    from netdyn.engines.spiking import Network
+
+    blocks = []
+    run = Network.run
+
+    def stopping_run(self, duration_ms, *, progress=None, on_spikes=None):
+        def append(steps, ids, t_stop_ms):
+            on_spikes(steps, ids, t_stop_ms)
+            blocks.append(read_recording(tmp_path / "spikes.partial.h5"))
+            if len(blocks) == 2:
+                raise KeyboardInterrupt
+        self.chunk_steps = 1000
+        return run(self, duration_ms, progress=progress, on_spikes=append)
+
+    monkeypatch.setattr(Network, "run", stopping_run)
+    config = MultiAreaConfig(areas=("V1", "V2"), t_sim_ms=800.0, transient_ms=500.0, seed=3)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(config, record_path=tmp_path / "spikes.h5", mean_field=False)
+    assert [b.t_stop_ms for b in blocks] == [100.0, 200.0]
+    kept = read_recording(tmp_path / "spikes.partial.h5")
+    assert kept.t_stop_ms == 200.0 and not (tmp_path / "spikes.h5").exists()
+    n = sum(t.n_spikes for t in kept.spikes.values())
+    assert n > sum(t.n_spikes for t in blocks[0].spikes.values()) > 0
+    assert max(t.times_ms.max(initial=0) for t in kept.spikes.values()) <= 200.0

@@ -57,7 +57,7 @@ from netdyn import atomic
 from netdyn.errors import ConfigError
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "read_recording", "write_recording"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "SpikeStream", "read_recording", "write_recording"]
 
 #: Value of the root attribute ``format``.
 FORMAT_NAME = "netdyn-spiking-recording"
@@ -399,3 +399,93 @@ def read_recording(path: str | Path) -> SpikingRecording:
                 g["rate_hz"][()], dims=("time_ms",), coords={"time_ms": g["time_ms"][()]},
                 name=name, attrs=_dataset_attrs(g["rate_hz"]))
     return rec
+
+
+# --------------------------------------------------------------------------- streaming
+class SpikeStream:
+    """Spikes written to an HDF5 file as a simulation makes them, in the layout above (the
+    spike trains only), so that a run killed after hours keeps what it simulated:
+    :func:`read_recording` reads the file at any time, up to its ``t_stop_ms`` (the end of
+    the last block appended). Each :meth:`append` extends the datasets and flushes the file.
+
+    Parameters
+    ----------
+    path
+        The file (replaced if it exists; its directory is made if needed).
+    populations
+        Name -> (index of its first neuron, neurons), in the simulator's global numbering.
+    dt_ms
+        The simulation step; a spike of step ``k`` is stamped ``(k + 1) dt``, as
+        :class:`~netdyn.record.spiking.SpikeTrains` are.
+    attrs
+        Root attributes to write (as :func:`write_recording` writes ``recording.attrs``).
+    """
+
+    def __init__(self, path: str | Path, populations: Mapping[str, tuple[int, int]], dt_ms: float,
+                 attrs: Mapping[str, Any] | None = None):
+        self.path = Path(path)
+        self.dt_ms = float(dt_ms)
+        self._names = list(populations)
+        self._first = np.array([populations[n][0] for n in self._names], dtype=np.int64)
+        self._order = np.argsort(self._first, kind="stable")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = h5py.File(self.path, "w")
+        f = self._file
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["format_version"] = np.int64(FORMAT_VERSION)
+        f.attrs["written_by"] = f"netdyn {_netdyn_version()}"
+        f.attrs["dt_ms"] = self.dt_ms
+        f.attrs["t_start_ms"] = 0.0
+        f.attrs["t_stop_ms"] = 0.0
+        _put_str_list(f, "populations", self._names)
+        _put_str_list(f, "inputs", [])
+        _put_str_list(f, "json_attrs", _put_attrs(f, attrs or {}, "attrs"))
+        self._datasets = []
+        for name in self._names:
+            first, n = populations[name]
+            grp = f.require_group("populations").create_group(name)
+            grp.attrs["n_neurons"] = np.int64(n)
+            sp = grp.create_group("spikes")
+            sp.attrs["t_start_ms"] = 0.0
+            sp.attrs["t_stop_ms"] = 0.0
+            times = sp.create_dataset("times_ms", shape=(0,), maxshape=(None,), dtype=np.float64, chunks=(65536,))
+            times.attrs["units"] = "ms"
+            senders = sp.create_dataset("senders", shape=(0,), maxshape=(None,),
+                                        dtype=np.int32 if n < 2**31 else np.int64, chunks=(65536,))
+            senders.attrs["description"] = "neuron index within the population"
+            self._datasets.append((sp, times, senders, int(first), int(n)))
+        f.flush()
+
+    def append(self, steps: np.ndarray, ids: np.ndarray, t_stop_ms: float) -> None:
+        """Add the spikes ``(steps, ids)`` (global neuron indices, in time order) simulated up
+        to ``t_stop_ms``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        steps = np.asarray(steps, dtype=np.int64)
+        sorted_first = self._first[self._order]
+        group = self._order[np.maximum(np.searchsorted(sorted_first, ids, side="right") - 1, 0)]
+        ends = np.array([lo + n for _, _, _, lo, n in self._datasets], dtype=np.int64)
+        key = np.where((ids >= self._first[group]) & (ids < ends[group]), group, -1)  # -1: not a population's
+        by_group = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(key[by_group], np.arange(len(self._datasets) + 1))
+        for k, (sp, times, senders, lo, _) in enumerate(self._datasets):
+            sel = by_group[bounds[k]:bounds[k + 1]]  # in time order (a stable sort)
+            if sel.size:
+                size = times.shape[0]
+                times.resize((size + sel.size,))
+                senders.resize((size + sel.size,))
+                times[size:] = (steps[sel] + 1) * self.dt_ms
+                senders[size:] = ids[sel] - lo
+            sp.attrs["t_stop_ms"] = float(t_stop_ms)
+        self._file.attrs["t_stop_ms"] = float(t_stop_ms)
+        self._file.flush()
+
+    def close(self) -> None:
+        """Close the file (it stays readable)."""
+        if self._file.id.valid:
+            self._file.close()
+
+    def __enter__(self) -> "SpikeStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -23,7 +23,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
@@ -473,7 +473,8 @@ class Network:
             raise ConfigError("population", population, f"no such population; known: {self.layout.pop_names}") from None
 
     # ------------------------------------------------------------------ running
-    def run(self, duration_ms: float, *, progress: bool | None = None) -> "Network":
+    def run(self, duration_ms: float, *, progress: bool | None = None,
+            on_spikes: Callable[[np.ndarray, np.ndarray, float], None] | None = None) -> "Network":
         """Advance the network by ``duration_ms`` (rounded to whole steps).
 
         Parameters
@@ -482,6 +483,12 @@ class Network:
             Biological time to simulate, ms.
         progress
             Show a progress bar (default: when stderr is a terminal and the run is long).
+        on_spikes
+            Called after each block of steps with the recorded spikes of the block, ``(steps,
+            ids, t_stop_ms)``: step numbers (a spike of step ``k`` is stamped ``(k + 1) dt``),
+            global neuron indices (populations in spec order, then sources) and the time
+            simulated so far; e.g. :meth:`netdyn.io.hdf5.SpikeStream.append`, to write spikes
+            as the run goes. The spikes also stay in :meth:`recording`.
         """
         duration = checked_duration_ms(duration_ms)
         n_total = int(round(duration / self.spec.dt_ms))
@@ -495,7 +502,12 @@ class Network:
                 later = [c for c in self._current_changes if c > self.step_count]
                 if later:
                     n = min(n, later[0] - self.step_count)
+                before = len(self._spikes_steps)
                 self._run_chunk(n)
+                if on_spikes is not None:
+                    fresh = self._spikes_steps[before:]
+                    on_spikes(np.concatenate(fresh) if fresh else np.zeros(0, np.int64),
+                              np.concatenate(self._spikes_ids[before:]) if fresh else np.zeros(0, np.int32), self.t_ms)
                 bar.update(n)
         self.run_time_s += time.perf_counter() - t0
         return self

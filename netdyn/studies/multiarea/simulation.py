@@ -3,7 +3,8 @@
 :data:`MULTIAREA` (:func:`run_multiarea`) writes into its output directory::
 
     spikes.h5      every spike of every population (layout: netdyn.io.hdf5; populations
-                   named AREA.POP, e.g. V1.23E)
+                   named AREA.POP, e.g. V1.23E); while the simulation runs, the spikes so
+                   far are in spikes.partial.h5 (the same layout, spike trains only)
     results.zarr   the analysis (netdyn.studies.multiarea.analysis): dimensions area,
                    population, time_ms, source, area_b
     summary.json   rates, LvR and correlation coefficients per area and population, the
@@ -44,6 +45,9 @@ __all__ = ["MULTIAREA", "MultiAreaOutputs", "check_multiarea", "run_multiarea",
            "simulate"]
 
 SPIKES_NAME = "spikes.h5"
+PARTIAL_SPIKES_NAME = "spikes.partial.h5"
+"""The spikes written while the simulation runs (readable by netdyn.io.hdf5.read_recording up to
+the time reached); replaced by spikes.h5 when the run ends."""
 FIGURE_STEM = "figure"
 
 
@@ -172,20 +176,28 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
         with sizes, timings and the configuration) and the recording.
     """
     from netdyn.engines.spiking import Network
-    from netdyn.io.hdf5 import write_recording
+    from netdyn.io.hdf5 import SpikeStream, write_recording
 
     timing: dict[str, float] = {}
     par, spec, timing["model"] = model_network(config)
     net = Network(spec, backend=config.backend, threads=config.threads, connectivity=config.connectivity)
     timing["build"] = net.build_time_s
-    net.run(config.t_sim_ms, progress=progress)
+    attrs = {"study": MULTIAREA.name, STUDY_ATTR: MULTIAREA.name, "study_config": config.model_dump_json(),
+             "references": "\n".join(CITATIONS)}
+    if record_path is not None and config.backend == "netdyn":  # spikes on disk as the run goes
+        partial = record_path.with_name(PARTIAL_SPIKES_NAME)
+        populations = {p.name: net.layout.source_offset(p.name) for p in spec.populations}
+        with SpikeStream(partial, populations, spec.dt_ms, attrs) as stream:
+            net.run(config.t_sim_ms, progress=progress, on_spikes=stream.append)
+    else:
+        net.run(config.t_sim_ms, progress=progress)
     timing["run"] = net.run_time_s
     recording = net.recording()
-    recording.attrs.update({"study": MULTIAREA.name, STUDY_ATTR: MULTIAREA.name,
-                            "study_config": config.model_dump_json(), "references": "\n".join(CITATIONS)})
+    recording.attrs.update(attrs)
     if record_path is not None and getattr(net, "is_root", True):  # under MPI rank 0 writes
         t1 = time.perf_counter()
         write_recording(recording, record_path)
+        record_path.with_name(PARTIAL_SPIKES_NAME).unlink(missing_ok=True)
         timing["write_spikes"] = time.perf_counter() - t1
     theory = None
     if mean_field:
