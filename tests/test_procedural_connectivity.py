@@ -388,3 +388,23 @@ def test_buffered_events_sum_in_the_order_they_are_made(monkeypatch):
         net = Network(spec, connectivity=mixed, threads=threads)
         assert net._events[0].shape == (threads, 7)
         assert net.run(150.0).recording().spike_digest() == default
+
+
+def test_estimate_covers_the_window_split_history_and_ring(monkeypatch):
+    """With delay windows the estimate counts the out-degrees split among the windows, the
+    spike history and the shrunk ring: what the engine then holds, or more (the windows'
+    count is bounded from the delays' cut, not drawn)."""
+    import netdyn.engines.spiking.procedural as proc
+    from netdyn.engines.spiking import Network
+
+    spec = _source_network(delay={"kind": "normal", "mean": 4.0, "std": 2.0, "min": 0.1},
+                           rule={"rule": "fixed_outdegree", "outdegree": 25})
+    monkeypatch.setattr(proc, "RING_BYTES", 4 * 60 * 9)
+    net = Network(spec, connectivity="procedural", threads=2)
+    parts = net.memory_estimate.parts
+    assert net.procedural.n_windows > 2 and net.procedural.wcounts.dtype == np.uint16
+    assert net.ring.nbytes == 4 * 9 * 60 <= parts["ring buffer"] <= 4 * 17 * 60  # the estimate: 16 slots at least
+    held = net.procedural.counts.nbytes + net.procedural.wcounts.nbytes
+    assert held <= parts["procedural out-degrees"] <= held + 2 * 40 * 2  # at most a window more per source
+    buffers = sum(a.nbytes for a in net._events) + net._hist_ids.nbytes + net._hist_mult.nbytes
+    assert buffers <= parts["procedural buffers"]
