@@ -214,6 +214,19 @@ def _apply_events(ring, ev_at, ev_w, m):  # pragma: no cover - compiled
         ring[ev_at[k]] += ev_w[k]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _push_event(ring, ev_at, ev_w, m, slot, n_slots, channel, n_chan, value):  # pragma: no cover - compiled
+    """Buffer ``value`` for ring ``slot`` (wrapped), ``channel``; add the buffer to the ring when
+    full. Returns the events now buffered."""
+    ev_at[m] = (slot - n_slots if slot >= n_slots else slot) * n_chan + channel
+    ev_w[m] = value
+    m += 1
+    if m == ev_at.size:
+        _apply_events(ring, ev_at, ev_w, m)
+        m = 0
+    return m
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots, n_chan, blk_lo, blk_n, blk_chan_off,
                         pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p,
@@ -227,7 +240,6 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
     a synapse of delay ``d`` (steps) lands ``d - window W`` slots later."""
     d_lo = window * pr_window + 1
     d_hi = d_lo + pr_window - 1
-    cap = ev_at.size
     m = 0  # events made, not yet in the ring
     for q in range(pr_group_ptr[g], pr_group_ptr[g + 1]):
         if window < pr_win_first[q] or window >= pr_n_win[q]:
@@ -257,15 +269,9 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                 t = uniform_target(st, s, others, skip_self, i) - lo
                 if t < 0 or t >= n:
                     continue
-                slot = cur + 1 + draw_alias(pr_dl_prob, pr_dl_alias, t_off, t_len, sd, s)  # delay - window W
-                if slot >= n_slots:
-                    slot -= n_slots
-                ev_at[m] = slot * n_chan + c0 + t
-                ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
-                m += 1
-                if m == cap:
-                    _apply_events(ring, ev_at, ev_w, m)
-                    m = 0
+                after = 1 + draw_alias(pr_dl_prob, pr_dl_alias, t_off, t_len, sd, s)  # delay - window W
+                m = _push_event(ring, ev_at, ev_w, m, cur + after, n_slots, c0 + t, n_chan,
+                                mult * np.float32(draw_value(weight, sw, s)))
             continue
         if kind == UNIFORM_TARGETS:  # one window: every delay in it
             for s in range(pr_counts[pr_counts_off[q] + i]):
@@ -273,15 +279,8 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                 if t < 0 or t >= n:
                     continue
                 d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
-                slot = shift + d
-                if slot >= n_slots:
-                    slot -= n_slots
-                ev_at[m] = slot * n_chan + c0 + t
-                ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
-                m += 1
-                if m == cap:
-                    _apply_events(ring, ev_at, ev_w, m)
-                    m = 0
+                m = _push_event(ring, ev_at, ev_w, m, shift + d, n_slots, c0 + t, n_chan,
+                                mult * np.float32(draw_value(weight, sw, s)))
             continue
         t_first, t_stop = lo, lo + n  # the thread's targets
         p = pr_p[q]
@@ -302,15 +301,8 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                 if tt >= t_first:
                     d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
                     if d_lo <= d <= d_hi:
-                        slot = shift + d
-                        if slot >= n_slots:
-                            slot -= n_slots
-                        ev_at[m] = slot * n_chan + c0 + tt - lo
-                        ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
-                        m += 1
-                        if m == cap:
-                            _apply_events(ring, ev_at, ev_w, m)
-                            m = 0
+                        m = _push_event(ring, ev_at, ev_w, m, shift + d, n_slots, c0 + tt - lo, n_chan,
+                                        mult * np.float32(draw_value(weight, sw, s)))
                 s += 1
             continue
         if kind == SAME_INDEX_TARGET:
@@ -325,15 +317,8 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
             d = draw_alias(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
             if d < d_lo or d > d_hi:
                 continue
-            slot = shift + d
-            if slot >= n_slots:
-                slot -= n_slots
-            ev_at[m] = slot * n_chan + c0 + tt - lo
-            ev_w[m] = mult * np.float32(draw_value(weight, sw, s))
-            m += 1
-            if m == cap:
-                _apply_events(ring, ev_at, ev_w, m)
-                m = 0
+            m = _push_event(ring, ev_at, ev_w, m, shift + d, n_slots, c0 + tt - lo, n_chan,
+                            mult * np.float32(draw_value(weight, sw, s)))
     _apply_events(ring, ev_at, ev_w, m)
 
 
