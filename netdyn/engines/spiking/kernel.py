@@ -25,8 +25,15 @@ input channels; ``n_slots`` exceeds the largest delay. It is float32, like the w
 step's sum per channel is rounded to float32 (relative 6e-8, the precision of the weights
 themselves), and reading the slot each step moves half the bytes of float64.
 
-Status codes returned: 0 done, 1 spike buffer full (resume after growing it), 2 non-finite
-state (population and neuron given).
+Procedural projections (:mod:`netdyn.engines.spiking.procedural`) store no synapses: in step
+4 each thread regenerates, for every spike, the synapses that end on its own chunks (targets,
+weights and delays from counter-based streams keyed by projection and source) into a small
+buffer, then adds the buffer to the ring in the same order (making and writing in separate
+loops lets the writes' cache misses overlap). Where delays are cut into windows, the spikes of
+``j W`` steps ago deliver their synapses of window ``j`` from a per-thread spike history.
+
+Status codes returned: 0 done, 1 spike buffer or spike history full (resume after growing
+it), 2 non-finite state (population and neuron given).
 """
 
 from __future__ import annotations
