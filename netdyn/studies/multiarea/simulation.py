@@ -133,7 +133,7 @@ def summarise(ds: xr.Dataset) -> dict[str, Any]:
         "fc_vs_fmri_r": nan_to_none(ds.attrs["fc_vs_fmri_r"]),
     }
     for key in ("n_neurons", "n_synapses", "bytes_per_synapse", "backend", "threads", "connectivity",
-                "procedural_projections", "mpi_ranks", "timing_s", "config", "netdyn_version"):
+                "procedural_projections", "mpi_ranks", "timing_s", "peak_rss_mb", "config", "netdyn_version"):
         if key in ds.attrs:
             value = ds.attrs[key]
             summary[key] = _json_attr(value)
@@ -177,6 +177,7 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
     """
     from netdyn.engines.spiking import Network
     from netdyn.io.hdf5 import SpikeStream, write_recording
+    from netdyn.studies.bench import peak_rss_mb
 
     timing: dict[str, float] = {}
     par, spec, timing["model"] = model_network(config)
@@ -215,7 +216,8 @@ def simulate(config: MultiAreaConfig, *, progress: bool | None = None, record_pa
         "n_neurons": int(sum(p.n_neurons for p in spec.populations)), "n_synapses": int(net.n_synapses),
         "backend": config.backend, "threads": config.threads, "mpi_ranks": int(getattr(net, "n_ranks", 1)),
         "connectivity": config.connectivity, "procedural_projections": json.dumps(list(net.procedural_keys)),
-        "timing_s": _timing_json(timing), "netdyn_version": __version__, "references": "\n".join(CITATIONS),
+        "timing_s": _timing_json(timing), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "netdyn_version": __version__, "references": "\n".join(CITATIONS),
     })
     if hasattr(net, "bytes_per_synapse"):  # netdyn's engine: its synapse structure
         ds.attrs["bytes_per_synapse"] = round(float(net.bytes_per_synapse), 3)
