@@ -275,7 +275,7 @@ def test_full_scale_multiarea_check_estimates_the_chosen_mode():
     """The full model (4.13 M neurons, 2.4e10 synapses) is only estimated, never built: stored
     needs ~230 GiB; procedural drops the synapses and keeps a ring of delay windows within
     RING_BYTES (its inter-area delays, cut at 8 SD, reach 90 ms: a ring spanning them would be
-    ~28 GiB), ~5 GiB in all, so it fits a 24-GB machine."""
+    ~28 GiB), ~8 GiB in all, so it fits a 24-GB machine."""
     from netdyn.engines.spiking.procedural import RING_BYTES
     from netdyn.studies.multiarea.simulation import check_multiarea
 

@@ -225,6 +225,7 @@ def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int]
 
         pr = estimate_procedural(spec, layout, sorted(which))
         parts["procedural out-degrees"] = pr.counts_bytes
+        parts["procedural out-degrees while building"] = pr.counts_bytes  # drawn per projection, then joined
         parts["procedural buffers"] = pr.buffer_bytes
         delay_bound = max(delay_bound, pr.window_steps)
     slots = max(delay_bound, 16) + 1
