@@ -12,14 +12,17 @@ and prints:
   transient times its population's out-degree, summed over the projections of the model);
 * the network's mean rate (over the 254 populations, and over neurons) against the
   reference's (goal: within 20 %), Pearson's and Spearman's correlation of the per-population
-  rates across the 254 populations, and the populations that differ most.
+  rates across the 254 populations, and the populations that differ most;
+* the same against the model's own mean-field rates at full scale (the study's
+  ``mean_field_rates_hz``, the Siegert fixed point of Schuecker, Schmidt et al. 2017), which
+  the reference file's rates should also follow if they came from the same model.
 
 The goals of the procedural connectivity work: peak memory <= 16 GB, one biological second in at
 most 30 minutes of wall time with 2 threads. The published GPU and supercomputer figures are not
 rerun here (they need the hardware); the closing notes quote them.
 
 Run: ``python benchmarks/multiarea_fullscale.py [--threads 2] [--t-sim-ms 1500] [--out DIR]
-[--from-run DIR] [--json-out FILE]``. A full run takes about 45-60 minutes and ~11 GB.
+[--from-run DIR [--time-log FILE]] [--json-out FILE]``. A full run takes about 45-60 minutes and ~11 GB.
 """
 
 from __future__ import annotations
@@ -65,7 +68,14 @@ def synaptic_events_per_s(config: dict, rates: dict[str, float]) -> float:
                      * rates.get(p.source, 0.0) for p in spec.projections))
 
 
-def compare(summary: dict) -> dict:
+def agreement(sim: np.ndarray, ref: np.ndarray) -> dict:
+    """Mean over populations, relative difference of the means and correlations across them."""
+    return {"mean_hz": float(sim.mean()), "reference_mean_hz": float(ref.mean()),
+            "mean_rel_diff": float(sim.mean() / ref.mean() - 1), "pearson_r": float(stats.pearsonr(sim, ref)[0]),
+            "spearman_r": float(stats.spearmanr(sim, ref)[0])}
+
+
+def compare(summary: dict, peak_rss_gb: float | None = None) -> dict:
     config = summary["config"]
     names, ref, n_full = reference_rates(config)
     sim = np.array([summary["rates_hz"].get(n.split("/")[0], {}).get(n.split("/")[1], np.nan) for n in names])
@@ -78,11 +88,17 @@ def compare(summary: dict) -> dict:
     after_s = (config["t_sim_ms"] - config["transient_ms"]) / 1000.0
     events = synaptic_events_per_s(config, {n.replace("/", "."): r for n, r in zip(names, sim)})
     threads = summary.get("threads", 1)
+    mf = summary.get("mean_field_rates_hz") or {}
+    mf_rates = np.array([mf.get(n.split("/")[0], {}).get(n.split("/")[1], np.nan) for n in names])
+    if peak_rss_gb is None:
+        peak_rss_gb = summary.get("peak_rss_mb", np.nan) / 1e3
     return {
+        "mean_field": agreement(sim, mf_rates) if np.all(np.isfinite(mf_rates)) else None,
+        "reference_vs_mean_field": agreement(ref, mf_rates) if np.all(np.isfinite(mf_rates)) else None,
         "n_populations": int(ok.sum()), "n_neurons": summary.get("n_neurons"), "threads": threads,
         "t_sim_ms": config["t_sim_ms"], "transient_ms": config["transient_ms"],
         "build_s": timing.get("build"), "run_s": timing.get("run"), "analysis_s": timing.get("analysis"),
-        "real_time_factor": timing.get("run", np.nan) / bio_s, "peak_rss_gb": summary.get("peak_rss_mb", np.nan) / 1e3,
+        "real_time_factor": timing.get("run", np.nan) / bio_s, "peak_rss_gb": peak_rss_gb,
         "synaptic_events_per_bio_s": events,
         "events_per_s_per_core": events / (timing.get("run", np.nan) / bio_s) / threads,
         "mean_rate_hz": float(sim.mean()), "reference_mean_rate_hz": float(ref.mean()),
@@ -111,7 +127,13 @@ def print_report(r: dict) -> None:
     print(f"  over neurons: {r['neuron_weighted_rate_hz']:.3f} Hz, reference {r['reference_neuron_weighted_rate_hz']:.3f} Hz")
     print(f"  across populations: Pearson r {r['pearson_r']:.3f} (of log rates {r['pearson_r_log']:.3f}), "
           f"Spearman {r['spearman_r']:.3f}")
-    print("  largest differences:")
+    for key, what in (("mean_field", "simulation vs the model's full-scale mean field"),
+                      ("reference_vs_mean_field", "reference file vs the model's full-scale mean field")):
+        a = r.get(key)
+        if a:
+            print(f"  {what}: mean {a['mean_hz']:.3f} vs {a['reference_mean_hz']:.3f} Hz "
+                  f"({100 * a['mean_rel_diff']:+.1f} %), Pearson r {a['pearson_r']:.3f}, Spearman {a['spearman_r']:.3f}")
+    print("  largest differences from the reference file:")
     for d in r["largest_differences"]:
         print(f"    {d['population']:10s} {d['rate_hz']:8.3f} Hz  reference {d['reference_hz']:8.3f} Hz  "
               f"({100 * d['rel_diff']:+.0f} %)")
@@ -125,11 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="out/multiarea-fullscale", help="where the study writes")
     parser.add_argument("--from-run", default=None, help="read this finished run instead of running")
     parser.add_argument("--json-out", default=None)
+    parser.add_argument("--time-log", default=None, help="output of /usr/bin/time -v for the run read with --from-run "
+                                                          "(its peak memory, for runs whose summary has none)")
     args = parser.parse_args(argv)
     out = Path(args.from_run or args.out)
     if args.from_run is None:
         run_study(out, args.threads, args.t_sim_ms, args.seed)
-    report = compare(json.loads((out / "summary.json").read_text()))
+    peak = None
+    if args.time_log:
+        text = Path(args.time_log).read_text()
+        peak = int(text.split("Maximum resident set size (kbytes):")[1].split()[0]) * 1024 / 1e9
+    report = compare(json.loads((out / "summary.json").read_text()), peak)
     print_report(report)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2))
