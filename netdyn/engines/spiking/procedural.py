@@ -34,8 +34,6 @@ from numba import njit
 from netdyn.config.simulator import Connectivity
 from netdyn.connectivity.distributions import Constant, LogNormal, Normal, Uniform, as_distribution
 from netdyn.connectivity.procedural import (
-    ALL_TARGETS,
-    BERNOULLI_TARGETS,
     UNIFORM_TARGETS,
     alias_table,
     delay_step_pmf,
@@ -43,11 +41,11 @@ from netdyn.connectivity.procedural import (
     draw_value,
     needs_counts,
     plan_projection,
-    uniform_target,
+    source_targets,
     value_params,
 )
 from netdyn.connectivity.rules import expected_synapses as expected_synapse_count
-from netdyn.counter_random import counter_uniform, step_stream
+from netdyn.counter_random import step_stream
 from netdyn.engines.spiking.build import Layout, delay_steps, estimate_memory, fits_in_memory, plan_layout
 from netdyn.errors import ConfigError
 from netdyn.models.spiking.spec import NetworkSpec, Projection
@@ -359,32 +357,8 @@ def regenerate(kind, n_post, skip_self, count, p, key, key_w, key_d, weight, dl_
     """Write source ``source``'s synapses of one projection (targets, weights, delays in steps)
     into ``out_*`` and return how many: the draws the step loop makes (``_deliver_procedural``
     in :mod:`netdyn.engines.spiking.kernel`), all of them at once."""
-    others = n_post - 1 if skip_self else n_post
-    st, sw, sd = step_stream(key, source), step_stream(key_w, source), step_stream(key_d, source)
-    k = 0
-    if kind == UNIFORM_TARGETS:
-        for s in range(count):
-            out_t[k] = uniform_target(st, s, others, skip_self, source)
-            k += 1
-    elif kind == BERNOULLI_TARGETS and p < 1.0:
-        if p <= 0.0:
-            return 0
-        scale = 1.0 / math.log1p(-p)
-        t = -1
-        while True:
-            gap = math.floor(math.log1p(-counter_uniform(st, k)) * scale)
-            if gap >= others - t - 1:
-                break
-            t += np.int64(gap) + 1
-            out_t[k] = t + 1 if skip_self and t >= source else t
-            k += 1
-    elif kind == ALL_TARGETS or kind == BERNOULLI_TARGETS:
-        for t in range(others):
-            out_t[k] = t + 1 if skip_self and t >= source else t
-            k += 1
-    else:
-        out_t[0] = source
-        k = 1
+    k = source_targets(kind, n_post, skip_self, count, p, key, source, out_t)
+    sw, sd = step_stream(key_w, source), step_stream(key_d, source)
     for s in range(k):
         out_w[s] = draw_value(weight, sw, s)
         out_d[s] = draw_alias(dl_prob, dl_alias, dl_off, dl_len, sd, s) + 1
