@@ -1,0 +1,28 @@
+"""Morphologically detailed single neurons, as declarative records: morphology (SWC files,
+generated trees), biophysics (passive cable, Hodgkin-Huxley, AMPA / NMDA / GABA-A), and
+inputs placed on the tree. Engines (:mod:`netdyn.engines.cable`) simulate them."""
+
+from __future__ import annotations
+
+from netdyn.lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "Morphology": "netdyn.cells.morphology",
+    "Site": "netdyn.cells.morphology",
+    "Location": "netdyn.cells.morphology",
+    "Cell": "netdyn.cells.cell",
+    "Biophysics": "netdyn.cells.biophysics",
+    "Passive": "netdyn.cells.biophysics",
+    "HodgkinHuxley": "netdyn.cells.biophysics",
+    "DoubleExponential": "netdyn.cells.biophysics",
+    "NMDA": "netdyn.cells.biophysics",
+    "Synapses": "netdyn.cells.biophysics",
+    "SynapticInput": "netdyn.cells.inputs",
+    "CurrentClamp": "netdyn.cells.inputs",
+    "VoltageClamp": "netdyn.cells.inputs",
+    "poisson_times": "netdyn.cells.inputs",
+    "sequence_inputs": "netdyn.cells.inputs",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,113 @@
+"""What a cell's membrane and synapses are: passive cable, Hodgkin-Huxley channels, AMPA,
+NMDA and GABA-A conductances, and how the tree is cut into compartments.
+
+Units are in the field names: pS/um^2 for membrane conductance densities (1 pS/um^2 =
+1 S/m^2 = 1e-4 S/cm^2 = 0.1 mS/cm^2), uF/cm^2, Ohm cm, mV, ms, nS.
+
+Equations (V in mV; per unit membrane area for the channels, per synapse for the
+conductances)::
+
+    cm dV/dt = -g_leak (V - e_leak) - I_HH + axial currents           (cable equation)
+    I_HH     = g_na m^3 h (V - e_na) + g_k n^4 (V - e_k)               (Traub & Miles 1991 kinetics)
+    g_syn(t) = q f (exp(-t/tau_decay) - exp(-t/tau_rise))               (each presynaptic spike at t = 0)
+    I_AMPA   = g_AMPA (V - e_rev),  I_GABA = g_GABA (V - e_rev)
+    I_NMDA   = g_NMDA (V - e_rev) / (1 + eta_mg c_mg exp(-V / v0))      (magnesium block, Jahr & Stevens 1990)
+
+``f`` normalises the double exponential to a peak of 1, so ``q`` is the peak conductance of
+one event (nS). The NMDA block follows the form and the values of the library this study
+grows from (eta_mg = 0.33 /mM, c_mg = 1 mM, v0 = 12.5 mV, i.e. exp(-0.08 V)).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from netdyn.config.base import Spec
+from netdyn.errors import ConfigError
+
+__all__ = ["REGIONS", "Biophysics", "DoubleExponential", "HodgkinHuxley", "NMDA", "Passive", "Synapses"]
+
+#: Named parts of a cell (SWC types): where channels are inserted.
+REGIONS = ("soma", "axon", "basal", "apical", "dend", "all")
+Region = Literal["soma", "axon", "basal", "apical", "dend", "all"]
+
+
+class Passive(Spec):
+    """Passive membrane and axial resistivity, uniform over the cell."""
+
+    g_leak_pS_per_um2: float = Field(0.29, gt=0.0, description="leak conductance density (pS/um^2; 1 pS/um^2 = 1e-4 S/cm^2)")
+    e_leak_mV: float = Field(-75.0, description="leak reversal potential (mV)")
+    cm_uF_per_cm2: float = Field(0.91, gt=0.0, description="specific membrane capacitance (uF/cm^2)")
+    ri_ohm_cm: float = Field(100.0, gt=0.0, description="axial resistivity (Ohm cm)")
+    v_init_mV: float | None = Field(None, description="initial membrane potential (mV); none: e_leak_mV")
+
+    @property
+    def v_rest_mV(self) -> float:
+        return self.e_leak_mV if self.v_init_mV is None else self.v_init_mV
+
+
+class HodgkinHuxley(Spec):
+    """Sodium and potassium channels with the Traub & Miles (1991) kinetics, shifted by
+    ``vt_mV`` (the convention of Destexhe & Pare 1999) and sped up by ``tadj``."""
+
+    g_na_pS_per_um2: float = Field(1500.0, ge=0.0, description="sodium conductance density (pS/um^2)")
+    g_k_pS_per_um2: float = Field(200.0, ge=0.0, description="potassium conductance density (pS/um^2)")
+    e_na_mV: float = Field(50.0, description="sodium reversal potential (mV)")
+    e_k_mV: float = Field(-100.0, description="potassium reversal potential (mV)")
+    vt_mV: float = Field(-52.0, description="threshold shift of the kinetics (mV)")
+    tadj: float = Field(3.0 ** ((34.0 - 36.0) / 10.0), gt=0.0, description="temperature factor of the rates (Q10 = 3, 36 -> 34 degC)")
+    regions: tuple[Region, ...] = Field(("soma",), min_length=1, description="where the channels are: soma, axon, basal, apical, dend (basal and apical), all")
+
+
+class DoubleExponential(Spec):
+    """A synaptic conductance with a double-exponential time course; ``q_nS`` is its peak."""
+
+    q_nS: float = Field(1.0, ge=0.0, description="peak conductance of one event (nS)")
+    tau_rise_ms: float = Field(0.5, gt=0.0, description="rise time constant (ms)")
+    tau_decay_ms: float = Field(5.0, gt=0.0, description="decay time constant (ms)")
+    e_rev_mV: float = Field(0.0, description="reversal potential (mV)")
+
+    @model_validator(mode="after")
+    def _rise_before_decay(self) -> "DoubleExponential":
+        if not self.tau_rise_ms < self.tau_decay_ms:
+            raise ConfigError("tau_rise_ms", self.tau_rise_ms, f"must be < tau_decay_ms={self.tau_decay_ms}")
+        return self
+
+
+class NMDA(DoubleExponential):
+    """NMDA conductance with the voltage-dependent magnesium block."""
+
+    q_nS: float = Field(2.7, ge=0.0, description="peak conductance of one event without block (nS); the library's NMDA/AMPA ratio 2.7")
+    tau_rise_ms: float = Field(3.0, gt=0.0, description="rise time constant (ms)")
+    tau_decay_ms: float = Field(70.0, gt=0.0, description="decay time constant (ms)")
+    c_mg_mM: float = Field(1.0, ge=0.0, description="extracellular magnesium concentration (mM)")
+    eta_mg_per_mM: float = Field(0.33, ge=0.0, description="block strength per mM (1/mM)")
+    v0_mV: float = Field(12.5, gt=0.0, description="voltage scale of the unblock (mV)")
+
+
+class Synapses(Spec):
+    """The receptor kinds an input can carry. An excitatory input opens AMPA and, when its
+    receptors include it, NMDA at the same site; an inhibitory one opens GABA-A."""
+
+    ampa: DoubleExponential = Field(default_factory=DoubleExponential)
+    nmda: NMDA = Field(default_factory=NMDA)
+    gaba: DoubleExponential = Field(default_factory=lambda: DoubleExponential(q_nS=1.0, tau_rise_ms=0.5, tau_decay_ms=5.0, e_rev_mV=-80.0))
+
+
+class Biophysics(Spec):
+    """A cell's membrane, channels, synapses and compartments.
+
+    Compartments: every branch is cut into ``ceil(length / compartment_length_um)`` equal
+    compartments, or, with ``d_lambda`` set, into the smallest odd number with each no longer
+    than ``d_lambda`` times the AC length constant at ``d_lambda_freq_hz`` (NEURON's d_lambda
+    rule, Hines & Carnevale 2001).
+    """
+
+    passive: Passive = Field(default_factory=Passive)
+    hh: HodgkinHuxley | None = Field(None, description="Hodgkin-Huxley channels; none: passive cell")
+    synapses: Synapses = Field(default_factory=Synapses)
+    compartment_length_um: float = Field(10.0, gt=0.0, description="longest compartment (um)")
+    d_lambda: float | None = Field(None, gt=0.0, description="d_lambda rule instead of compartment_length_um (e.g. 0.1)")
+    d_lambda_freq_hz: float = Field(100.0, gt=0.0, description="frequency of the d_lambda rule's length constant (Hz)")
