@@ -114,7 +114,7 @@ def test_brt_rejects_bad_sizes_naming_the_parameter(field, bad):
 @given(field=st.sampled_from(["levels", "segments_per_branch", "seed"]),
        bad=st.one_of(st.integers(max_value=-1), st.sampled_from([1.5, "2", True, None, MAX_LEVELS + 1])))
 def test_brt_rejects_bad_counts_naming_the_parameter(field, bad):
-    if field == "seed" and bad == MAX_LEVELS + 1:
+    if field != "levels" and bad == MAX_LEVELS + 1:  # a valid seed or segment count
         bad = -3
     with pytest.raises(ConfigError) as err:
         ball_and_ralls_tree(**{field: bad})
