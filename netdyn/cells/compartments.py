@@ -33,7 +33,7 @@ import numpy as np
 from netdyn.cells.biophysics import Biophysics
 from netdyn.cells.morphology import Morphology, Site
 
-__all__ = ["CompartmentTable", "compartment_table", "compartments_per_branch", "lambda_ac_um"]
+__all__ = ["CompartmentTable", "branch_diameter_um", "compartment_table", "compartments_per_branch", "lambda_ac_um"]
 
 _SLACK = 1e-9  # relative tolerance on L / target
 
