@@ -22,6 +22,16 @@ _EXPORTS: dict[str, str] = {
     "VoltageClamp": "netdyn.cells.inputs",
     "poisson_times": "netdyn.cells.inputs",
     "sequence_inputs": "netdyn.cells.inputs",
+    "read_swc": "netdyn.cells.swc",
+    "write_swc": "netdyn.cells.swc",
+    "ball_and_ralls_tree": "netdyn.cells.generators",
+    "ball_and_stick": "netdyn.cells.generators",
+    "branches_at_level": "netdyn.cells.generators",
+    "cylinder": "netdyn.cells.generators",
+    "CompartmentTable": "netdyn.cells.compartments",
+    "compartment_table": "netdyn.cells.compartments",
+    "compartments_per_branch": "netdyn.cells.compartments",
+    "lambda_ac_um": "netdyn.cells.compartments",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -3,7 +3,9 @@
 A :class:`Morphology` is an immutable, validated record that every cable engine reads the
 same way. Segment ``i`` runs from ``proximal[i]`` to ``distal[i]`` (x, y, z, radius, all in
 um); its parent is ``parent[i] < i`` (``-1`` for the root, segment 0, which is always in the
-soma), and a child starts where its parent ends. ``tag`` holds the SWC structure type
+soma), and a child is attached (electrically) to its parent's distal end: it starts there in
+path distance, though its proximal point may lie elsewhere in space (a neurite that starts at
+its first reconstructed point, not inside the soma, see :mod:`netdyn.cells.swc`). ``tag`` holds the SWC structure type
 (:data:`SOMA`, :data:`AXON`, :data:`BASAL`, :data:`APICAL`, others allowed).
 
 Branches are maximal unbranched chains of segments of one type, as NEURON's sections: a
@@ -27,12 +29,25 @@ __all__ = ["APICAL", "AXON", "BASAL", "SOMA", "Location", "Morphology", "Site"]
 SOMA, AXON, BASAL, APICAL = 1, 2, 3, 4
 
 
+def _integers(value: object, field_name: str, name: str) -> np.ndarray:
+    """``value`` as a contiguous int64 array; ConfigError if any entry is not an integer
+    (``np.asarray(..., dtype=int64)`` would silently truncate 0.5 to 0)."""
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iub":
+        if raw.dtype.kind != "f" or not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)):
+            raise ConfigError(field_name, name, "must hold integers")
+    return np.ascontiguousarray(raw, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class Site:
     """A place on a branch, given by its path distance from the soma (um).
 
-    ``distance_um`` is measured along the tree from the soma's centre point where the root
-    segment starts (see :attr:`Morphology.path_distance_um`); it must fall on ``branch``.
+    ``distance_um`` is measured along the tree from the proximal end of the root segment
+    (segment 0, in the soma), as :attr:`Morphology.path_distance_um`; it must fall on
+    ``branch``. A neurite attached to a one-segment soma of length 2 r (the NeuroMorpho.Org
+    soma of radius r, see :mod:`netdyn.cells.swc`) therefore starts at 2 r, and the soma's
+    centre is at r (:meth:`Morphology.soma_site`).
     """
 
     branch: int
@@ -81,8 +96,8 @@ class Morphology:
     def __post_init__(self) -> None:
         prox = np.ascontiguousarray(self.proximal, dtype=np.float64)
         dist = np.ascontiguousarray(self.distal, dtype=np.float64)
-        parent = np.ascontiguousarray(self.parent, dtype=np.int64)
-        tag = np.ascontiguousarray(self.tag, dtype=np.int64)
+        parent = _integers(self.parent, "morphology.parent", self.name)
+        tag = _integers(self.tag, "morphology.tag", self.name)
         n = len(parent)
         if n == 0:
             raise ConfigError("morphology", self.name, "has no segments")
@@ -217,7 +232,8 @@ class Morphology:
 
     # ------------------------------------------------------------------ places
     def _check_branch(self, branch: int) -> None:
-        if not (0 <= int(branch) < self.n_branches):
+        if isinstance(branch, (bool, np.bool_)) or not isinstance(branch, (int, np.integer)) \
+                or not (0 <= int(branch) < self.n_branches):
             raise ConfigError("branch", branch, f"must be in [0, {self.n_branches - 1}] ({self.name or 'morphology'} "
                               f"has {self.n_branches} branches)")
 
@@ -266,7 +282,9 @@ class Morphology:
     def with_segments(self, keep: np.ndarray, name: str | None = None) -> "Morphology":
         """The sub-tree of the segments in ``keep`` (a boolean mask that keeps every kept
         segment's parent; the root must be kept), renumbered in order."""
-        keep = np.asarray(keep, dtype=bool)
+        keep = np.asarray(keep)
+        if keep.dtype != bool or keep.shape != (self.n_segments,):
+            raise ConfigError("keep", f"{keep.dtype} {keep.shape}", f"must be a boolean mask of shape ({self.n_segments},)")
         if not keep[0] or np.any(keep[1:] & ~keep[np.maximum(self.parent[1:], 0)]):
             raise ConfigError("keep", name or self.name, "must keep the root and the parent of every kept segment")
         new_index = np.cumsum(keep) - 1
