@@ -371,8 +371,16 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
     bounds = []
     for b in range(morph.n_branches):
         start, length = morph.branch_start_um[b], morph.branch_length_um[b]
+        segs = morph.branch_segments[b]
+        joints = np.r_[start, morph.path_distance_um[segs]]
         for k in range(n_comp[b] + 1):
-            bounds.append(_locset(morph.locate(Site(b, start + length * k / n_comp[b]))))
+            d = start + length * k / n_comp[b]
+            j = int(np.argmin(np.abs(joints - d)))
+            if abs(joints[j] - d) <= 1e-9 * max(1.0, length):  # on a joint: exactly there, not a rounding away
+                loc = Location(int(segs[0]), 0.0) if j == 0 else Location(int(segs[j - 1]), 1.0)
+            else:
+                loc = morph.locate(Site(b, d))
+            bounds.append(_locset(loc))
     policy = arbor.cv_policy_explicit("(sum " + " ".join(bounds) + ")")
     labels = arbor.label_dict()
 
