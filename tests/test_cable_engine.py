@@ -266,3 +266,46 @@ def test_blow_up_says_where_and_when():
         simulate_cell(cell, [], duration_ms=2.0, clamps=[CurrentClamp(Site(0, 10.0), 1e308, 0.5, 1.0)],
                       record_sites=[Site(0, 10.0)])
     assert e.value.trial == 0 and 0.5 <= e.value.time_ms <= 1.0 and "site 0" in str(e.value)
+
+
+def test_progress_reports_every_step_once():
+    m = soma_only()
+    steps = []
+    simulate_cell(Cell(m, Biophysics(passive=PASSIVE)), [], duration_ms=10.0, dt_ms=0.1, progress=steps.append)
+    assert sum(steps) == 100 and len(steps) == 20
+
+
+def test_missing_arbor_or_compiler_is_one_config_error_on_backend(monkeypatch):
+    import sys
+
+    from netdyn.engines.cable import catalogue
+
+    monkeypatch.setattr(catalogue.shutil, "which", lambda name: None)
+    monkeypatch.setattr(catalogue.os, "environ", {})
+    monkeypatch.setattr(sys.modules["arbor"], "config", lambda: {"CXX": "/nonexistent/g++"})
+    with pytest.raises(ConfigError) as e:
+        catalogue._tools()
+    assert e.value.field == "backend" and e.value.value == "arbor"
+    assert "C++ compiler" in e.value.reason and "cmake" in e.value.reason and "netdyn[cells]" in e.value.reason
+    monkeypatch.setitem(sys.modules, "arbor", None)  # import arbor -> ImportError
+    with pytest.raises(ConfigError) as e:
+        catalogue.require_arbor()
+    assert e.value.field == "backend" and "pip install netdyn[cells]" in e.value.reason
+
+
+@pytest.mark.slow
+def test_two_processes_build_the_catalogue_at_once(tmp_path):
+    """Both compile into a fresh cache; one rename wins and both load a working catalogue."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from netdyn.engines.cable.catalogue import load_catalogue, catalogue_path; "
+            "c = load_catalogue(); assert 'nmda_mg' in c and 'hh_traub' in c; print(catalogue_path())")
+    env = dict(os.environ, NETDYN_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    paths = [p.communicate(timeout=600)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert paths[0] == paths[1] and os.path.exists(paths[0])
+    root = tmp_path / "arbor-catalogue"
+    assert [p.name for p in root.iterdir()] == [os.path.basename(os.path.dirname(paths[0]))]  # no temporary left
