@@ -309,3 +309,24 @@ def test_two_processes_build_the_catalogue_at_once(tmp_path):
     assert paths[0] == paths[1] and os.path.exists(paths[0])
     root = tmp_path / "arbor-catalogue"
     assert [p.name for p in root.iterdir()] == [os.path.basename(os.path.dirname(paths[0]))]  # no temporary left
+
+
+def test_each_synapse_current_is_its_own():
+    """Several synapses of one kind at one place, different weights and times: each recorded
+    current follows its own conductance (the engine maps Arbor's probe to the inputs)."""
+    syn = Synapses()
+    cell = Cell(soma_only(), Biophysics(passive=PASSIVE, synapses=syn))
+    site = Site(0, 10.0)
+    inputs = [SynapticInput(site, "ampa+nmda", np.array([1.0]), 0.5), SynapticInput(site, "gaba", np.array([2.0]), 2.0),
+              SynapticInput(site, "ampa", np.array([3.0]), 3.0), SynapticInput(site, "nmda", np.array([4.0]), 1.0)]
+    ds = simulate_cell(cell, inputs, duration_ms=10.0, record_sites=[site], record_currents=True,
+                       clamps=[VoltageClamp(site, -30.0, 1e-4)])
+    assert ds.synapse_input.values.tolist() == [0, 0, 1, 2, 3]
+    assert ds.synapse_receptor.values.tolist() == ["ampa", "nmda", "gaba", "ampa", "nmda"]
+    t, v = ds.time_ms.values, ds.v_mV.values[0, 0]
+    for k, (x, receptor) in enumerate([(0, "ampa"), (0, "nmda"), (1, "gaba"), (2, "ampa"), (3, "nmda")]):
+        r = getattr(syn, receptor)
+        g = inputs[x].weight * r.q_nS * 1e-3 * _double_exp_arbor(t - inputs[x].spike_times_ms[0], r.tau_rise_ms,
+                                                                 r.tau_decay_ms, 0.025)
+        block = 1 / (1 + r.eta_mg_per_mM * r.c_mg_mM * np.exp(-v / r.v0_mV)) if receptor == "nmda" else 1.0
+        assert np.allclose(ds.i_syn_nA.values[0, k], g * (v - r.e_rev_mV) * block, rtol=1e-6, atol=1e-15)

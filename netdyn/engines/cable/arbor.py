@@ -146,6 +146,15 @@ class _Geometry:
         self.cum = [np.r_[0.0, np.cumsum(m.length_um[s])] for s in self.segments]
         self.m = m
 
+    def arbor_location(self, loc: Location) -> tuple[int, float]:
+        """Arbor's (branch, position) of one of our locations."""
+        for b, segs in enumerate(self.segments):
+            k = np.flatnonzero(segs == loc.segment)
+            if k.size:
+                cum = self.cum[b]
+                return b, float((cum[k[0]] + loc.fraction * self.m.length_um[loc.segment]) / cum[-1])
+        raise ValueError(loc)
+
     def cable_points(self, branch: int, prox: float, dist: float) -> tuple[int, float, float]:
         """Our segment of the middle of an Arbor cable, the fraction there, and the cable's area (um^2)."""
         m, segs, cum = self.m, self.segments[branch], self.cum[branch]
@@ -209,6 +218,14 @@ def _synapses(cell: Cell, trial: list[SynapticInput], t: int) -> list[_Synapse]:
         for receptor in ("ampa", "nmda") if x.receptors == "ampa+nmda" else (x.receptors,):
             q = getattr(syn, receptor).q_nS
             out.append(_Synapse(j, receptor, loc, x.site, q * x.weight * 1e-3, x.spike_times_ms))
+    return out
+
+
+def _mechanisms(synapses: list[_Synapse]) -> dict[str, list[int]]:
+    """The synapses (indices, in the order placed) of each point mechanism."""
+    out: dict[str, list[int]] = {}
+    for k, s in enumerate(synapses):
+        out.setdefault("nmda_mg" if s.receptor == "nmda" else "dexp_syn", []).append(k)
     return out
 
 
@@ -418,9 +435,8 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
 
         def probes(self, gid: int) -> list[Any]:
             out = [arbor.cable_probe_membrane_voltage(_locset(loc), f"v{k}") for k, loc in enumerate(site_locs)]
-            if record_currents:
-                out += [arbor.cable_probe_point_state(f"syn{k}", "nmda_mg" if s.receptor == "nmda" else "dexp_syn",
-                                                      "i_nA", f"s{k}") for k, s in enumerate(synapses[gid])]
+            if record_currents:  # one probe per mechanism: all its synapses, in the order placed
+                out += [arbor.cable_probe_point_state_cell(mech, "i_nA", f"i:{mech}") for mech in _mechanisms(synapses[gid])]
             out += [arbor.cable_probe_point_state(f"clamp{k}", "seclamp", "i_nA", f"c{k}") for k in vclamps]
             out.append(arbor.cable_probe_membrane_voltage_cell("tree"))
             return out
@@ -437,8 +453,8 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
         for k in range(len(site_locs)):
             handles["v", g, k] = sim.sample((g, f"v{k}"), trace)
         if record_currents:
-            for k in range(len(synapses[g])):
-                handles["s", g, k] = sim.sample((g, f"s{k}"), trace)
+            for mech in _mechanisms(synapses[g]):
+                handles["i", g, mech] = sim.sample((g, f"i:{mech}"), trace)
         for k in vclamps:
             handles["c", g, k] = sim.sample((g, f"c{k}"), trace)
         handles["tree", g] = sim.sample((g, "tree"), snap_sched)
@@ -554,8 +570,14 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
         i_syn = np.full((n_trials, n_syn, n_samples), np.nan)
         first = [None] * n_syn
         for g in range(n_trials):
+            for mech, which in _mechanisms(synapses[g]).items():
+                data, meta = sim.samples(handles["i", g, mech])[0]
+                where = [(m.location.branch, m.location.pos) for m in meta]
+                expected = [geometry.arbor_location(synapses[g][k].location) for k in which]
+                if data.shape != (n_samples, 1 + len(which)) or not np.allclose(where, expected, rtol=0, atol=1e-9):
+                    raise RuntimeError(f"Arbor's {mech} probe of trial {g} does not list the synapses in the order placed")
+                i_syn[g, which] = data[:, 1:].T
             for k, s in enumerate(synapses[g]):
-                i_syn[g, k] = series(("s", g, k))
                 first[k] = first[k] or s
         ds["i_syn_nA"] = (("trial", "synapse", "time"), i_syn)
         ds = ds.assign_coords(
