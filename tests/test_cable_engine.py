@@ -19,7 +19,7 @@ from netdyn.cells import (Biophysics, Cell, CurrentClamp, HodgkinHuxley, Morphol
                           VoltageClamp)
 from netdyn.cells.biophysics import Synapses
 from netdyn.engines.cable import simulate_cell
-from netdyn.engines.cable.arbor import _compartments_per_branch
+from netdyn.cells.compartments import compartments_per_branch
 from netdyn.errors import ConfigError
 from netdyn.theory import cable as ct
 
@@ -103,14 +103,14 @@ def test_ball_and_rall_tree_input_resistance_and_attenuation():
 def test_compartments_per_branch_are_arbors_cvs():
     m = ball_and_rall_tree(20.0, 2.0, [155.0, 120.0, 95.0], n_stems=2)
     for bio in (Biophysics(passive=PASSIVE, compartment_length_um=10.0), Biophysics(passive=PASSIVE, d_lambda=0.1)):
-        n = _compartments_per_branch(m, bio)
+        n = compartments_per_branch(m, bio)
         assert n[0] == 1
         ds = simulate_cell(Cell(m, bio), [], duration_ms=0.1, dt_ms=0.1, tree_times_ms=[0.0])
         assert np.array_equal(np.bincount(ds.cv_branch.values, minlength=m.n_branches), n)
         # the CVs tile the tree: their areas add up to the membrane's
         assert ds.cv_area_um2.sum() == pytest.approx(m.total_area_um2, rel=1e-9)
         assert ds.attrs["n_cv"] == n.sum() + np.sum(m.n_children > 1)  # and a zero-extent CV at each fork point
-    assert np.array_equal(_compartments_per_branch(m, Biophysics(compartment_length_um=10.0))[1:3], [16, 12])
+    assert np.array_equal(compartments_per_branch(m, Biophysics(compartment_length_um=10.0))[1:3], [16, 12])
 
 
 def _double_exp(t_ms: np.ndarray, tau_rise: float, tau_decay: float) -> np.ndarray:

@@ -15,7 +15,7 @@ How the description maps onto Arbor
 - **Compartments.** Branch ``b`` of length ``L`` is cut into ``n_b`` equal compartments:
   ``ceil(L / compartment_length_um)``, or with ``d_lambda`` the smallest odd ``n`` with
   ``L / n <= d_lambda * lambda_AC(f)``, ``lambda_AC(f) = 0.5 sqrt(d / (pi f Ri cm))`` with
-  ``d`` the branch's mean diameter (NEURON's rule); a soma branch is one compartment. The
+  ``d`` the branch's mean diameter (NEURON's rule; :func:`netdyn.cells.compartments.compartments_per_branch`); a soma branch is one compartment. The
   boundaries are given to Arbor explicitly (``cv_policy_explicit``), each branch's proximal
   end included, so Arbor's control volumes (CVs) are exactly these compartments plus, at
   each fork, a CV of zero extent (the branch point, as NEURON's zero-area node). The fork
@@ -53,6 +53,7 @@ from netdyn.cells.biophysics import Biophysics
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import CurrentClamp, SynapticInput, VoltageClamp
 from netdyn.cells.morphology import APICAL, AXON, BASAL, SOMA, Location, Morphology, Site
+from netdyn.cells.compartments import compartments_per_branch
 from netdyn.engines.cable.catalogue import load_catalogue, require_arbor
 from netdyn.errors import ConfigError, NumericalInstabilityError, positive_float
 from netdyn.timegrid import grid_steps
@@ -90,30 +91,6 @@ class CableInstabilityError(NumericalInstabilityError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.trial, self.where, self.step, self.time_ms))
-
-
-# --------------------------------------------------------------------------- compartments
-def _compartments_per_branch(morphology: Morphology, biophysics: Biophysics) -> np.ndarray:
-    """Number of compartments of each branch (see the module docstring).
-
-    TODO(morpho): replace by ``netdyn.cells.compartments.compartments_per_branch`` (branch
-    ``morpho``) on merge; this private copy implements the same rule.
-    """
-    length = morphology.branch_length_um
-    if biophysics.d_lambda is None:
-        n = np.ceil(length / biophysics.compartment_length_um * (1 - 1e-9))  # forgive rounding of lengths
-    else:
-        seg_diam = morphology.proximal[:, 3] + morphology.distal[:, 3]  # mean diameter of each segment
-        mean_d = np.array([np.sum(seg_diam[s] * morphology.length_um[s]) / max(morphology.length_um[s].sum(), 1e-300)
-                           for s in morphology.branch_segments])
-        p = biophysics.passive
-        lam = 0.5 * np.sqrt(mean_d * 1e-4 / (np.pi * biophysics.d_lambda_freq_hz * p.ri_ohm_cm * p.cm_uF_per_cm2 * 1e-6))
-        lam_um = lam * 1e4
-        n = np.ceil(length / (biophysics.d_lambda * lam_um) * (1 - 1e-9))
-        n = np.where(n % 2 == 0, n + 1, n)
-    n = np.maximum(n, 1).astype(np.int64)
-    n[morphology.branch_tag == SOMA] = 1
-    return n
 
 
 # --------------------------------------------------------------------------- geometry
@@ -384,7 +361,7 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
                     arbor.mpoint(*map(float, p)), arbor.mpoint(*map(float, d)), tag=int(morph.tag[i]))
     arb_morph = arbor.morphology(tree)
     geometry = _Geometry(arbor, morph, arb_morph)
-    n_comp = _compartments_per_branch(morph, cell.biophysics)
+    n_comp = compartments_per_branch(morph, cell.biophysics)
     bounds = []
     for b in range(morph.n_branches):
         start, length = morph.branch_start_um[b], morph.branch_length_um[b]
