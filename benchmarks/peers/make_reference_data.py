@@ -21,11 +21,17 @@ Writes (into ``--out``, default ``tests/data``):
   spike count, LvR and correlation coefficient over 500-2000 ms, network rate, timing
   (``multiarea_reference.py``; ~10 min on 2 cores).
 
+* ``dendrites_brian2_reference.json`` (only with ``--only dendrites``; needs netdyn importable by
+  this interpreter, for the cases): Brian2 ``SpatialNeuron`` (runtime device) on the EPSP cases
+  of ``dendrites_cases.py`` (ball-and-stick and Ball-and-Rall's tree, AMPA and AMPA+NMDA):
+  the case parameters, somatic EPSP amplitude and time to peak (every step), the soma trace
+  every ``--dendrites-sample-every`` steps (default 8: 0.2 ms), Brian2's version (~1 min).
+
 * ``consolidation_arbor_reference.json`` (only with ``--only consolidation``; needs Arbor in the
   NEST venv): the Arbor reference runs of the consolidation study
   (``arbor_consolidation.py --reference-out``; ~5 min, basic_late alone ~2-6 CPU-min).
 
-Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs,multiarea,consolidation]``
+Usage: ``python benchmarks/peers/make_reference_data.py [--only coba,microcircuit,fi,rsfs,multiarea,consolidation,dendrites]``
 """
 
 from __future__ import annotations
@@ -217,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the runs' spikes (.npz) and records here (default: a temporary folder)")
     parser.add_argument("--multiarea-reuse", action="store_true",
                         help="reuse runs of the same configuration found in --multiarea-spikes-dir")
+    parser.add_argument("--dendrites-sample-every", type=int, default=8,
+                        help="steps between stored soma samples of the dendrites reference (8: 0.2 ms)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +244,58 @@ def main(argv: list[str] | None = None) -> int:
                        spikes_dir=args.multiarea_spikes_dir, reuse=args.multiarea_reuse)
     if "consolidation" in only:
         make_consolidation(out)
+    if "dendrites" in only:
+        make_dendrites(out, args.dendrites_sample_every)
     return 0
+
+
+def make_dendrites(out: Path, sample_every: int) -> None:
+    """Brian2 SpatialNeuron on the EPSP cases of dendrites_cases.py (runtime device)."""
+    import tempfile
+
+    exe = peer_python("brian2")
+    if exe is None:
+        print(f"brian2: not installed under {peers_dir()}, dendrites skipped")
+        return
+    sys.path.insert(0, str(ROOT))
+    import dendrites_cases  # needs netdyn: run this script with netdyn's interpreter
+
+    names = list(dendrites_cases.REFERENCE_CASES)
+    with tempfile.TemporaryDirectory(prefix="dendrites_cases_") as tmp:
+        paths = []
+        cases = {}
+        for name in names:
+            cases[name] = dendrites_cases.case(name)
+            paths.append(Path(tmp) / f"{name}.json")
+            paths[-1].write_text(json.dumps(cases[name]))
+        cmd = [str(exe), str(HERE / "brian2_dendrites.py"), *map(str, paths), "--device", "runtime",
+               "--sample-every", str(sample_every)]
+        rec = run_json(cmd)
+    entries = {}
+    for res in rec["results"]:
+        name = res["name"]
+        entries[name] = {"case": cases[name], "epsp": res["epsp"], "t0_ms": res["t0_ms"],
+                         "sample_every": res["sample_every"], "sample_dt_ms": res["sample_every"] * res["dt_ms"],
+                         "soma_v_mV": [round(v, 5) for v in res["v_mV"][0]],
+                         "n_compartments": res["n_compartments"], "timing": res["timing"]}
+        e = res["epsp"]
+        print(f"{name}: {res['n_compartments']} compartments, soma EPSP {e['peak_mV']:.4f} mV at "
+              f"{e['time_to_peak_ms']:.3f} ms, site {', '.join(f'{v:.3f}' for v in e['site_peak_mV'])} mV")
+    data = {
+        "provenance": provenance({"brian2_version": rec["version"],
+                                  "command": "python benchmarks/peers/make_reference_data.py --only dendrites"}),
+        "description": ("Brian2 SpatialNeuron (runtime device, Cython) on the dendritic EPSP cases of "
+                        "benchmarks/peers/dendrites_cases.py, built by benchmarks/peers/brian2_dendrites.py: "
+                        "passive cable, double-exponential AMPA / NMDA (Mg block) point conductances in the "
+                        "compartment that holds the synapse, one input spike at epsp.onset_ms"),
+        "simulator": rec["simulator"], "method": rec["method"], "cable_solver": rec["cable_solver"],
+        "metrics": {"peak_mV": "max of the soma V after the onset step minus V at the onset step (every step)",
+                    "time_to_peak_ms": "time of that maximum minus the onset (every step)",
+                    "soma_v_mV": "soma V at t0_ms + k * sample_dt_ms, rounded to 1e-5 mV"},
+        "tolerance_note": "the issue's criterion: netdyn within 2 % (tests/test_dendrites_brian2.py)",
+        "cases": entries,
+    }
+    write(out / "dendrites_brian2_reference.json", data)
 
 
 def make_consolidation(out: Path) -> None:
