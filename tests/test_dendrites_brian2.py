@@ -13,7 +13,6 @@ the tree (0.5 % at one level, where Arbor's own fork CVs shift compartments).
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -30,16 +29,12 @@ import dendrites_cases  # noqa: E402
 
 REFERENCE = json.loads((ROOT / "tests" / "data" / "dendrites_brian2_reference.json").read_text())
 CASES = sorted(REFERENCE["cases"])
-TOLERANCE = 0.02
+# The issue asks for 2 %; the engine agrees to 0.2 % (the largest difference: NMDA at the
+# thinnest branch, where Brian2's exponential Euler and Arbor's cnexp step the gating apart),
+# so the test holds it to 0.5 %.
+TOLERANCE = 0.005
 
-
-def _engine():
-    try:
-        return importlib.import_module("netdyn.engines.cable")
-    except ModuleNotFoundError as err:  # only while the engine has not landed; any other import error fails
-        if err.name != "netdyn.engines.cable":
-            raise
-        pytest.skip("netdyn.engines.cable is not there yet")
+from netdyn.engines import cable  # noqa: E402
 
 
 def test_reference_covers_the_cases():
@@ -57,7 +52,6 @@ def test_case_is_what_the_reference_simulated(name):
 
 @pytest.mark.parametrize("name", CASES)
 def test_somatic_epsp_matches_brian2(name):
-    cable = _engine()
     ref = REFERENCE["cases"][name]
     cell, inputs, protocol = dendrites_cases.build(name)
     ds = cable.simulate_cell(cell, inputs, duration_ms=protocol.duration_ms, dt_ms=protocol.dt_ms,
@@ -79,3 +73,5 @@ def test_somatic_epsp_matches_brian2(name):
     ours = np.interp(ref_t, t, v)
     rms = float(np.sqrt(np.mean((ours - ref_v) ** 2))) / ref_peak
     assert rms < TOLERANCE, f"{name}: RMS difference {100 * rms:.2f} % of the peak"
+    print(f"{name}: peak {100 * (peak / ref_peak - 1):+.3f} %, time to peak {time_to_peak - ref_ttp:+.3f} ms, "
+          f"RMS {100 * rms:.3f} % of the peak")
