@@ -323,7 +323,7 @@ def test_voltage_gradient_pipeline_and_tree_colours(tmp_path, stand_in):
     from netdyn.plots.dendrites import segment_values, voltage_gradient_figure
     from netdyn.studies.dendrites import run_dendrites
 
-    run_dendrites("voltage-gradient", {"duration_ms": 200.0, "snapshot_ms": [20.0, 200.0], "spacing_um": 25.0,
+    run_dendrites("voltage-gradient", {"duration_ms": 200.0, "snapshot_ms": [20.0, 195.0], "spacing_um": 25.0,
                                        "sample_every": 8}, tmp_path)
     summary, ds = _stored_equals_summary(tmp_path)
     assert summary["injection_branch"] == 2 and summary["dv_injection_mV"] > summary["dv_soma_mV"] > 0
@@ -341,7 +341,7 @@ def test_bombardment_spreads_synapses_by_area(tmp_path, stand_in):
     from netdyn.studies.dendrites import run_dendrites
     from netdyn.studies.dendrites.bombardment import dendritic_area_um2
 
-    out = run_dendrites("bombardment", {"duration_ms": 200.0, "transient_ms": 20.0, "snapshot_ms": [200.0],
+    out = run_dendrites("bombardment", {"duration_ms": 200.0, "transient_ms": 20.0, "snapshot_ms": [195.0],
                                         "trials": 2, "e_density_per_100um2": 20.0, "sample_every": 8}, tmp_path)
     summary, ds = _stored_equals_summary(tmp_path)
     area = dendritic_area_um2(small_tree())

@@ -71,10 +71,21 @@ class DendritesConfig(Spec):
         return self.morphology.strip() == "brt"
 
 
-def _check_times(field: str, values: tuple[float, ...], duration_ms: float) -> None:
+def _on_grid(value: float, dt_ms: float) -> bool:
+    return abs(value / dt_ms - round(value / dt_ms)) < 1e-6
+
+
+def _check_times(field: str, values: tuple[float, ...], duration_ms: float, dt_ms: float) -> None:
     for t in values:
-        if not (math.isfinite(t) and 0.0 <= t <= duration_ms):
-            raise ConfigError(field, t, f"times lie in [0, duration_ms = {duration_ms}] ms")
+        if not (math.isfinite(t) and 0.0 <= t < duration_ms):
+            raise ConfigError(field, t, f"times lie in [0, duration_ms = {duration_ms}) ms")
+        if not _on_grid(t, dt_ms):
+            raise ConfigError(field, t, f"times must be whole numbers of steps dt_ms = {dt_ms}")
+
+
+def _check_duration(duration_ms: float, dt_ms: float) -> None:
+    if not _on_grid(duration_ms, dt_ms):
+        raise ConfigError("duration_ms", duration_ms, f"must be a whole number of steps dt_ms = {dt_ms}")
 
 
 class BrtIntegrationConfig(DendritesConfig):
@@ -106,6 +117,7 @@ class BrtIntegrationConfig(DendritesConfig):
                               f"duration_ms = {self.duration_ms}")
         if len(set(self.receptors)) != len(self.receptors):
             raise ConfigError("receptors", self.receptors, "give each receptor set once")
+        _check_duration(self.duration_ms, self.dt_ms)
         return self
 
 
@@ -120,8 +132,8 @@ class VoltageGradientConfig(DendritesConfig):
     fraction: float = Field(1.0, ge=0.0, le=1.0, description="where on it (0: proximal end, 1: distal end)")
     amplitude_nA: float = Field(0.05, description="injected current (nA)")
     start_ms: float = Field(10.0, ge=0.0, description="onset of the current (ms)")
-    duration_ms: float = Field(300.0, gt=0.0, description="simulated time (ms); the current lasts to the end")
-    snapshot_ms: tuple[float, ...] = Field((12.0, 20.0, 50.0, 300.0), min_length=1,
+    duration_ms: float = Field(400.0, gt=0.0, description="simulated time (ms); the current lasts to the end")
+    snapshot_ms: tuple[float, ...] = Field((12.0, 20.0, 50.0, 395.0), min_length=1,
                                            description="times of the snapshots of the whole tree (ms)")
     spacing_um: float = Field(10.0, gt=0.0, description="spacing of the recorded sites along the path (um)")
 
@@ -129,7 +141,8 @@ class VoltageGradientConfig(DendritesConfig):
     def _check(self) -> "VoltageGradientConfig":
         if self.start_ms >= self.duration_ms:
             raise ConfigError("start_ms", self.start_ms, f"must come before duration_ms = {self.duration_ms}")
-        _check_times("snapshot_ms", self.snapshot_ms, self.duration_ms)
+        _check_times("snapshot_ms", self.snapshot_ms, self.duration_ms, self.dt_ms)
+        _check_duration(self.duration_ms, self.dt_ms)
         return self
 
 
@@ -190,14 +203,15 @@ class BombardmentConfig(DendritesConfig):
     dendrite_branch: int | None = Field(None, ge=1, description="branch of the dendritic recording; none: the "
                                         "first terminal branch")
     dendrite_fraction: float = Field(0.5, ge=0.0, le=1.0, description="where on it (fraction of the branch)")
-    snapshot_ms: tuple[float, ...] = Field((300.0, 450.0, 600.0), min_length=1,
+    snapshot_ms: tuple[float, ...] = Field((300.0, 450.0, 595.0), min_length=1,
                                            description="times of the snapshots of the whole tree (ms)")
 
     @model_validator(mode="after")
     def _check(self) -> "BombardmentConfig":
         if self.transient_ms >= self.duration_ms:
             raise ConfigError("transient_ms", self.transient_ms, f"must be < duration_ms = {self.duration_ms}")
-        _check_times("snapshot_ms", self.snapshot_ms, self.duration_ms)
+        _check_times("snapshot_ms", self.snapshot_ms, self.duration_ms, self.dt_ms)
+        _check_duration(self.duration_ms, self.dt_ms)
         return self
 
 

@@ -59,7 +59,8 @@ def duration_ms(config: Branco2010Config, morph: Morphology) -> float:
     """Simulated time: the slowest sequence and ``after_ms``."""
     sites = sequence_sites(config, morph)
     extent = sites[-1].distance_um - sites[0].distance_um
-    return config.start_ms + extent / min(config.speeds_um_per_ms) + config.after_ms
+    duration = config.start_ms + extent / min(config.speeds_um_per_ms) + config.after_ms
+    return float(np.ceil(duration / config.dt_ms - 1e-9) * config.dt_ms)
 
 
 def branco2010_inputs(config: Branco2010Config, morph: Morphology) -> tuple[list[Site], list[dict[str, Any]],

@@ -56,7 +56,7 @@ def input_resistance(cell: Cell, config: BrtIntegrationConfig) -> float:
     p = config.biophysics.passive
     tau_ms = 1e3 * (p.cm_uF_per_cm2 * 1e-2) / p.g_leak_pS_per_um2  # (F/m^2) / (S/m^2) = s
     start = 5.0
-    duration = start + 10.0 * tau_ms
+    duration = common.on_grid(start + 10.0 * tau_ms, config.dt_ms)
     soma = cell.morphology.soma_site()
     ds = common.simulate(cell, [[]], duration_ms=duration, clamps=[CurrentClamp(soma, config.step_nA, start)],
                          record_sites=[soma], **common.engine_options(config))
@@ -66,20 +66,20 @@ def input_resistance(cell: Cell, config: BrtIntegrationConfig) -> float:
     return dv / config.step_nA
 
 
-def brt_input_resistance_theory(config: BrtIntegrationConfig) -> float | None:
-    """Rall's input resistance of the Ball-and-Rall's tree (MOhm), None for another morphology
-    or where :mod:`netdyn.theory.cable` has no closed form for it."""
-    if not config.is_brt:
+def brt_input_resistance_theory(config: BrtIntegrationConfig, morph: Morphology) -> float | None:
+    """Rall's input resistance at the soma of the Ball-and-Rall's tree (MOhm): the soma's
+    membrane in parallel with the tree's input conductance by the loaded-cylinder recursion
+    (:func:`netdyn.theory.cable.ball_and_rall_tree_input_conductance_nS`); None for another
+    morphology."""
+    theory = common.brt_theory(config, morph)
+    if theory is None:
         return None
     try:
-        from netdyn.theory.cable import brt_input_resistance_MOhm
-    except ImportError:
+        from netdyn.theory.cable import ball_and_rall_tree_input_conductance_nS
+    except ImportError:  # the closed forms are not installed
         return None
-    p = config.biophysics.passive
-    return float(brt_input_resistance_MOhm(
-        levels=config.brt_levels, branch_length_um=config.brt_branch_length_um,
-        soma_radius_um=config.brt_soma_radius_um, root_diameter_um=config.brt_root_diameter_um,
-        diameter_factor=config.brt_diameter_factor, g_leak_pS_per_um2=p.g_leak_pS_per_um2, ri_ohm_cm=p.ri_ohm_cm))
+
+    return 1e3 / float(ball_and_rall_tree_input_conductance_nS(**theory))
 
 
 def analyse(ds: xr.Dataset, config: BrtIntegrationConfig, local_site: np.ndarray) -> xr.Dataset:
@@ -139,7 +139,7 @@ def record_brt_integration(config: BrtIntegrationConfig, path: Path,
     ds = xr.merge([ds, analyse(ds, config, np.array([c["site"] for c in coords]))], combine_attrs="override")
     if config.input_resistance:
         ds["input_resistance_MOhm"] = xr.DataArray(input_resistance(cell, config), attrs={"units": "MOhm"})
-        theory = brt_input_resistance_theory(config)
+        theory = brt_input_resistance_theory(config, morph)
         if theory is not None:
             ds["input_resistance_theory_MOhm"] = xr.DataArray(theory, attrs={"units": "MOhm",
                                                                              "long_name": "Rall's closed form"})

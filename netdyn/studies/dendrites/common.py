@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,7 +22,7 @@ import xarray as xr
 
 from netdyn import __version__
 from netdyn.cells.cell import Cell
-from netdyn.cells.morphology import Morphology, Site
+from netdyn.cells.morphology import SOMA, Morphology, Site
 from netdyn.config.dendrites import DendritesConfig
 from netdyn.errors import ConfigError
 from netdyn.sweep.store import open_results, write_results
@@ -136,13 +137,41 @@ def check_dendrites(config: DendritesConfig) -> None:
 # --------------------------------------------------------------------------- the engine
 
 
-def simulate(cell: Cell, inputs: Sequence[Any], **kwargs: Any) -> xr.Dataset:
+def simulate(cell: Cell, inputs: Sequence[Any], *, progress: bool | None = None, **kwargs: Any) -> xr.Dataset:
     """Run the cable engine (:func:`netdyn.engines.cable.simulate_cell`): ``inputs`` is a list
     of trials, each a list of :class:`~netdyn.cells.inputs.SynapticInput`, simulated together
-    as copies of the cell."""
+    as copies of the cell. ``progress``: a progress bar of the steps (None: on a terminal)."""
     from netdyn.engines.cable import simulate_cell
 
-    return simulate_cell(cell, [list(trial) for trial in inputs], **kwargs)
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    if not show:
+        return simulate_cell(cell, [list(trial) for trial in inputs], **kwargs)
+    from tqdm.auto import tqdm
+
+    steps = int(round(kwargs["duration_ms"] / kwargs.get("dt_ms", 0.025)))
+    with tqdm(total=steps, desc="cable", unit="step", leave=False) as bar:
+        return simulate_cell(cell, [list(trial) for trial in inputs], progress=bar.update, **kwargs)
+
+
+def on_grid(duration_ms: float, dt_ms: float) -> float:
+    """``duration_ms`` rounded up to a whole number of steps."""
+    return float(np.ceil(duration_ms / dt_ms - 1e-9) * dt_ms)
+
+
+def soma_area_um2(morph: Morphology) -> float:
+    """Membrane area of the soma's segments (um^2)."""
+    return float(morph.area_um2[morph.tag == SOMA].sum())
+
+
+def brt_theory(config: DendritesConfig, morph: Morphology) -> dict[str, Any] | None:
+    """What :mod:`netdyn.theory.cable` needs of a Ball-and-Rall's tree that obeys Rall's 3/2
+    rule (None for another morphology or diameter factor)."""
+    if not config.is_brt or abs(config.brt_diameter_factor - 2.0 ** (-2.0 / 3.0)) > 1e-9:
+        return None
+    p = config.biophysics.passive
+    return {"soma_area_um2": soma_area_um2(morph), "stem_diameter_um": config.brt_root_diameter_um,
+            "level_lengths_um": [config.brt_branch_length_um] * config.brt_levels,
+            "g_leak_pS_per_um2": p.g_leak_pS_per_um2, "ri_ohm_cm": p.ri_ohm_cm}
 
 
 def engine_options(config: DendritesConfig) -> dict[str, Any]:

@@ -56,6 +56,26 @@ def recorded_sites(config: VoltageGradientConfig, morph: Morphology) -> list[Sit
     return [morph.soma_site(), *path, inj]
 
 
+def theory_resistances(config: VoltageGradientConfig, morph: Morphology, site: Site) -> tuple[float, float] | None:
+    """Input resistance at ``site`` and transfer resistance from it to the soma (MOhm) of the
+    Ball-and-Rall's tree, from the exact steady state of its cylinders
+    (:func:`netdyn.theory.cable.cylinder_tree_resistances_MOhm`; the tree's branch ``b`` is
+    the cylinder ``b - 1``); None for another morphology or a site on the soma."""
+    theory = common.brt_theory(config, morph)
+    if theory is None or site.branch == 0:
+        return None
+    try:
+        from netdyn.theory.cable import ball_and_rall_tree, cylinder_tree_resistances_MOhm
+    except ImportError:  # the closed forms are not installed
+        return None
+
+    parent, length, diameter = ball_and_rall_tree(theory["stem_diameter_um"], theory["level_lengths_um"])
+    g_soma = theory["g_leak_pS_per_um2"] * theory["soma_area_um2"] * 1e-3
+    x = min(max(site.distance_um - float(morph.branch_start_um[site.branch]), 0.0), float(length[site.branch - 1]))
+    return cylinder_tree_resistances_MOhm(parent, length, diameter, theory["g_leak_pS_per_um2"], theory["ri_ohm_cm"],
+                                          g_soma, site.branch - 1, x)
+
+
 def analyse(ds: xr.Dataset, config: VoltageGradientConfig) -> xr.Dataset:
     """Steady depolarisation and resistance at every recorded site."""
     t = ds["time_ms"].values
@@ -83,6 +103,10 @@ def summarise(ds: xr.Dataset, config: VoltageGradientConfig) -> dict[str, Any]:
     if "resistance_MOhm" in ds:
         out["input_resistance_injection_MOhm"] = ds["resistance_MOhm"].values[-1]
         out["transfer_resistance_soma_MOhm"] = ds["resistance_MOhm"].values[0]
+    if "input_resistance_theory_MOhm" in ds:
+        r_site, r_soma = float(ds["input_resistance_theory_MOhm"]), float(ds["transfer_resistance_theory_MOhm"])
+        out["theory"] = {"input_resistance_injection_MOhm": r_site, "transfer_resistance_soma_MOhm": r_soma,
+                         "attenuation_to_soma": r_soma / r_site}
     if "v_tree_mV" in ds:
         tree = ds["v_tree_mV"].isel(trial=0)
         out["snapshot_ms"] = ds["snapshot_ms"].values
@@ -104,6 +128,12 @@ def record_voltage_gradient(config: VoltageGradientConfig, path: Path,
     ds = common.simulate(cell, [[]], duration_ms=config.duration_ms, clamps=[clamp], record_sites=sites,
                          tree_times_ms=config.snapshot_ms, progress=progress, **common.engine_options(config))
     ds = xr.merge([ds, analyse(ds, config)], combine_attrs="override")
+    theory = theory_resistances(config, morph, sites[-1])
+    if theory is not None:
+        ds["input_resistance_theory_MOhm"] = xr.DataArray(theory[0], attrs={"units": "MOhm", "long_name":
+                                                                            "cable theory, at the injection site"})
+        ds["transfer_resistance_theory_MOhm"] = xr.DataArray(theory[1], attrs={"units": "MOhm", "long_name":
+                                                                               "cable theory, injection to soma"})
     ds.attrs["total_s"] = time.perf_counter() - t0
     summary = summarise(ds, config)
     ds = common.write_dendrites_results(ds, morph, config, VOLTAGE_GRADIENT.name, summary, path)
