@@ -400,3 +400,80 @@ def test_cli_runs_a_protocol(tmp_path, capsys, stand_in):
     assert (out / "summary.json").is_file() and (out / "results.zarr").is_dir()
     assert main(["plot", "dendrites", "--out", str(out)]) == 0
     assert (out / "figure_brt_integration.png").is_file()
+
+
+# --------------------------------------------------------------------------- protocols on the cable engine
+
+
+def _cable_engine():
+    pytest.importorskip("netdyn.engines.cable.arbor")
+    pytest.importorskip("netdyn.cells.generators")
+    pytest.importorskip("arbor")
+
+
+def test_brt_integration_on_the_cable_engine(tmp_path):
+    """The somatic EPSP falls with distance; NMDA enlarges distal EPSPs most; the soma's input
+    resistance equals Rall's closed form."""
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    out = run_dendrites("brt-integration", {"spacing_um": 100.0, "duration_ms": 150.0}, tmp_path, figure=False,
+                        progress=False)
+    s, ds = _stored_equals_summary(tmp_path)
+    ampa, nmda = np.array(s["peak_soma_mV"]["ampa"]), np.array(s["peak_soma_mV"]["ampa+nmda"])
+    assert np.all(np.diff(ampa) < 0)
+    gain = nmda / ampa
+    assert np.all(gain > 1.0) and gain[-1] > 1.3 and gain[-1] > gain[0]
+    assert np.all(np.array(s["peak_local_mV"]["ampa"]) >= ampa - 1e-9)
+    assert s["input_resistance_MOhm"] == pytest.approx(s["input_resistance_theory_MOhm"], rel=0.01)
+    assert out.stats == s
+
+
+def test_voltage_gradient_on_the_cable_engine(tmp_path):
+    """Steady state against the exact solution of the tree's cylinders."""
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    run_dendrites("voltage-gradient", {"spacing_um": 50.0}, tmp_path, figure=False, progress=False)
+    s, _ = _stored_equals_summary(tmp_path)
+    assert s["input_resistance_injection_MOhm"] == pytest.approx(s["theory"]["input_resistance_injection_MOhm"], rel=0.02)
+    assert s["transfer_resistance_soma_MOhm"] == pytest.approx(s["theory"]["transfer_resistance_soma_MOhm"], rel=0.02)
+    assert np.all(np.diff(s["dv_steady_mV"]) > 0)  # depolarisation grows towards the injection
+
+
+def test_branco2010_on_the_cable_engine(tmp_path):
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    run_dendrites("branco2010", {"speeds_um_per_ms": [0.5, 2.0, 10.0]}, tmp_path, figure=False, progress=False)
+    s, ds = _stored_equals_summary(tmp_path)
+    dsi = ds["dsi"].values
+    assert np.all(np.isfinite(dsi)) and np.all(np.abs(dsi) < 1)
+    assert np.all(ds["peak_in_mV"].values > 0) and np.all(ds["peak_out_mV"].values > 0)
+
+
+@pytest.mark.xfail(reason="not reproduced on the passive Ball-and-Rall's tree with the seed library's synapses: "
+                   "NMDA saturates in both directions and the AMPA-only DSI (Rall's cable delays) is as large "
+                   "as the NMDA one; see docs/studies/dendrites.md", strict=False)
+def test_branco2010_selectivity_needs_nmda(tmp_path):
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    run_dendrites("branco2010", {"speeds_um_per_ms": [0.5, 1.0, 2.0, 5.0, 10.0]}, tmp_path, figure=False,
+                  progress=False)
+    s, _ = _stored_equals_summary(tmp_path)
+    nmda, ampa = np.array(s["dsi"]["ampa+nmda"]), np.array(s["dsi"]["ampa"])
+    assert nmda.max() > 0.1 and np.ptp(nmda) > 0.05
+    assert np.abs(ampa).max() < 0.5 * nmda.max()
+
+
+def test_bombardment_on_the_cable_engine(tmp_path):
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    run_dendrites("bombardment", {"trials": 2, "duration_ms": 300.0, "snapshot_ms": [295.0]}, tmp_path,
+                  figure=False, progress=False)
+    s, ds = _stored_equals_summary(tmp_path)
+    assert s["n_exc"] > 0 and s["n_inh"] > 0
+    for where in ("soma", "dendrite"):
+        assert s[where]["mean_mV"]["mean"] > -75.0 and s[where]["sd_mV"]["mean"] > 0

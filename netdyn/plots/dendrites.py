@@ -40,6 +40,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from netdyn.cells.morphology import Morphology
 from netdyn.plots.common import house_figure, minmax_decimate, note, panel_title, save_figure
@@ -201,13 +202,15 @@ def trace_panel(ax: Axes, t_ms: np.ndarray, traces: Mapping[str, np.ndarray], *,
 
 def attenuation_panel(ax: Axes, distance_um: np.ndarray, peaks: Mapping[str, np.ndarray], *,
                       local: Mapping[str, np.ndarray] | None = None, ylabel: str = "EPSP peak (mV)",
-                      log: bool = True) -> list[Any]:
-    """Peaks against distance per receptor set: at the soma (filled) and, if given, at the
-    synapse (open); returns the lines."""
+                      log: bool = True, where: str = "soma") -> list[Any]:
+    """Peaks against distance per receptor set: at the soma (filled; labelled ``"<receptors>,
+    <where>"``, or the receptors alone when ``where`` is empty) and, if given, at the synapse
+    (open); returns the lines."""
     lines = []
     for r, p in peaks.items():
         c = RECEPTOR_COLOURS.get(r, "k")
-        lines.extend(ax.plot(distance_um, p, "o-", color=c, ms=3, label=f"{RECEPTOR_LABELS.get(r, r)}, soma"))
+        label = RECEPTOR_LABELS.get(r, r) + (f", {where}" if where else "")
+        lines.extend(ax.plot(distance_um, p, "o-", color=c, ms=3, label=label))
         if local is not None and r in local:
             lines.extend(ax.plot(distance_um, local[r], "o--", color=c, mfc="white", ms=3,
                                  label=f"{RECEPTOR_LABELS.get(r, r)}, at the synapse"))
@@ -216,6 +219,9 @@ def attenuation_panel(ax: Axes, distance_um: np.ndarray, peaks: Mapping[str, np.
     values = np.concatenate([np.ravel(p) for p in [*peaks.values(), *(local or {}).values()]]) if peaks else np.array([])
     if log and values.size and np.all(values[np.isfinite(values)] > 0):
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(frameon=False)
     return lines
 
@@ -268,7 +274,7 @@ def brt_integration_figure(ds: xr.Dataset) -> Figure:
                           local={r: _by(ds, "peak_local_mV", r) for r in receptors})
         panel_title(axes[1, 0], "c", "peak against distance")
         attenuation_panel(axes[1, 1], dist, {r: _by(ds, "attenuation", r) for r in receptors},
-                          ylabel="soma / synapse peak", log=False)
+                          ylabel="soma / synapse peak", log=False, where="")
         panel_title(axes[1, 1], "d", "attenuation")
         return fig
 

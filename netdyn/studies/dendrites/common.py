@@ -204,6 +204,9 @@ def write_dendrites_results(ds: xr.Dataset, morph: Morphology, config: Dendrites
     """Add the morphology and the attributes (study tag, configuration, summary, version,
     references) to ``ds`` and write it to ``path`` (atomically)."""
     ds = xr.merge([ds, morphology_dataset(morph)], combine_attrs="override")
+    # fixed-width unicode has no Zarr v3 specification: store every string as variable length
+    ds = ds.assign_coords({k: ds[k].astype(object) for k in ds.coords if ds[k].dtype.kind == "U"})
+    ds = ds.assign({k: ds[k].astype(object) for k in ds.data_vars if ds[k].dtype.kind == "U"})
     ds.attrs.update({
         "title": f"netdyn dendrites study: {config.protocol}",  # type: ignore[attr-defined]
         STUDY_ATTR: study, "protocol": config.protocol,  # type: ignore[attr-defined]
