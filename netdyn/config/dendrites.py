@@ -130,7 +130,7 @@ class VoltageGradientConfig(DendritesConfig):
     branch: int | None = Field(None, ge=0, description="branch of the injection; none: the first terminal "
                                "branch")
     fraction: float = Field(1.0, ge=0.0, le=1.0, description="where on it (0: proximal end, 1: distal end)")
-    amplitude_nA: float = Field(0.05, description="injected current (nA)")
+    amplitude_nA: float = Field(0.01, description="injected current (nA)")
     start_ms: float = Field(10.0, ge=0.0, description="onset of the current (ms)")
     duration_ms: float = Field(400.0, gt=0.0, description="simulated time (ms); the current lasts to the end")
     snapshot_ms: tuple[float, ...] = Field((12.0, 20.0, 50.0, 395.0), min_length=1,
