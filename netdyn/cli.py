@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from netdyn.config.base import Spec
 from netdyn.config.chaos import ChaosConfig
 from netdyn.config.consolidation import PROTOCOLS, ConsolidationScreenConfig, ConsolidationTrialsConfig
+from netdyn.config.dendrites import PROTOCOL_CONFIGS as DENDRITES_PROTOCOLS
 from netdyn.config.multiarea import MultiAreaSeedsConfig, MultiAreaTheoryConfig
 from netdyn.config.rsfs import RsfsSeedsConfig
 from netdyn.config.srnn import SRNNBasicConfig, SRNNSweepConfig
@@ -86,6 +87,19 @@ _CONSOLIDATION_HELP = {
     "smallnet3-8h": "4 + 1 neurons: learning, consolidation, recall 8 h later",
     "net-10s": "1600 + 400 neurons, an assembly of --n-ca: learning, recall 10 s later",
     "net-8h": "1600 + 400 neurons, an assembly of --n-ca: learning, consolidation, recall 8 h later",
+}
+
+_DENDRITES_HELP = {
+    "brt-integration": "EPSP against synapse distance on the Ball-and-Rall's tree, AMPA vs AMPA + NMDA",
+    "voltage-gradient": "membrane potential over the tree under a steady distal current",
+    "branco2010": "centripetal vs centrifugal sequences over speeds, with and without NMDA (Branco et al. 2010)",
+    "bombardment": "random E/I synaptic input over the dendrites; V at the soma and a dendrite",
+}
+_DENDRITES_STUDIES = {
+    "brt-integration": "netdyn.studies.dendrites.brt_integration:BRT_INTEGRATION",
+    "voltage-gradient": "netdyn.studies.dendrites.voltage_gradient:VOLTAGE_GRADIENT",
+    "branco2010": "netdyn.studies.dendrites.branco2010:BRANCO2010",
+    "bombardment": "netdyn.studies.dendrites.bombardment:BOMBARDMENT",
 }
 
 COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
@@ -153,6 +167,16 @@ COMMANDS: dict[tuple[str, ...], _StudyCommand] = {
         "the figure of Q and MI against the assembly size.",
         config_class=ConsolidationScreenConfig, studies=("netdyn.studies.consolidation:CONSOLIDATION_SCREEN",),
     ),
+    **{("dendrites", name): _StudyCommand(
+        help=_DENDRITES_HELP[name],
+        description=f"Run the {name} protocol of the dendrites study (synaptic integration in a morphologically "
+        "detailed neuron: a Ball-and-Rall's tree or an SWC file, passive cable or Hodgkin-Huxley soma, AMPA, NMDA "
+        "and GABA-A synapses) on the cable engine, its conditions as trials of one simulation. Writes "
+        "results.zarr, summary.json and the figure into --out. The biophysics (membrane, channels, synapses, "
+        "compartments) is a nested table of the --config file.",
+        config_class=config_class, fixed={"protocol": name}, file_only=("biophysics",),
+        studies=(_DENDRITES_STUDIES[name],),
+    ) for name, config_class in DENDRITES_PROTOCOLS.items()},
 }
 """The study commands, by their words on the command line."""
 
@@ -408,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     for words, command in COMMANDS.items():
         if words[0] == "consolidation":
             _add_study_command(protocols, words[1], command)
+    dendrites = sub.add_parser("dendrites", help="dendritic integration in morphologically detailed neurons",
+                               description="The dendrites study: synaptic integration on a Ball-and-Rall's tree or "
+                               "an SWC morphology, one protocol per command (Rall 1959, 1967; Branco, Clark & "
+                               "Hausser 2010).")
+    dendrite_protocols = dendrites.add_subparsers(dest="part", required=True, metavar="PROTOCOL")
+    for words, command in COMMANDS.items():
+        if words[0] == "dendrites":
+            _add_study_command(dendrite_protocols, words[1], command)
     _add_network_run(sub)
     _add_network_sweep(sub)
     _add_bench(sub)
