@@ -18,8 +18,9 @@ Layers, data flowing one way (a package imports only those below it)::
     plots, io                    figures; HDF5 / NWB
     analysis                     Lyapunov exponents, spike statistics, measured transfer functions
     theory                       closed-form predictions (random matrices, mean field)
-    engines                      integrators: rate, ODE (RK4, dopri5), spiking
+    engines                      integrators: rate, ODE (RK4, dopri5), spiking; cable cells (Arbor)
     record                       observers that reduce while simulating; recordings
+    cells                        what a morphologically detailed neuron is (tree, membrane, synapses, inputs)
     models                       what a network is: rate, SRNN, spiking (plasticity rules), multi-area
     connectivity                 seeded generators
     config                       typed, validated parameter specs; TOML / JSON
@@ -65,11 +66,22 @@ _EXPORTS: dict[str, str] = {
     "available_models": "netdyn.models.spiking",
     "available_rules": "netdyn.models.spiking.plasticity",
     "multiarea_parameters": "netdyn.models.multiarea",
+    # morphologically detailed cells
+    "Cell": "netdyn.cells",
+    "Morphology": "netdyn.cells",
+    "Site": "netdyn.cells",
+    "Biophysics": "netdyn.cells",
+    "SynapticInput": "netdyn.cells",
+    "CurrentClamp": "netdyn.cells",
+    "VoltageClamp": "netdyn.cells",
+    "read_swc": "netdyn.cells",
+    "ball_and_ralls_tree": "netdyn.cells",
     # engines
     "integrate": "netdyn.engines",
     "integrate_ode": "netdyn.engines",
     "Network": "netdyn.engines.spiking",
     "NestNetwork": "netdyn.engines.nest",
+    "simulate_cell": "netdyn.engines.cable",
     # observers and recordings
     "FullState": "netdyn.record",
     "SampledUnits": "netdyn.record",
@@ -128,6 +140,7 @@ _EXPORTS: dict[str, str] = {
     "run_consolidation": "netdyn.studies.consolidation",
     "run_consolidation_trials": "netdyn.studies.consolidation",
     "run_consolidation_screen": "netdyn.studies.consolidation",
+    "run_dendrites": "netdyn.studies.dendrites",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,5 +1,5 @@
 """The Arbor cable engine (netdyn.engines.cable.simulate_cell) against passive cable theory
-(netdyn.theory.cable) and the synapse models of netdyn.cells.biophysics.
+(netdyn.theory.cable) and the synapse models of netdyn.config.biophysics.
 
 Tolerances: compartments of 10 um on cables with lambda ~ 700 um make the second-order
 finite-volume error ~ (10/700)^2 ~ 2e-4, and the runs last 15 membrane time constants
@@ -17,7 +17,7 @@ pytest.importorskip("arbor")
 
 from netdyn.cells import (Biophysics, Cell, CurrentClamp, HodgkinHuxley, Morphology, Passive, Site, SynapticInput,
                           VoltageClamp)
-from netdyn.cells.biophysics import Synapses
+from netdyn.config.biophysics import Synapses
 from netdyn.engines.cable import simulate_cell
 from netdyn.cells.compartments import compartments_per_branch
 from netdyn.errors import ConfigError
@@ -334,7 +334,7 @@ def test_each_synapse_current_is_its_own():
 
 def test_hh_soma_matches_an_independent_integration_of_the_traub_miles_equations():
     """A one-compartment HH cell against scipy's integration of the equations as written in
-    netdyn.cells.biophysics: the same spikes, with spike-time errors that shrink in
+    netdyn.config.biophysics: the same spikes, with spike-time errors that shrink in
     proportion to dt (Arbor's implicit Euler voltage step is first order)."""
     from scipy.integrate import solve_ivp
 

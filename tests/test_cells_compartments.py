@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netdyn.cells.biophysics import Biophysics, Passive
+from netdyn.config.biophysics import Biophysics, Passive
 from netdyn.cells.compartments import compartment_table, compartments_per_branch, lambda_ac_um
 from netdyn.cells.generators import ball_and_ralls_tree, cylinder
 from netdyn.cells.morphology import Morphology

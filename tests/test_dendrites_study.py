@@ -328,9 +328,8 @@ def test_voltage_gradient_pipeline_and_tree_colours(tmp_path, stand_in):
     summary, ds = _stored_equals_summary(tmp_path)
     assert summary["injection_branch"] == 2 and summary["dv_injection_mV"] > summary["dv_soma_mV"] > 0
     fig = voltage_gradient_figure(ds)
-    from netdyn.studies.dendrites.common import morphology_from_dataset
 
-    m = morphology_from_dataset(ds)
+    m = Morphology.from_dataset(ds)
     lc = fig.axes[1].collections[0]
     expected = segment_values(m, ds["cv_branch"].values, ds["cv_distance_um"].values,
                               ds["v_tree_mV"].isel(trial=0, snapshot=1).values)

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netdyn.cells.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import SynapticInput, poisson_times
 from netdyn.cells.morphology import BASAL, SOMA, Morphology, Site

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdyn.cells.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics
 from netdyn.cells.morphology import Morphology
 
 __all__ = ["Cell"]

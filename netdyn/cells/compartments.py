@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netdyn.cells.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics
 from netdyn.cells.morphology import Morphology, Site
 
 __all__ = ["CompartmentTable", "branch_diameter_um", "compartment_table", "compartments_per_branch", "lambda_ac_um"]

@@ -33,7 +33,7 @@ class SynapticInput:
     receptors
         ``"ampa"``, ``"ampa+nmda"`` (both opened by every spike, as one glutamatergic
         synapse), ``"nmda"`` or ``"gaba"``; their kinetics and peak conductances are the
-        cell's :class:`~netdyn.cells.biophysics.Synapses`.
+        cell's :class:`~netdyn.config.biophysics.Synapses`.
     spike_times_ms
         Presynaptic spike times (ms), sorted, >= 0.
     weight

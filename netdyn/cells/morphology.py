@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from netdyn.errors import ConfigError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["APICAL", "AXON", "BASAL", "SOMA", "Location", "Morphology", "Site"]
 
@@ -291,3 +295,25 @@ class Morphology:
         parent = np.where(self.parent[keep] >= 0, new_index[np.maximum(self.parent[keep], 0)], -1)
         return Morphology(self.proximal[keep], self.distal[keep], parent, self.tag[keep],
                           name if name is not None else self.name)
+
+    # ------------------------------------------------------------------ storage
+    def to_dataset(self) -> "xr.Dataset":
+        """The segments as an :class:`xarray.Dataset`: ``segment_proximal`` and
+        ``segment_distal`` over (``segment``, ``point``: x, y, z, r; um), ``segment_parent``,
+        ``segment_tag``, and the name in the attribute ``morphology_name``
+        (:meth:`from_dataset` reads it back)."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {"segment_proximal": (("segment", "point"), self.proximal, {"units": "um"}),
+             "segment_distal": (("segment", "point"), self.distal, {"units": "um"}),
+             "segment_parent": (("segment",), self.parent.astype(np.int64)),
+             "segment_tag": (("segment",), self.tag.astype(np.int64), {"long_name": "SWC structure type"})},
+            coords={"point": np.array(["x", "y", "z", "r"], dtype=object)},
+            attrs={"morphology_name": self.name})
+
+    @classmethod
+    def from_dataset(cls, ds: "xr.Dataset") -> "Morphology":
+        """The morphology stored by :meth:`to_dataset` (in ``ds`` or a larger Dataset)."""
+        return cls(ds["segment_proximal"].values, ds["segment_distal"].values, ds["segment_parent"].values,
+                   ds["segment_tag"].values, str(ds.attrs.get("morphology_name", "")))

@@ -2,7 +2,7 @@
 neurons, one configuration per protocol (:data:`PROTOCOL_CONFIGS`).
 
 Every protocol shares :class:`DendritesConfig`: the cell (a Ball-and-Rall's tree with its
-parameters, or an SWC file), its :class:`~netdyn.cells.biophysics.Biophysics` (a nested
+parameters, or an SWC file), its :class:`~netdyn.config.biophysics.Biophysics` (a nested
 field, set from a TOML/JSON file with ``--config``), the time step, the seed and the threads.
 The defaults are the numbers of the library this study grows from (Y. Zerlaut's
 ``neural_network_dynamics``: g_leak 0.29 pS/um^2, c_m 0.91 uF/cm^2, R_i 100 Ohm cm, E_leak
@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from netdyn.cells.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
 

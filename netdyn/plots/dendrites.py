@@ -244,9 +244,7 @@ def selectivity_panel(ax: Axes, speed_um_per_ms: np.ndarray, dsi: Mapping[str, n
 
 
 def _morph(ds: xr.Dataset) -> Morphology:
-    from netdyn.studies.dendrites.common import morphology_from_dataset
-
-    return morphology_from_dataset(ds)
+    return Morphology.from_dataset(ds)
 
 
 def _by(ds: xr.Dataset, var: str, receptors: str) -> np.ndarray:

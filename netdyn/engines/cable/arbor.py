@@ -49,7 +49,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from netdyn.cells.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import CurrentClamp, SynapticInput, VoltageClamp
 from netdyn.cells.morphology import APICAL, AXON, BASAL, SOMA, Location, Morphology, Site

@@ -33,8 +33,6 @@ __all__ = [
     "build_cell",
     "build_morphology",
     "check_dendrites",
-    "morphology_dataset",
-    "morphology_from_dataset",
     "path_sites",
     "read_results",
     "simulate",
@@ -182,28 +180,11 @@ def engine_options(config: DendritesConfig) -> dict[str, Any]:
 # --------------------------------------------------------------------------- results
 
 
-def morphology_dataset(morph: Morphology) -> xr.Dataset:
-    """The segments of ``morph`` as variables over ``segment`` (and ``point``: x, y, z, r)."""
-    return xr.Dataset(
-        {"segment_proximal": (("segment", "point"), morph.proximal, {"units": "um"}),
-         "segment_distal": (("segment", "point"), morph.distal, {"units": "um"}),
-         "segment_parent": (("segment",), morph.parent.astype(np.int64)),
-         "segment_tag": (("segment",), morph.tag.astype(np.int64), {"long_name": "SWC structure type"})},
-        coords={"point": text_coord(["x", "y", "z", "r"])},
-        attrs={"morphology_name": morph.name})
-
-
-def morphology_from_dataset(ds: xr.Dataset) -> Morphology:
-    """The morphology stored by :func:`morphology_dataset`."""
-    return Morphology(ds["segment_proximal"].values, ds["segment_distal"].values, ds["segment_parent"].values,
-                      ds["segment_tag"].values, str(ds.attrs.get("morphology_name", "")))
-
-
 def write_dendrites_results(ds: xr.Dataset, morph: Morphology, config: DendritesConfig, study: str,
                             summary: dict[str, Any], path: Path) -> xr.Dataset:
     """Add the morphology and the attributes (study tag, configuration, summary, version,
     references) to ``ds`` and write it to ``path`` (atomically)."""
-    ds = xr.merge([ds, morphology_dataset(morph)], combine_attrs="override")
+    ds = xr.merge([ds, morph.to_dataset()], combine_attrs="override")
     # fixed-width unicode has no Zarr v3 specification: store every string as variable length
     ds = ds.assign_coords({k: ds[k].astype(object) for k in ds.coords if ds[k].dtype.kind == "U"})
     ds = ds.assign({k: ds[k].astype(object) for k in ds.data_vars if ds[k].dtype.kind == "U"})
