@@ -55,6 +55,9 @@ OLD_FLAGS = {
        for p in ("basic-early", "basic-late", "smallnet3-10s", "smallnet3-8h", "net-10s", "net-8h")},
     ("consolidation", "net-screen"): ["--out", "--n-ca-values", "--trials", "--seed", "--workers", "--scheduler",
                                       "--config", "--deterministic"],
+    # the dendrites study's command line as its issue states it
+    **{("dendrites", p): ["--out", "--config"]
+       for p in ("brt-integration", "voltage-gradient", "branco2010", "bombardment")},
     # a user's own network file, as its issue states the commands
     ("run",): ["--out", "--duration-ms", "--transient-ms", "--backend", "--threads", "--seed", "--no-progress",
                "--no-figure"],
