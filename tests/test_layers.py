@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"config"},
     {"connectivity"},
     {"models"},
+    {"cells"},
     {"record"},
     {"engines"},
     {"theory"},
