@@ -10,8 +10,9 @@ of the file).
 How samples become segments (the NEURON interpretation, as NEURON 8's ``Import3d`` and
 Arbor's ``load_swc_neuron`` read NeuroMorpho.Org files):
 
-Soma (type-1 samples, which must include the root and be reached from it through soma
-samples only)
+Soma (type-1 samples)
+    The soma samples must include the root and be reached from it through soma samples only.
+
     * **one sample** (a sphere of radius r, NeuroMorpho.Org's single-point soma): one cylinder
       of radius r from ``y - r`` to ``y + r``. Its lateral area, 2 pi r 2 r, is the sphere's.
     * **three samples**, the root and two soma children (NeuroMorpho.Org's 3-point soma: the
@@ -21,6 +22,7 @@ samples only)
       the root, kept as given, one truncated cone between each sample and its parent, so the
       soma's area is exactly that of the file. A soma drawn as an outline (contour) must be
       converted to the 3-point form first (NeuroMorpho.Org's standardised files are).
+
     The soma is always one branch, branch 0, and segment 0 is its first segment.
 
 Neurites (every other sample)

@@ -14,6 +14,8 @@ from netdyn.studies.dendrites.voltage_gradient import VOLTAGE_GRADIENT
 __all__ = ["PROTOCOLS", "run_dendrites"]
 
 #: Each protocol's study, by its name on the command line.
+#:
+#: :meta hide-value:
 PROTOCOLS = {"brt-integration": BRT_INTEGRATION, "voltage-gradient": VOLTAGE_GRADIENT,
              "branco2010": BRANCO2010, "bombardment": BOMBARDMENT}
 
