@@ -113,17 +113,20 @@ def build_morphology(b2, branches: list[dict]):
     return sections[0], sections
 
 
-def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | None) -> dict:
+def build_network(b2, case: dict, kinds: set[str] | None = None) -> dict:
+    """The case's Brian2 objects (not run): ``net``, ``neuron``, ``gen`` and ``synapses`` (None
+    without inputs), ``monitor``, ``record_idx``, ``src_syn`` (the case synapse of each source).
+    ``kinds``: the receptor kinds to model (default: those of the case's synapses)."""
     import numpy as np
 
-    ms, mV, nS, um = b2.ms, b2.mV, b2.nS, b2.um
-    t_wall0, t_cpu0 = time.perf_counter(), cpu_s()
+    ms, mV, nS = b2.ms, b2.mV, b2.nS
     dt_ms = float(case["dt_ms"])
     b2.defaultclock.dt = dt_ms * ms
     bio = case["biophysics"]
     kin = bio["synapses"]
     syn = case["synapses"]
-    kinds = {r for s in syn for r in s["receptors"].split("+")}
+    if kinds is None:
+        kinds = {r for s in syn for r in s["receptors"].split("+")}
     has_e = bool(kinds & {"ampa", "nmda"})
     has_i = "gaba" in kinds
     if has_e and kin["ampa"]["e_rev_mV"] != kin["nmda"]["e_rev_mV"]:
@@ -208,6 +211,15 @@ def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | No
     monitor = b2.StateMonitor(neuron, "v", record=record_idx, name="vmon")
     objects.append(monitor)
     net = b2.Network(*objects)
+    return {"net": net, "neuron": neuron, "gen": gen if n_src else None, "synapses": synapses if n_src else None,
+            "monitor": monitor, "record_idx": record_idx, "src_syn": src_syn, "n_src": n_src}
+
+
+def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | None) -> dict:
+    ms = b2.ms
+    t_wall0, t_cpu0 = time.perf_counter(), cpu_s()
+    objs = build_network(b2, case)
+    net, monitor = objs["net"], objs["monitor"]
     duration = case["duration_ms"] * ms
 
     if device == "runtime":
@@ -224,24 +236,35 @@ def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | No
         w0, c0 = time.perf_counter(), cpu_s()
         dev.run()
         run_wall, run_cpu = time.perf_counter() - w0, cpu_s() - c0
+    timing = {"build_wall_s": build_wall, "build_cpu_s": build_cpu, "run_wall_s": run_wall, "run_cpu_s": run_cpu,
+              "peak_rss_mb": peak_rss_mb(children=True)}
+    return case_result(b2, case, objs, sample_every, timing)
+
+
+def case_result(b2, case: dict, objs: dict, sample_every: int, timing: dict) -> dict:
+    """The result record of a case run with ``objs`` (:func:`build_network`)."""
+    import numpy as np
+
+    ms, mV = b2.ms, b2.mV
+    monitor, syn = objs["monitor"], case["synapses"]
+    dt_ms = float(case["dt_ms"])
     v = np.asarray(monitor.v[:] / mV)  # (sites, steps), V at the start of each step
     t = np.asarray(monitor.t[:] / ms)
     soma = v[0]
     result = {
         "name": case["name"],
-        "n_compartments": int(neuron.N),
+        "n_compartments": int(objs["neuron"].N),
         "n_synapses": len(syn),
-        "n_sources": n_src,
+        "n_sources": objs["n_src"],
         "n_spikes": int(sum(len(s["spike_times_ms"]) for s in syn)),
         "dt_ms": dt_ms,
         "duration_ms": case["duration_ms"],
         "sample_every": sample_every,
         "t0_ms": float(t[0]),
         "record": case["record"],
-        "record_compartments": record_idx,
+        "record_compartments": objs["record_idx"],
         "v_mV": [row[::sample_every].round(6).tolist() for row in v],
-        "timing": {"build_wall_s": build_wall, "build_cpu_s": build_cpu, "run_wall_s": run_wall,
-                   "run_cpu_s": run_cpu, "peak_rss_mb": peak_rss_mb(children=True)},
+        "timing": timing,
     }
     onset = case.get("epsp_onset_ms")
     if onset is not None:
@@ -255,6 +278,95 @@ def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | No
     return result
 
 
+def reuse_template(cases: list[dict]) -> tuple[dict, list[dict]]:
+    """One network for every case of a protocol (``--reuse``): the cases must share the cell,
+    dt, duration and recording and give each synapse one spike. The template has one synapse
+    per (branch, compartment) used by any case, each with every receptor kind used, and one
+    source per synapse that fires at the protocol's earliest spike step; a case is the
+    synapses' weights (zero where the case has no synapse) and their delays (the case's spike
+    step minus that step), set by ``run_args``. Returns the template case and, per case, its
+    ``weights`` ({kind: per-slot}) and ``delays_ms`` (per slot)."""
+    import numpy as np
+
+    base = cases[0]
+    for c in cases[1:]:
+        for key in ("branches", "biophysics", "dt_ms", "duration_ms", "record"):
+            if c[key] != base[key]:
+                raise ValueError(f"--reuse: case {c['name']} differs from {base['name']} in {key!r}")
+    dt = float(base["dt_ms"])
+    slots = sorted({(s["branch"], s["compartment"]) for c in cases for s in c["synapses"]})
+    index = {sl: i for i, sl in enumerate(slots)}
+    kinds = sorted({r for c in cases for s in c["synapses"] for r in s["receptors"].split("+")})
+    steps = []
+    for c in cases:
+        seen = set()
+        for s in c["synapses"]:
+            if len(s["spike_times_ms"]) != 1:
+                raise ValueError(f"--reuse: case {c['name']}: every synapse must receive exactly one spike")
+            if (s["branch"], s["compartment"]) in seen:
+                raise ValueError(f"--reuse: case {c['name']}: two synapses in one compartment")
+            seen.add((s["branch"], s["compartment"]))
+            steps.append(int(math.floor(s["spike_times_ms"][0] / dt + 1e-9)))
+    s0 = min(steps)
+    template = dict(base, name="reuse_template", synapses=[
+        {"branch": b, "compartment": k, "x_um": (k + 0.5) * base["branches"][b]["length_um"]
+         / base["branches"][b]["n_compartments"], "receptors": "+".join(kinds), "spike_times_ms": [s0 * dt],
+         "weight": 1.0} for b, k in slots])
+    per_case = []
+    for c in cases:
+        w = {kind: np.zeros(len(slots)) for kind in kinds}
+        delays = np.zeros(len(slots))
+        for s in c["synapses"]:
+            i = index[(s["branch"], s["compartment"])]
+            for kind in s["receptors"].split("+"):
+                w[kind][i] = s["weight"]
+            delays[i] = (int(math.floor(s["spike_times_ms"][0] / dt + 1e-9)) - s0) * dt
+        per_case.append({"weights": w, "delays_ms": delays})
+    return template, per_case
+
+
+def run_reuse(b2, cases: list[dict], sample_every: int, build_dir: str) -> list[dict]:
+    """cpp_standalone, one compiled binary for all ``cases`` (:func:`reuse_template`), re-run
+    per case with ``device.run(run_args=...)`` (Brian2 >= 2.6). The first result's
+    ``build_*`` holds the one build (objects, code generation, compilation); every result's
+    ``run_*`` is its own run of the binary."""
+    import numpy as np
+
+    t_wall0, t_cpu0 = time.perf_counter(), cpu_s()
+    template, per_case = reuse_template(cases)
+    kinds = {r for r in template["synapses"][0]["receptors"].split("+")}
+    objs = build_network(b2, template, kinds)
+    syn = objs["synapses"]
+    assert objs["n_src"] == len(template["synapses"])
+    syn.delay = 0 * b2.ms  # per synapse: a case's delays are set by run_args
+    dev = b2.get_device()
+    dev.apply_run_args()  # before the spike queue is set up (it reads the delays)
+    objs["net"].run(template["duration_ms"] * b2.ms)
+    dev.build(compile=True, run=False, directory=build_dir)
+    build_wall, build_cpu = time.perf_counter() - t_wall0, cpu_s() - t_cpu0
+    keys = {"ampa": "wA", "nmda": "wN", "gaba": "wG"}
+    results = []
+    for n, (case, pc) in enumerate(zip(cases, per_case)):
+        values = {f"{syn.name}.{keys[k]}": np.asarray(v, dtype=float) for k, v in pc["weights"].items()}
+        values[f"{syn.name}.delay"] = np.asarray(pc["delays_ms"], dtype=float) * 1e-3  # s
+        # run_args as "name=file" strings: Brian2 2.9 names the delay "synapses_pre.delay" when
+        # given as a VariableView, which the binary does not know ("synapses.delay")
+        run_args = []
+        for name, arr in values.items():
+            fname = f"reuse_{name}_{n}.dat"
+            arr.tofile(os.path.join(dev.project_dir, "static_arrays", fname))
+            run_args.append(f"{name}=" + os.path.join("static_arrays", fname))
+        w0, c0 = time.perf_counter(), cpu_s()
+        dev.run(run_args=run_args)
+        timing = {"build_wall_s": build_wall if n == 0 else 0.0, "build_cpu_s": build_cpu if n == 0 else 0.0,
+                  "run_wall_s": time.perf_counter() - w0, "run_cpu_s": cpu_s() - c0,
+                  "peak_rss_mb": peak_rss_mb(children=True)}
+        res = case_result(b2, case, objs, sample_every, timing)
+        res["n_sources"] = objs["n_src"]
+        results.append(res)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="+", help="case JSON files (dendrites_cases.py --out)")
@@ -262,9 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-every", type=int, default=4, help="keep every k-th step of the traces (4: 0.1 ms)")
     parser.add_argument("--out", default=None, help="also write the result JSON here")
     parser.add_argument("--build-dir", default=None, help="cpp_standalone project folder (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="cpp_standalone: compile one binary for all the cases "
+                        "(one protocol) and re-run it per case with run_args")
     args = parser.parse_args(argv)
-    if args.device == "cpp_standalone" and len(args.cases) != 1:
-        parser.error("cpp_standalone runs one case per process")
+    if args.device == "cpp_standalone" and len(args.cases) != 1 and not args.reuse:
+        parser.error("cpp_standalone runs one case per process (or all of one protocol with --reuse)")
+    if args.reuse and args.device != "cpp_standalone":
+        parser.error("--reuse needs --device cpp_standalone")
 
     import brian2 as b2
 
@@ -278,12 +394,16 @@ def main(argv: list[str] | None = None) -> int:
         build_dir = build_dir or tmp.name
         b2.set_device("cpp_standalone", build_on_run=False, directory=build_dir)
     results = []
+    cases = []
     for path in args.cases:
         with open(path) as f:
-            case = json.load(f)
+            cases.append(json.load(f))
+    if args.reuse:
+        results = run_reuse(b2, cases, args.sample_every, build_dir)
+    for case in cases if not args.reuse else ():
         b2.start_scope()
         results.append(run_case(b2, case, args.device, args.sample_every, build_dir))
-    record = {"simulator": f"brian2-{args.device}", "version": b2.__version__, "method": "exponential_euler",
+    record = {"simulator": f"brian2-{args.device}" + ("-reuse" if args.reuse else ""), "version": b2.__version__, "method": "exponential_euler",
               "cable_solver": "SpatialNeuron's implicit (backward Euler) solver", "threads": 1, "results": results}
     text = json.dumps(finite_or_none(record))
     if args.out:

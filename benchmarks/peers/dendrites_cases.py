@@ -30,6 +30,12 @@ their parent's distal end. ``synapses[i]``: ``branch``, ``x_um`` (from the branc
 holds the site), ``receptors``, ``spike_times_ms``, ``weight``. ``record``: ``[branch,
 x_um]`` sites, the soma first.
 
+Whole protocols (:func:`study_protocol`, :func:`protocol_cases`): ``brt-integration`` and
+``branco2010`` of the ``dendrites`` study at their default configurations, built by the
+study's own functions, each condition (trial) exported as a case. Their synapses sit where the
+study puts them, some on compartment boundaries: there the Brian2 peer puts the current into
+the distal compartment.
+
 Usage: ``python benchmarks/peers/dendrites_cases.py --list`` or ``--out DIR [--cases a,b]``
 (one ``<name>.json`` per case).
 """
@@ -250,6 +256,62 @@ def to_case(name: str, cell: Cell, inputs: list[SynapticInput], protocol: Protoc
 
 def case(name: str) -> dict:
     return to_case(name, *build(name))
+
+
+# ---------------------------------------------------------------------- whole protocols
+#: the study protocols run whole (benchmarks/dendrites.py): each condition a trial of one netdyn call
+PROTOCOLS = ("brt-integration", "branco2010")
+
+
+@dataclass(frozen=True)
+class StudyProtocol:
+    """A ``dendrites`` study protocol at its default configuration, as the study builds it:
+    the cell, one list of inputs per condition (trial), the conditions' labels, the recorded
+    sites (the soma first) and the engine's options."""
+
+    name: str
+    cell: Cell
+    trials: list[list[SynapticInput]]
+    labels: list[str]
+    record_sites: tuple[Site, ...]
+    duration_ms: float
+    dt_ms: float
+    sample_every: int
+    onset_ms: float
+
+
+def study_protocol(name: str) -> StudyProtocol:
+    """Protocol ``name`` (``brt-integration``: receptor sets x distances, without the separate
+    input-resistance call; ``branco2010``: receptor sets x directions x speeds), built by the
+    study's own functions (:mod:`netdyn.studies.dendrites`) from its default configuration."""
+    from netdyn.config.dendrites import Branco2010Config, BrtIntegrationConfig
+    from netdyn.studies.dendrites import branco2010, brt_integration, common
+
+    if name == "brt-integration":
+        config = BrtIntegrationConfig()
+        morph = common.build_morphology(config)
+        sites, coords, trials = brt_integration.brt_integration_inputs(config, morph)
+        labels = [f"{c['receptors']} d={c['distance_um']:g}um" for c in coords]
+        duration, onset = config.duration_ms, config.stim_ms
+    elif name == "branco2010":
+        config = Branco2010Config()
+        morph = common.build_morphology(config)
+        sites, coords, trials = branco2010.branco2010_inputs(config, morph)
+        labels = [f"{c['receptors']} {c['direction']} {c['speed_um_per_ms']:g}um/ms" for c in coords]
+        duration, onset = branco2010.duration_ms(config, morph), config.start_ms
+    else:
+        raise KeyError(f"unknown protocol {name!r}; known: {', '.join(PROTOCOLS)}")
+    return StudyProtocol(name, common.build_cell(config, morph), trials, labels, (morph.soma_site(), *sites),
+                         float(duration), config.dt_ms, config.sample_every, float(onset))
+
+
+def protocol_cases(name: str) -> list[dict]:
+    """Every condition of protocol ``name`` as a case (:func:`to_case`, the soma recorded, the
+    EPSP measured from the protocol's onset), in the order of the trials."""
+    p = study_protocol(name)
+    proto = Protocol(p.duration_ms, p.dt_ms, p.record_sites[:1], p.onset_ms)
+    return [to_case(f"{name}[{k}] {label}", p.cell, trial, proto) for k, (label, trial) in
+            enumerate(zip(p.labels, p.trials))]
 
 
 def main(argv: list[str] | None = None) -> int:
