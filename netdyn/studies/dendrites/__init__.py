@@ -16,7 +16,7 @@ conditions are trials of one call of the cable engine
 :data:`BOMBARDMENT` (module :mod:`.bombardment`)
     random excitatory and inhibitory input spread over the dendrites by membrane area.
 
-:data:`PROTOCOLS` maps each protocol's name on the command line to its study.
+:data:`netdyn.studies.dendrites.protocols.PROTOCOLS` maps each protocol's name on the command line to its study.
 
 References
 ----------
@@ -45,7 +45,6 @@ _EXPORTS: dict[str, str] = {
     "run_bombardment": "netdyn.studies.dendrites.bombardment",
     "bombardment_inputs": "netdyn.studies.dendrites.bombardment",
     "spread_synapses": "netdyn.studies.dendrites.bombardment",
-    "PROTOCOLS": "netdyn.studies.dendrites.protocols",
     "run_dendrites": "netdyn.studies.dendrites.protocols",
 }
 
