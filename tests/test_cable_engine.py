@@ -20,6 +20,7 @@ from netdyn.cells import (Biophysics, Cell, CurrentClamp, HodgkinHuxley, Morphol
 from netdyn.config.biophysics import Synapses
 from netdyn.engines.cable import simulate_cell
 from netdyn.cells.compartments import compartments_per_branch
+from netdyn.cells.generators import ball_and_stick
 from netdyn.errors import ConfigError
 from netdyn.theory import cable as ct
 
@@ -379,3 +380,28 @@ def test_hh_soma_matches_an_independent_integration_of_the_traub_miles_equations
         errors.append(np.abs(spikes - ref).max())
     assert errors[0] < 0.25  # ms, after 9 spikes at dt = 0.025 ms
     assert 0.25 < errors[1] / errors[0] < 0.6  # first order: 0.4 expected
+
+
+def test_passive_parameters_per_region():
+    """A soma with its own leak and a dendrite with another: the input resistance is the
+    soma's membrane in parallel with the sealed cylinder of the dendrite's values; setting
+    every region to the cell's values changes nothing."""
+    soma_r, L, d = 10.0, 600.0, 2.0
+    m = ball_and_stick(soma_radius_um=soma_r, dendrite_length_um=L, dendrite_diameter_um=d)
+    g_dend, ri_dend = 3.0 * G, 0.5 * RI
+    passive = PASSIVE.replace(regions={"dend": {"g_leak_pS_per_um2": g_dend, "ri_ohm_cm": ri_dend}})
+    soma = m.soma_site()
+    dv = steady_state(Cell(m, Biophysics(passive=passive)), soma, [soma], amplitude_nA=0.01)
+    g_soma_nS = 4 * np.pi * soma_r ** 2 * G * 1e-3  # pS/um^2 * um^2 = pS
+    g_in = g_soma_nS + ct.sealed_cylinder_input_conductance_nS(L, d, g_dend, ri_dend)
+    assert dv[0] / 0.01 == pytest.approx(1e3 / g_in, rel=0.01)
+    # capacitance per region: a region set to the cell's own values is the same cell
+    same = PASSIVE.replace(regions={"soma": {"cm_uF_per_cm2": PASSIVE.cm_uF_per_cm2}, "dend": {"ri_ohm_cm": RI}})
+    inputs = [SynapticInput(m.site_at_fraction(1, 0.8), "ampa", [1.0])]
+    a, b = (simulate_cell(Cell(m, Biophysics(passive=p)), inputs, duration_ms=20.0, record_sites=[soma]).v_mV.values
+            for p in (PASSIVE, same))
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    # a doubled dendritic capacitance slows the somatic EPSP
+    slow = PASSIVE.replace(regions={"dend": {"cm_uF_per_cm2": 2 * PASSIVE.cm_uF_per_cm2}})
+    c = simulate_cell(Cell(m, Biophysics(passive=slow)), inputs, duration_ms=20.0, record_sites=[soma]).v_mV.values
+    assert np.argmax(c[0, 0]) > np.argmax(a[0, 0]) and c[0, 0].max() < a[0, 0].max()

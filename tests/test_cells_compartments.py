@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from netdyn.config.biophysics import Biophysics, Passive
 from netdyn.cells.compartments import compartment_table, compartments_per_branch, lambda_ac_um
-from netdyn.cells.generators import ball_and_ralls_tree, cylinder
+from netdyn.cells.generators import ball_and_ralls_tree, ball_and_stick, cylinder
 from netdyn.cells.morphology import Morphology
 
 
@@ -120,3 +120,22 @@ def test_zero_length_branch_is_one_compartment_with_its_area():
     assert t.area_um2[-1] == pytest.approx(m.area_um2[3]) and t.length_um[-1] == 0.0
     assert t.diameter_um[-1] == pytest.approx(3.0)
     assert t.area_um2.sum() == pytest.approx(m.total_area_um2)
+
+
+def test_region_values_win_over_the_cells_and_over_dend():
+    p = Passive(g_leak_pS_per_um2=0.5, cm_uF_per_cm2=1.0, ri_ohm_cm=100.0,
+                regions={"dend": {"cm_uF_per_cm2": 2.0}, "basal": {"cm_uF_per_cm2": 3.0}, "axon": {"g_leak_pS_per_um2": 200.0}})
+    assert p.for_tag(1) == (0.5, 1.0, 100.0)
+    assert p.for_tag(2) == (200.0, 1.0, 100.0)
+    assert p.for_tag(3) == (0.5, 3.0, 100.0)   # basal wins over dend
+    assert p.for_tag(4) == (0.5, 2.0, 100.0)
+    assert p.for_tag(7) == (0.5, 1.0, 100.0)   # other SWC types keep the cell's values
+
+
+def test_d_lambda_uses_each_branchs_region_values():
+    m = ball_and_stick(dendrite_length_um=2000.0, dendrite_diameter_um=1.0)
+    base = Biophysics(d_lambda=0.1)
+    doubled = base.replace(passive=base.passive.replace(regions={"dend": {"cm_uF_per_cm2": 4 * base.passive.cm_uF_per_cm2}}).to_dict())
+    n1, n4 = compartments_per_branch(m, base)[1], compartments_per_branch(m, doubled)[1]
+    # lambda_AC scales as cm^-1/2: four times the capacitance, about twice the compartments
+    assert n4 == pytest.approx(2 * n1, abs=2)

@@ -80,7 +80,8 @@ def compartments_per_branch(morphology: Morphology, biophysics: Biophysics) -> n
         n = np.ceil(x * (1 - _SLACK))
     else:
         p = biophysics.passive
-        lam = lambda_ac_um(branch_diameter_um(morphology), biophysics.d_lambda_freq_hz, p.ri_ohm_cm, p.cm_uF_per_cm2)
+        ri_cm = np.array([p.for_tag(t)[1:] for t in morphology.branch_tag])  # each branch's region's values
+        lam = lambda_ac_um(branch_diameter_um(morphology), biophysics.d_lambda_freq_hz, ri_cm[:, 1], ri_cm[:, 0])
         x = length / (biophysics.d_lambda * lam)
         n = 2 * np.ceil((x * (1 - _SLACK) - 1) / 2) + 1  # the smallest odd n >= x
     n = np.maximum(n, 1).astype(np.int64)

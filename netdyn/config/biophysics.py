@@ -27,25 +27,54 @@ from pydantic import Field, model_validator
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
 
-__all__ = ["REGIONS", "Biophysics", "DoubleExponential", "HodgkinHuxley", "NMDA", "Passive", "Synapses"]
+__all__ = ["REGIONS", "Biophysics", "DoubleExponential", "HodgkinHuxley", "NMDA", "Passive", "PassiveRegion", "Synapses"]
 
 #: Named parts of a cell (SWC types): where channels are inserted.
 REGIONS = ("soma", "axon", "basal", "apical", "dend", "all")
 Region = Literal["soma", "axon", "basal", "apical", "dend", "all"]
 
 
+#: SWC types of each named region that passive parameters can be set on.
+REGION_TAGS = {"soma": (1,), "axon": (2,), "basal": (3,), "apical": (4,), "dend": (3, 4)}
+
+
+class PassiveRegion(Spec):
+    """Passive parameters of one region that differ from the rest of the cell (None: the
+    cell's value). Typical uses: a leaky axon, or a dendritic capacitance doubled to account
+    for spines (Branco, Clark & Hausser 2010 did both)."""
+
+    g_leak_pS_per_um2: float | None = Field(None, gt=0.0, description="leak conductance density (pS/um^2)")
+    cm_uF_per_cm2: float | None = Field(None, gt=0.0, description="specific membrane capacitance (uF/cm^2)")
+    ri_ohm_cm: float | None = Field(None, gt=0.0, description="axial resistivity (Ohm cm)")
+
+
 class Passive(Spec):
-    """Passive membrane and axial resistivity, uniform over the cell."""
+    """Passive membrane and axial resistivity: the cell's values, and optionally other values
+    on some regions (``regions``; a region named by its SWC type, soma, axon, basal or apical,
+    wins over ``dend``, which covers basal and apical dendrites)."""
 
     g_leak_pS_per_um2: float = Field(0.29, gt=0.0, description="leak conductance density (pS/um^2; 1 pS/um^2 = 1e-4 S/cm^2)")
     e_leak_mV: float = Field(-75.0, description="leak reversal potential (mV)")
     cm_uF_per_cm2: float = Field(0.91, gt=0.0, description="specific membrane capacitance (uF/cm^2)")
     ri_ohm_cm: float = Field(100.0, gt=0.0, description="axial resistivity (Ohm cm)")
     v_init_mV: float | None = Field(None, description="initial membrane potential (mV); none: e_leak_mV")
+    regions: dict[Literal["soma", "axon", "basal", "apical", "dend"], PassiveRegion] = Field(
+        default_factory=dict, description="values that differ on some regions, e.g. {axon = {g_leak_pS_per_um2 = "
+        "200}, dend = {cm_uF_per_cm2 = 2}}")
 
     @property
     def v_rest_mV(self) -> float:
         return self.e_leak_mV if self.v_init_mV is None else self.v_init_mV
+
+    def for_tag(self, tag: int) -> tuple[float, float, float]:
+        """(g_leak_pS_per_um2, cm_uF_per_cm2, ri_ohm_cm) on membrane of SWC type ``tag``."""
+        values = {"g_leak_pS_per_um2": self.g_leak_pS_per_um2, "cm_uF_per_cm2": self.cm_uF_per_cm2,
+                  "ri_ohm_cm": self.ri_ohm_cm}
+        # the broader region first, so that a region of one type overrides it
+        for name in sorted(self.regions, key=lambda r: len(REGION_TAGS[r]), reverse=True):
+            if int(tag) in REGION_TAGS[name]:
+                values.update({k: v for k, v in self.regions[name].model_dump().items() if v is not None})
+        return values["g_leak_pS_per_um2"], values["cm_uF_per_cm2"], values["ri_ohm_cm"]
 
 
 class HodgkinHuxley(Spec):

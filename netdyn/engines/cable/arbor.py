@@ -21,7 +21,7 @@ How the description maps onto Arbor
   each fork, a CV of zero extent (the branch point, as NEURON's zero-area node). The fork
   CVs are counted in ``attrs["n_cv"]`` but left out of the ``cv`` dimension.
 - **Membrane.** Arbor's ``pas`` (``g = g_leak_pS_per_um2 * 1e-4`` S/cm^2, ``e = e_leak_mV``),
-  ``cm`` and ``Ri`` on the whole cell, initial voltage ``passive.v_rest_mV``; netdyn's
+  ``cm`` and ``Ri`` on the whole cell (or per SWC type, with ``passive.regions``), initial voltage ``passive.v_rest_mV``; netdyn's
   ``hh_traub`` (Traub & Miles kinetics) on the regions of ``biophysics.hh``.
 - **Synapses.** ``dexp_syn`` (AMPA, GABA-A) and ``nmda_mg`` (NMDA with the magnesium
   block), double exponentials normalised to a peak of ``q_nS * weight``; an ``"ampa+nmda"``
@@ -221,7 +221,13 @@ def _decor(arbor: Any, cell: Cell, synapses: list[_Synapse], clamps: list[tuple[
     p = b.passive
     d = arbor.decor()
     d.set_property(Vm=p.v_rest_mV * U.mV, cm=p.cm_uF_per_cm2 * 1e-2 * U.F / U.m2, rL=p.ri_ohm_cm * U.Ohm * U.cm)
-    d.paint("(all)", arbor.density(f"pas/e={p.e_leak_mV!r}", {"g": p.g_leak_pS_per_um2 * 1e-4}))
+    if not p.regions:
+        d.paint("(all)", arbor.density(f"pas/e={p.e_leak_mV!r}", {"g": p.g_leak_pS_per_um2 * 1e-4}))
+    else:  # one disjoint region per SWC type, each with its own values
+        for tag in np.unique(cell.morphology.tag):
+            g, cm, ri = p.for_tag(int(tag))
+            d.paint(f"(tag {int(tag)})", cm=cm * 1e-2 * U.F / U.m2, rL=ri * U.Ohm * U.cm)
+            d.paint(f"(tag {int(tag)})", arbor.density(f"pas/e={p.e_leak_mV!r}", {"g": g * 1e-4}))
     if b.hh is not None:
         hh = b.hh
         params = {"gnabar": hh.g_na_pS_per_um2 * 1e-4, "gkbar": hh.g_k_pS_per_um2 * 1e-4, "ena": hh.e_na_mV,
