@@ -451,9 +451,26 @@ def test_branco2010_on_the_cable_engine(tmp_path):
     assert np.all(ds["peak_in_mV"].values > 0) and np.all(ds["peak_out_mV"].values > 0)
 
 
+def test_branco2010_intervals_give_the_speeds(tmp_path):
+    """Sequences given by the time between synapses, as Branco et al. gave them."""
+    _cable_engine()
+    from netdyn.studies.dendrites import run_dendrites
+
+    with pytest.raises(ConfigError) as err:
+        parse_config(Branco2010Config, {"intervals_ms": [1.0, 2.0], "speeds_um_per_ms": [1.0]})
+    assert err.value.field == "intervals_ms"
+    run_dendrites("branco2010", {"intervals_ms": [1.0, 4.0], "receptors": ["ampa"], "after_ms": 50.0,
+                                 "first_fraction": 0.0, "last_fraction": 1.0}, tmp_path, figure=False, progress=False)
+    s, ds = _stored_equals_summary(tmp_path)
+    spacing = np.diff(s["synapse_distance_um"])
+    np.testing.assert_allclose(spacing, 100.0 / 8)  # nine synapses over a whole 100-um branch
+    np.testing.assert_allclose(s["interval_ms"], [1.0, 4.0])
+    np.testing.assert_allclose(s["speed_um_per_ms"], [12.5, 3.125])
+
+
 @pytest.mark.xfail(reason="not reproduced on the passive Ball-and-Rall's tree with the seed library's synapses: "
                    "NMDA saturates in both directions and the AMPA-only DSI (Rall's cable delays) is as large "
-                   "as the NMDA one; see docs/studies/dendrites.md", strict=False)
+                   "as the NMDA one; see docs/studies/dendrites.md", strict=True)
 def test_branco2010_selectivity_needs_nmda(tmp_path):
     _cable_engine()
     from netdyn.studies.dendrites import run_dendrites

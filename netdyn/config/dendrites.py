@@ -162,6 +162,9 @@ class Branco2010Config(DendritesConfig):
                                  "(fraction of the branch)")
     speeds_um_per_ms: tuple[float, ...] = Field((0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0), min_length=1,
                                                 description="speeds of the sequence along the branch (um/ms)")
+    intervals_ms: tuple[float, ...] | None = Field(None, min_length=1, description="time between successive "
+                                                   "synapses instead of speeds (ms; Branco et al. used 0 to 8 ms): "
+                                                   "each gives the speed spacing / interval")
     receptors: tuple[ExcitatoryReceptors, ...] = Field(("ampa+nmda", "ampa"), min_length=1,
                                                       description="receptor sets compared (with and without NMDA)")
     weight: float = Field(1.0, ge=0.0, description="multiplies every synapse's peak conductances")
@@ -177,6 +180,13 @@ class Branco2010Config(DendritesConfig):
             raise ConfigError("speeds_um_per_ms", self.speeds_um_per_ms, "speeds must be finite and > 0")
         if len(set(self.speeds_um_per_ms)) != len(self.speeds_um_per_ms):
             raise ConfigError("speeds_um_per_ms", self.speeds_um_per_ms, "give each speed once")
+        if self.intervals_ms is not None:
+            if "speeds_um_per_ms" in self.model_fields_set:
+                raise ConfigError("intervals_ms", self.intervals_ms, "give speeds_um_per_ms or intervals_ms, not both")
+            if any(not (math.isfinite(i) and i > 0.0) for i in self.intervals_ms):
+                raise ConfigError("intervals_ms", self.intervals_ms, "intervals must be finite and > 0")
+            if len(set(self.intervals_ms)) != len(self.intervals_ms):
+                raise ConfigError("intervals_ms", self.intervals_ms, "give each interval once")
         if len(set(self.receptors)) != len(self.receptors):
             raise ConfigError("receptors", self.receptors, "give each receptor set once")
         return self

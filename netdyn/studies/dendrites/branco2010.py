@@ -14,8 +14,8 @@ The mechanism (Branco et al. 2010): the input impedance grows towards the tip, s
 centripetal sequence starts where a synapse depolarises most and each later synapse adds its
 current onto a dendrite already depolarised by the earlier, more distal ones, which relieves
 the magnesium block of their NMDA receptors (Jahr & Stevens 1990); a centrifugal sequence
-starts near the soma, where the depolarisation is smaller. Without NMDA receptors the
-summation is nearly linear and the selectivity nearly vanishes; at very high speeds both
+starts near the soma, where the depolarisation is smaller. Without NMDA receptors a smaller
+selectivity remains, from the cable's delays alone (Rall 1964); at very high speeds both
 sequences are synchronous and at very low speeds the inputs do not overlap, so the
 selectivity depends on the speed.
 
@@ -55,11 +55,25 @@ def sequence_sites(config: Branco2010Config, morph: Morphology) -> list[Site]:
             for f in np.linspace(config.first_fraction, config.last_fraction, config.n_synapses)]
 
 
+def spacing_um(config: Branco2010Config, morph: Morphology) -> float:
+    """Path distance between neighbouring synapses (um)."""
+    sites = sequence_sites(config, morph)
+    return (sites[-1].distance_um - sites[0].distance_um) / (len(sites) - 1)
+
+
+def speeds(config: Branco2010Config, morph: Morphology) -> tuple[float, ...]:
+    """The speeds of the sequences (um/ms): ``speeds_um_per_ms``, or the spacing over each of
+    ``intervals_ms``."""
+    if config.intervals_ms is None:
+        return tuple(float(v) for v in config.speeds_um_per_ms)
+    return tuple(spacing_um(config, morph) / float(i) for i in config.intervals_ms)
+
+
 def duration_ms(config: Branco2010Config, morph: Morphology) -> float:
     """Simulated time: the slowest sequence and ``after_ms``."""
     sites = sequence_sites(config, morph)
     extent = sites[-1].distance_um - sites[0].distance_um
-    duration = config.start_ms + extent / min(config.speeds_um_per_ms) + config.after_ms
+    duration = config.start_ms + extent / min(speeds(config, morph)) + config.after_ms
     return float(np.ceil(duration / config.dt_ms - 1e-9) * config.dt_ms)
 
 
@@ -70,14 +84,14 @@ def branco2010_inputs(config: Branco2010Config, morph: Morphology) -> tuple[list
     coords, trials = [], []
     for receptors in config.receptors:
         for direction in DIRECTIONS:
-            for speed in config.speeds_um_per_ms:
+            for speed in speeds(config, morph):
                 coords.append({"receptors": receptors, "direction": direction, "speed_um_per_ms": float(speed)})
                 trials.append(sequence_inputs(morph, sites, direction=direction, speed_um_per_ms=speed,  # type: ignore[arg-type]
                                               start_ms=config.start_ms, receptors=receptors, weight=config.weight))
     return sites, coords, trials
 
 
-def analyse(ds: xr.Dataset, config: Branco2010Config) -> xr.Dataset:
+def analyse(ds: xr.Dataset, config: Branco2010Config, morph: Morphology) -> xr.Dataset:
     """Peaks of every trial and the selectivity per receptor set and speed."""
     baseline = (0.0, config.start_ms) if config.start_ms > 0 else None
     window = (config.start_ms, float(ds["time_ms"].values[-1]) + config.dt_ms)
@@ -90,13 +104,16 @@ def analyse(ds: xr.Dataset, config: Branco2010Config) -> xr.Dataset:
     receptors = ds["trial_receptors"].values
     direction = ds["trial_direction"].values
     peak = soma.values
-    n_speed = len(config.speeds_um_per_ms)
+    speed = speeds(config, morph)
+    n_speed = len(speed)
     p_in = np.stack([peak[(receptors == r) & (direction == "centripetal")] for r in config.receptors])
     p_out = np.stack([peak[(receptors == r) & (direction == "centrifugal")] for r in config.receptors])
     assert p_in.shape == (len(config.receptors), n_speed)
     dims = ("receptors", "speed_um_per_ms")
     out = out.assign_coords(receptors=common.text_coord(config.receptors),
-                            speed_um_per_ms=np.array(config.speeds_um_per_ms, dtype=float))
+                            speed_um_per_ms=np.array(speed, dtype=float))
+    out = out.assign_coords(interval_ms=("speed_um_per_ms", spacing_um(config, morph) / np.array(speed),
+                                         {"units": "ms", "long_name": "time between successive synapses"}))
     out["peak_in_mV"] = (dims, p_in, {"units": "mV", "long_name": "peak somatic depolarisation, centripetal"})
     out["peak_out_mV"] = (dims, p_out, {"units": "mV", "long_name": "peak somatic depolarisation, centrifugal"})
     out["dsi"] = (dims, direction_selectivity(p_in, p_out), {"units": "1", "long_name": "(in - out) / (in + out)"})
@@ -111,6 +128,7 @@ def summarise(ds: xr.Dataset, config: Branco2010Config) -> dict[str, Any]:
     out: dict[str, Any] = {"protocol": config.protocol, "branch": int(ds.attrs["terminal_branch"]),
                            "synapse_distance_um": ds.attrs["synapse_distance_um"],
                            "speed_um_per_ms": ds["speed_um_per_ms"].values.tolist(),
+                           "interval_ms": ds["interval_ms"].values.tolist(),
                            "dsi_definition": "(P_in - P_out) / (P_in + P_out), peak somatic depolarisation"}
     for name in ("peak_in_mV", "peak_out_mV", "dsi", "peak_difference_mV", "peak_ratio"):
         out[name] = {str(r): ds[name].sel(receptors=r).values for r in ds["receptors"].values}
@@ -139,7 +157,7 @@ def record_branco2010(config: Branco2010Config, path: Path, progress: bool | Non
     ds = ds.assign_coords(trial_receptors=("trial", common.text_coord([c["receptors"] for c in coords])),
                           trial_direction=("trial", common.text_coord([c["direction"] for c in coords])),
                           trial_speed_um_per_ms=("trial", np.array([c["speed_um_per_ms"] for c in coords])))
-    ds = xr.merge([ds, analyse(ds, config)], combine_attrs="override")
+    ds = xr.merge([ds, analyse(ds, config, morph)], combine_attrs="override")
     ds.attrs.update({"terminal_branch": sites[0].branch, "synapse_distance_um": [s.distance_um for s in sites],
                      "total_s": time.perf_counter() - t0})
     summary = summarise(ds, config)
