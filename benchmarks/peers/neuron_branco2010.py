@@ -9,7 +9,11 @@ dendrite 13, activated towards the soma ("IN") or away from it ("OUT") at interv
 folder. Needs NEURON (``pip install neuron``, tested with 9.0.2), which compiles the model's
 mechanisms (``nrnivmodl``) into a temporary folder.
 
-Usage: ``python benchmarks/peers/neuron_branco2010.py PATH/TO/Branco_2010 [--json-out FILE]``
+Usage: ``python benchmarks/peers/neuron_branco2010.py PATH/TO/Branco_2010 [--json-out FILE]
+[--swc-out FILE]``. ``--swc-out`` also writes the cell's morphology as an SWC file (every
+section's 3-d points; soma 1, axon 2, basal ``dend`` 3, apical ``apic`` 4), and the JSON
+records which sample starts the stimulated dendrite, so that
+``benchmarks/dendrites_branco2010.py`` runs netdyn's ``branco2010`` protocol on the same cell.
 
 Besides the published model as it is (``--nmda-gmax-pS 8000``, its default), the AMPA-only
 variant (NMDA conductance 0) is run; the table gives, for each interval, the peak somatic
@@ -76,10 +80,47 @@ def selectivity(model_dir: Path, library: Path, nmda_gmax_pS: float, intervals_m
         os.chdir(here)
 
 
+def write_swc(path: Path) -> dict:
+    """The loaded model's sections as SWC samples (x, y, z in um, radius = diam / 2); returns
+    the id of the first sample of ``dend[13]`` (the stimulated dendrite) and its length."""
+    from neuron import h
+
+    kinds = {"soma": 1, "axon": 2, "dend": 3, "apic": 4}
+    lines, last_id, first_id, soma_ids = [], {}, {}, []
+    sections = [sec for sec in h.allsec() if sec.name().split("[")[0] in kinds]  # not the PRE terminals
+    done: set[str] = set()
+    while len(done) < len(sections):  # parents first
+        for sec in sections:
+            name = sec.name()
+            parent = sec.parentseg()
+            if name in done or (parent is not None and parent.sec.name() not in done):
+                continue
+            kind = kinds[name.split("[")[0]]
+            if parent is None:
+                attach = -1
+            elif parent.sec.name() == "soma":  # the soma point nearest the attachment
+                attach = soma_ids[min(len(soma_ids) - 1, int(round(parent.x * (len(soma_ids) - 1))))]
+            else:
+                attach = last_id[parent.sec.name()]
+            for k in range(int(sec.n3d())):
+                sample = len(lines) + 1
+                lines.append(f"{sample} {kind} {sec.x3d(k):.5f} {sec.y3d(k):.5f} {sec.z3d(k):.5f} "
+                             f"{sec.diam3d(k) / 2:.5f} {attach}")
+                if kind == 1:
+                    soma_ids.append(sample)
+                first_id.setdefault(name, sample)
+                attach = sample
+            last_id[name] = attach
+            done.add(name)
+    path.write_text("# " + "ModelDB 140828 (Branco, Clark & Hausser 2010): rc19.hoc\n" + "\n".join(lines) + "\n")
+    return {"swc": str(path), "stimulated_first_sample": first_id["dend[13]"], "stimulated_length_um": h.dend[13].L}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", type=Path, help="folder of ModelDB entry 140828 (Branco_2010)")
     parser.add_argument("--json-out", type=Path, help="also write the tables as JSON")
+    parser.add_argument("--swc-out", type=Path, help="also write the cell as an SWC file")
     args = parser.parse_args(argv)
     try:
         import neuron
@@ -95,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{label} (NMDA gmax {gmax:g} pS)\n\n| interval (ms) | IN (mV) | OUT (mV) | IN/OUT | DSI |\n|---|---|---|---|---|")
             for r in rows:
                 print(f"| {r['interval_ms']} | {r['peak_in_mV']:.2f} | {r['peak_out_mV']:.2f} | {r['ratio']:.3f} | {r['dsi']:+.3f} |")
+    if args.swc_out:
+        out["morphology"] = write_swc(args.swc_out)
     if args.json_out:
         args.json_out.write_text(json.dumps(out, indent=1))
     return 0
