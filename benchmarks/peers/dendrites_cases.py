@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netdyn.config.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics, KineticNMDA
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import SynapticInput, poisson_times
 from netdyn.cells.morphology import BASAL, SOMA, Morphology, Site
@@ -212,6 +212,9 @@ def to_case(name: str, cell: Cell, inputs: list[SynapticInput], protocol: Protoc
     m, bio = cell.morphology, cell.biophysics
     if bio.hh is not None:
         raise NotImplementedError("the Brian2 peer is passive: no Hodgkin-Huxley channels")
+    if isinstance(bio.synapses.nmda, KineticNMDA):
+        raise NotImplementedError("the Brian2 peer has only the double-exponential NMDA synapse (model = "
+                                  "'double_exponential'), not the kinetic scheme of Kampa et al. 2004 (model = 'kampa2004')")
     n_comp = compartments_per_branch(m, bio)
     if m.branch_tag[0] != SOMA or np.any(m.branch_tag[1:] == SOMA):
         raise ValueError("the soma must be branch 0 and the only soma branch")

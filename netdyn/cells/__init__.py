@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "HodgkinHuxley": "netdyn.config.biophysics",
     "DoubleExponential": "netdyn.config.biophysics",
     "NMDA": "netdyn.config.biophysics",
+    "KineticNMDA": "netdyn.config.biophysics",
     "Synapses": "netdyn.config.biophysics",
     "SynapticInput": "netdyn.cells.inputs",
     "CurrentClamp": "netdyn.cells.inputs",

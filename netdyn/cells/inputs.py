@@ -69,12 +69,15 @@ class CurrentClamp:
 
 @dataclass(frozen=True)
 class VoltageClamp:
-    """``site`` held at ``v_mV`` for the whole run through a series resistance (MOhm); the
-    clamp current (nA, positive out of the electrode into the cell) is recorded."""
+    """``site`` held at ``v_mV`` through a series resistance (MOhm); the clamp current (nA,
+    positive out of the electrode into the cell) is recorded. ``steps``: ``(time_ms, v_mV)``
+    pairs, in increasing time, after which the clamp holds ``v_mV`` (none: ``v_mV`` for the
+    whole run); a step acts from the start of the time step its time falls in."""
 
     site: Site
     v_mV: float
     series_resistance_MOhm: float = 0.01
+    steps: tuple[tuple[float, float], ...] = ()
 
 
 def poisson_times(rate_hz: float, duration_ms: float, seed: int, *name: str | int) -> np.ndarray:

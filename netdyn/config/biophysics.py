@@ -16,18 +16,23 @@ conductances)::
 ``f`` normalises the double exponential to a peak of 1, so ``q`` is the peak conductance of
 one event (nS). The NMDA block follows the form and the values of the library this study
 grows from (eta_mg = 0.33 /mM, c_mg = 1 mM, v0 = 12.5 mV, i.e. exp(-0.08 V)).
+
+NMDA receptors have two models, chosen by ``Synapses.nmda.model``: ``"double_exponential"``
+(:class:`NMDA`, the equations above, an instantaneous block) and ``"kampa2004"``
+(:class:`KineticNMDA`, the ten-state kinetic scheme of Kampa et al. 2004 with a slow
+magnesium block, driven by a square pulse of transmitter).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
 
-__all__ = ["REGIONS", "Biophysics", "DoubleExponential", "HodgkinHuxley", "NMDA", "Passive", "PassiveRegion", "Synapses"]
+__all__ = ["REGIONS", "Biophysics", "DoubleExponential", "HodgkinHuxley", "KineticNMDA", "NMDA", "Passive", "PassiveRegion", "Synapses"]
 
 #: Named parts of a cell (SWC types): where channels are inserted.
 REGIONS = ("soma", "axon", "basal", "apical", "dend", "all")
@@ -106,8 +111,11 @@ class DoubleExponential(Spec):
 
 
 class NMDA(DoubleExponential):
-    """NMDA conductance with the voltage-dependent magnesium block."""
+    """NMDA conductance with the voltage-dependent magnesium block: a double exponential
+    times the instantaneous block of Jahr & Stevens (1990) (``model = "double_exponential"``,
+    the default, which a table without ``model`` gets)."""
 
+    model: Literal["double_exponential"] = Field("double_exponential", description="which NMDA model")
     q_nS: float = Field(2.7, ge=0.0, description="peak conductance of one event without block (nS); the library's NMDA/AMPA ratio 2.7")
     tau_rise_ms: float = Field(3.0, gt=0.0, description="rise time constant (ms)")
     tau_decay_ms: float = Field(70.0, gt=0.0, description="decay time constant (ms)")
@@ -116,12 +124,58 @@ class NMDA(DoubleExponential):
     v0_mV: float = Field(12.5, gt=0.0, description="voltage scale of the unblock (mV)")
 
 
+class KineticNMDA(Spec):
+    """NMDA receptors as the ten-state kinetic scheme of Kampa, Clements, Jonas & Stuart
+    (2004, J Physiol 556:337), with the rates at 37 degC of Branco, Clark & Hausser (2010,
+    ModelDB 140828), which are the defaults here (``model = "kampa2004"``).
+
+    States (fractions of the synapse's receptors): unbound U, glutamate-bound closed Cl,
+    open O, desensitised D1 (fast) and D2 (slow), and each of them with a magnesium ion in
+    the pore (UMg, ClMg, OMg, D1Mg, D2Mg)::
+
+        U  <-> Cl   <-> O      Cl   <-> D1   <-> D2        (glutamate C binds U and UMg)
+        UMg <-> ClMg <-> OMg   ClMg <-> D1Mg <-> D2Mg
+        X <-> XMg  for X = U, Cl, O, D1, D2                (Mg binding ~ c_mg exp(-0.064 (V - 40)),
+                                                            unbinding ~ exp(0.016 (V - 40)))
+
+    The magnesium ion binds and leaves closed receptors slowly (tens of ms at rest), so the
+    block lags the voltage, unlike the instantaneous block of :class:`NMDA`. Conductance
+    ``g = gmax_nS * weight * O``, current ``g (V - e_rev_mV)``. Each presynaptic spike
+    releases a square pulse of ``transmitter_mM`` glutamate for ``pulse_ms`` (as Branco's
+    ``release_BMK``; a spike during a pulse restarts it). Receptors start with no
+    transmitter, U and UMg at their equilibrium at the initial voltage.
+    """
+
+    model: Literal["kampa2004"] = Field("kampa2004", description="which NMDA model")
+    gmax_nS: float = Field(8.0, ge=0.0, description="conductance of all receptors open (nS); Branco et al. 2010: 8 nS "
+                           "(8000 pS; the open probability peaks near 0.2)")
+    e_rev_mV: float = Field(5.0, description="reversal potential (mV)")
+    c_mg_mM: float = Field(1.0, ge=0.0, description="extracellular magnesium concentration (mM)")
+    transmitter_mM: float = Field(2.0, gt=0.0, description="glutamate concentration during a release pulse (mM)")
+    pulse_ms: float = Field(0.5, gt=0.0, description="duration of a release pulse (ms)")
+
+
+def _nmda_model(value: Any) -> str:
+    """The ``model`` tag of an NMDA table or record; a table without one is the double exponential."""
+    if isinstance(value, dict):
+        return value.get("model", "double_exponential")
+    return getattr(value, "model", "double_exponential")
+
+
+#: An NMDA model, told apart by its ``model`` field (default: the double exponential).
+NMDAModel = Annotated[Union[Annotated[NMDA, Tag("double_exponential")], Annotated[KineticNMDA, Tag("kampa2004")]],
+                      Discriminator(_nmda_model, custom_error_type="nmda_model",
+                                    custom_error_message="model must be 'double_exponential' or 'kampa2004'")]
+
+
 class Synapses(Spec):
     """The receptor kinds an input can carry. An excitatory input opens AMPA and, when its
     receptors include it, NMDA at the same site; an inhibitory one opens GABA-A."""
 
     ampa: DoubleExponential = Field(default_factory=DoubleExponential)
-    nmda: NMDA = Field(default_factory=NMDA)
+    nmda: NMDAModel = Field(default_factory=NMDA, description="NMDA receptors: the double exponential with an "
+                            "instantaneous Mg block (model = 'double_exponential', the default) or the kinetic "
+                            "scheme of Kampa et al. 2004 (model = 'kampa2004')")
     gaba: DoubleExponential = Field(default_factory=lambda: DoubleExponential(q_nS=1.0, tau_rise_ms=0.5, tau_decay_ms=5.0, e_rev_mV=-80.0))
 
 

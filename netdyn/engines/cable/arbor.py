@@ -24,12 +24,16 @@ How the description maps onto Arbor
   ``cm`` and ``Ri`` on the whole cell (or per SWC type, with ``passive.regions``), initial voltage ``passive.v_rest_mV``; netdyn's
   ``hh_traub`` (Traub & Miles kinetics) on the regions of ``biophysics.hh``.
 - **Synapses.** ``dexp_syn`` (AMPA, GABA-A) and ``nmda_mg`` (NMDA with the magnesium
-  block), double exponentials normalised to a peak of ``q_nS * weight``; an ``"ampa+nmda"``
-  input is one AMPA and one NMDA synapse at the same place, driven by the same spikes.
-  Spikes are explicit Arbor event schedules; an event is delivered at the start of the time
-  step it falls in (spike times on the grid are exact).
+  block), double exponentials normalised to a peak of ``q_nS * weight`` (the event weight,
+  uS); with a :class:`~netdyn.config.biophysics.KineticNMDA`, NMDA is ``nmda_kampa`` (the
+  kinetic scheme of Kampa et al. 2004; ``gmax_nS`` is a parameter, the event weight is the
+  input's dimensionless weight, and each event starts a transmitter pulse inside the
+  mechanism). An ``"ampa+nmda"`` input is one AMPA and one NMDA synapse at the same place,
+  driven by the same spikes. Spikes are explicit Arbor event schedules; an event is
+  delivered at the start of the time step it falls in (spike times on the grid are exact).
 - **Clamps.** :class:`~netdyn.cells.CurrentClamp` is Arbor's ``i_clamp``;
-  :class:`~netdyn.cells.VoltageClamp` is netdyn's ``seclamp``, ``i = (v - v_c) / r_s``.
+  :class:`~netdyn.cells.VoltageClamp` is netdyn's ``seclamp``, ``i = (v - v_c) / r_s``; its
+  ``steps`` are events on the clamp that set ``v_c`` from the start of their time step.
 - **Trials.** Each trial is a copy of the cell (gid = trial) in one Arbor simulation;
   clamps act on every trial. The cells do not interact.
 
@@ -49,7 +53,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from netdyn.config.biophysics import Biophysics
+from netdyn.config.biophysics import Biophysics, KineticNMDA
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import CurrentClamp, SynapticInput, VoltageClamp
 from netdyn.cells.morphology import APICAL, AXON, BASAL, SOMA, Location, Morphology, Site
@@ -160,7 +164,7 @@ class _Synapse:
     receptor: str
     location: Location
     site: Site
-    weight_uS: float
+    weight: float  # event weight: uS for the double exponentials, dimensionless for nmda_kampa
     times_ms: np.ndarray
 
 
@@ -193,21 +197,31 @@ def _synapses(cell: Cell, trial: list[SynapticInput], t: int) -> list[_Synapse]:
     for j, x in enumerate(trial):
         loc = _locate(cell.morphology, x.site, f"inputs[{t}][{j}].site")
         for receptor in ("ampa", "nmda") if x.receptors == "ampa+nmda" else (x.receptors,):
-            q = getattr(syn, receptor).q_nS
-            out.append(_Synapse(j, receptor, loc, x.site, q * x.weight * 1e-3, x.spike_times_ms))
+            spec = getattr(syn, receptor)
+            weight = x.weight if isinstance(spec, KineticNMDA) else spec.q_nS * x.weight * 1e-3
+            out.append(_Synapse(j, receptor, loc, x.site, weight, x.spike_times_ms))
     return out
 
 
-def _mechanisms(synapses: list[_Synapse]) -> dict[str, list[int]]:
+def _mechanism_name(biophysics: Biophysics, receptor: str) -> str:
+    if receptor != "nmda":
+        return "dexp_syn"
+    return "nmda_kampa" if isinstance(biophysics.synapses.nmda, KineticNMDA) else "nmda_mg"
+
+
+def _mechanisms(biophysics: Biophysics, synapses: list[_Synapse]) -> dict[str, list[int]]:
     """The synapses (indices, in the order placed) of each point mechanism."""
     out: dict[str, list[int]] = {}
     for k, s in enumerate(synapses):
-        out.setdefault("nmda_mg" if s.receptor == "nmda" else "dexp_syn", []).append(k)
+        out.setdefault(_mechanism_name(biophysics, s.receptor), []).append(k)
     return out
 
 
 def _mechanism(arbor: Any, biophysics: Biophysics, receptor: str) -> Any:
     s = getattr(biophysics.synapses, receptor)
+    if isinstance(s, KineticNMDA):
+        return arbor.synapse("nmda_kampa", {"gmax": s.gmax_nS * 1e-3, "e": s.e_rev_mV, "mg": s.c_mg_mM,
+                                            "c_mM": s.transmitter_mM, "pulse_ms": s.pulse_ms})
     params = {"tau_rise": s.tau_rise_ms, "tau_decay": s.tau_decay_ms, "e": s.e_rev_mV}
     if receptor == "nmda":
         params.update(cMg=s.c_mg_mM, etaMg=s.eta_mg_per_mM, V0=s.v0_mV)
@@ -263,6 +277,14 @@ def _check_clamps(morphology: Morphology, clamps: Sequence[Any], duration_ms: fl
             if not math.isfinite(c.v_mV):
                 raise ConfigError(f + ".v_mV", c.v_mV, "must be finite")
             positive_float(c.series_resistance_MOhm, f + ".series_resistance_MOhm")
+            steps = []
+            for j, step in enumerate(c.steps):
+                if len(step) != 2 or not all(math.isfinite(x) for x in step):
+                    raise ConfigError(f"{f}.steps[{j}]", step, "expected a (time_ms, v_mV) pair of finite numbers")
+                if not (step[0] >= 0 and (j == 0 or step[0] > c.steps[j - 1][0])):
+                    raise ConfigError(f"{f}.steps[{j}]", step, "times must be >= 0 and increasing")
+                steps.append((float(step[0]), float(step[1])))
+            c = VoltageClamp(c.site, c.v_mV, c.series_resistance_MOhm, tuple(steps))
         else:
             raise ConfigError(f, type(c).__name__, "expected a CurrentClamp or a VoltageClamp")
         out.append((c, _locate(morphology, c.site, f + ".site")))
@@ -410,16 +432,19 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
         def event_generators(self, gid: int) -> list[Any]:
             out = []
             for k, s in enumerate(synapses[gid]):
-                if s.times_ms.size and s.weight_uS > 0:
+                if s.times_ms.size and s.weight > 0:
                     sched = arbor.explicit_schedule()
                     sched.times_ms = s.times_ms.tolist()
-                    out.append(arbor.event_generator(f"syn{k}", s.weight_uS, sched))
+                    out.append(arbor.event_generator(f"syn{k}", s.weight, sched))
+            for k in vclamps:  # each step: one event whose weight is the new holding potential
+                for t_ms, v_mV in clamp_locs[k][0].steps:
+                    out.append(arbor.event_generator(f"clamp{k}", float(v_mV), arbor.explicit_schedule([t_ms * U.ms])))
             return out
 
         def probes(self, gid: int) -> list[Any]:
             out = [arbor.cable_probe_membrane_voltage(_locset(loc), f"v{k}") for k, loc in enumerate(site_locs)]
             if record_currents:  # one probe per mechanism: all its synapses, in the order placed
-                out += [arbor.cable_probe_point_state_cell(mech, "i_nA", f"i:{mech}") for mech in _mechanisms(synapses[gid])]
+                out += [arbor.cable_probe_point_state_cell(mech, "i_nA", f"i:{mech}") for mech in _mechanisms(cell.biophysics, synapses[gid])]
             out += [arbor.cable_probe_point_state(f"clamp{k}", "seclamp", "i_nA", f"c{k}") for k in vclamps]
             out.append(arbor.cable_probe_membrane_voltage_cell("tree"))
             return out
@@ -436,7 +461,7 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
         for k in range(len(site_locs)):
             handles["v", g, k] = sim.sample((g, f"v{k}"), trace)
         if record_currents:
-            for mech in _mechanisms(synapses[g]):
+            for mech in _mechanisms(cell.biophysics, synapses[g]):
                 handles["i", g, mech] = sim.sample((g, f"i:{mech}"), trace)
         for k in vclamps:
             handles["c", g, k] = sim.sample((g, f"c{k}"), trace)
@@ -553,7 +578,7 @@ def simulate_cell(cell: Cell, inputs: Sequence[SynapticInput] | Sequence[Sequenc
         i_syn = np.full((n_trials, n_syn, n_samples), np.nan)
         first = [None] * n_syn
         for g in range(n_trials):
-            for mech, which in _mechanisms(synapses[g]).items():
+            for mech, which in _mechanisms(cell.biophysics, synapses[g]).items():
                 data, meta = sim.samples(handles["i", g, mech])[0]
                 where = [(m.location.branch, m.location.pos) for m in meta]
                 expected = [geometry.arbor_location(synapses[g][k].location) for k in which]

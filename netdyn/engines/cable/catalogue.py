@@ -1,6 +1,6 @@
 """netdyn's Arbor mechanisms: compiled once per machine, cached, loaded on first use.
 
-The NMODL files in ``mechanisms/`` (``dexp_syn``, ``nmda_mg``, ``seclamp``, ``hh_traub``)
+The NMODL files in ``mechanisms/`` (``dexp_syn``, ``nmda_mg``, ``nmda_kampa``, ``seclamp``, ``hh_traub``)
 are compiled by Arbor's catalogue builder (``arbor-build-catalogue``, which needs cmake and a
 C++ compiler) into a shared library, cached under::
 
@@ -32,7 +32,7 @@ from netdyn.errors import ConfigError
 __all__ = ["MECHANISMS", "catalogue_path", "load_catalogue", "mechanism_files", "require_arbor"]
 
 #: The mechanisms netdyn adds to Arbor's default catalogue.
-MECHANISMS = ("dexp_syn", "nmda_mg", "seclamp", "hh_traub")
+MECHANISMS = ("dexp_syn", "nmda_mg", "nmda_kampa", "seclamp", "hh_traub")
 
 _LIBRARY = "netdyn-catalogue.so"
 _INSTALL = "pip install netdyn[cells]"
