@@ -6,9 +6,7 @@ AMPA or AMPA+NMDA input at several distances (``benchmarks/peers/dendrites_cases
 issue's criterion: peak amplitude, time to peak and the trace (RMS difference over the run,
 relative to the peak) within 2 %. Both simulators use the same compartments (n = ceil(L /
 compartment_length_um) per branch, soma 1), put a synapse's current into the compartment that
-holds it, and integrate the cable with implicit Euler. Arbor itself (``benchmarks/peers/arbor_dendrites_check.py``:
-``pas`` and ``exp2syn``) agrees with the AMPA references to 0.001 % on the ball-and-stick and on
-the tree (0.5 % at one level, where Arbor's own fork CVs shift compartments).
+holds it, and integrate the cable with implicit Euler.
 """
 
 from __future__ import annotations

@@ -468,19 +468,24 @@ def test_branco2010_intervals_give_the_speeds(tmp_path):
     np.testing.assert_allclose(s["speed_um_per_ms"], [12.5, 3.125])
 
 
-@pytest.mark.xfail(reason="not reproduced on the passive Ball-and-Rall's tree with the seed library's synapses: "
-                   "NMDA saturates in both directions and the AMPA-only DSI (Rall's cable delays) is as large "
-                   "as the NMDA one; see docs/studies/dendrites.md", strict=True)
 def test_branco2010_selectivity_needs_nmda(tmp_path):
+    """Branco, Clark & Hausser (2010): with NMDA receptors, sequences towards the soma
+    depolarise it more than sequences away from it, increasingly so for slower sequences; with
+    AMPA alone a smaller selectivity remains (the cable's delays). The published model gives
+    a largest DSI of 0.134 with NMDA and 0.084 without (1.6 times; its NEURON run,
+    docs/studies/dendrites.md): the protocol's defaults must give NMDA at least 1.5 times the
+    AMPA-only selectivity, IN > OUT at every interval, and a DSI that grows with the interval
+    while the sequences still overlap."""
     _cable_engine()
     from netdyn.studies.dendrites import run_dendrites
 
-    run_dendrites("branco2010", {"speeds_um_per_ms": [0.5, 1.0, 2.0, 5.0, 10.0]}, tmp_path, figure=False,
-                  progress=False)
+    run_dendrites("branco2010", {"intervals_ms": [1.0, 2.0, 4.0, 8.0, 12.0]}, tmp_path, figure=False, progress=False)
     s, _ = _stored_equals_summary(tmp_path)
     nmda, ampa = np.array(s["dsi"]["ampa+nmda"]), np.array(s["dsi"]["ampa"])
-    assert nmda.max() > 0.1 and np.ptp(nmda) > 0.05
-    assert np.abs(ampa).max() < 0.5 * nmda.max()
+    assert np.all(nmda > 0) and np.all(ampa > 0)
+    assert np.all(np.diff(nmda) > 0)
+    assert nmda.max() > 0.1 and nmda.max() > 1.5 * ampa.max()
+    assert nmda[-1] > 2 * ampa[-1]  # slow sequences: the selectivity is NMDA's
 
 
 def test_bombardment_on_the_cable_engine(tmp_path):

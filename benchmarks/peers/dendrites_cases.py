@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,8 @@ import numpy as np
 from netdyn.config.biophysics import Biophysics, KineticNMDA
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import SynapticInput, poisson_times
-from netdyn.cells.morphology import BASAL, SOMA, Morphology, Site
+from netdyn.cells import compartments, generators
+from netdyn.cells.morphology import SOMA, Morphology, Site
 
 CASE_FORMAT = 1
 #: the EPSP cases stored as the Brian2 reference (tests/data/dendrites_brian2_reference.json)
@@ -79,72 +79,21 @@ class Protocol:
 
 
 # ---------------------------------------------------------------------- morphologies
-def tree_morphology(soma_radius_um: float, branches: list[tuple[int, float, float, float]], name: str) -> Morphology:
-    """A soma cylinder (length 2r, radius r: the sphere's area) and dendrite branches of one
-    segment each, ``branches[i] = (parent, length_um, proximal diameter, distal diameter)``
-    with ``parent`` an index into ``branches`` or -1 for the soma; a branch's index is its
-    morphology branch number minus 1 (branches come in order of their first segment)."""
-    r = soma_radius_um
-    prox = [[-r, 0.0, 0.0, r]]
-    dist = [[r, 0.0, 0.0, r]]
-    parent, tag = [-1], [SOMA]
-    ends = []
-    for i, (p, length, d0, d1) in enumerate(branches):
-        if not -1 <= p < i:
-            raise ValueError(f"branch {i}: parent {p} must be -1 or an earlier branch")
-        start = np.array(dist[0][:3]) if p < 0 else ends[p]
-        angle = 0.3 * (i + 1)  # any direction: only lengths matter to the cable
-        end = start + length * np.array([math.cos(angle), math.sin(angle), 0.0])
-        prox.append([*start, d0 / 2])
-        dist.append([*end, d1 / 2])
-        parent.append(0 if p < 0 else p + 1)
-        tag.append(BASAL)
-        ends.append(end)
-    return Morphology(np.array(prox), np.array(dist), np.array(parent), np.array(tag), name)
-
-
 def ball_and_stick(soma_radius_um: float = 10.0, length_um: float = 400.0, diameter_um: float = 1.0) -> Morphology:
-    return tree_morphology(soma_radius_um, [(-1, length_um, diameter_um, diameter_um)],
-                           f"ball_and_stick(r={soma_radius_um:g}, L={length_um:g}, d={diameter_um:g})")
+    return generators.ball_and_stick(soma_radius_um, length_um, diameter_um)
 
 
 def ball_and_rall_tree(n_levels: int = 5, branch_length_um: float = 100.0, soma_radius_um: float = 5.0,
                        root_diameter_um: float = 2.0) -> Morphology:
-    """A soma and one dendrite that bifurcates ``n_levels - 1`` times (2^n_levels - 1 branches
-    of ``branch_length_um``), each child's diameter ``parent * 2^(-2/3)`` (Rall's 3/2 rule:
-    d_parent^3/2 = sum of d_child^3/2). Branches in breadth-first order: level k holds
-    morphology branches 2^k .. 2^(k+1) - 1, and branch 2^k is on the path to the first tip.
-    TODO: use netdyn.cells.generators once branch ``morpho`` lands on main."""
-    spec: list[tuple[int, float, float, float]] = []
-    for level in range(n_levels):
-        d = root_diameter_um * 2.0 ** (-2.0 * level / 3.0)
-        for j in range(2 ** level):
-            parent = -1 if level == 0 else (2 ** (level - 1) - 1) + j // 2
-            spec.append((parent, branch_length_um, d, d))
-    return tree_morphology(soma_radius_um, spec, f"ball_and_rall_tree(levels={n_levels}, L={branch_length_um:g}, "
-                                                 f"r_soma={soma_radius_um:g}, d_root={root_diameter_um:g})")
+    """netdyn's Ball-and-Rall's tree (:func:`netdyn.cells.generators.ball_and_ralls_tree`):
+    branches numbered as a binary heap, level k (root = level 1) holding branches 2^(k-1) ..
+    2^k - 1, so that branch 2^(k-1) is on the path to the first tip."""
+    return generators.ball_and_ralls_tree(n_levels, branch_length_um, soma_radius_um, root_diameter_um)
 
 
 # ---------------------------------------------------------------------- compartments
-def compartments_per_branch(morphology: Morphology, biophysics: Biophysics) -> np.ndarray:
-    """Compartments of each branch: 1 for the soma, ceil(L / compartment_length_um) for the others.
-
-    TODO: netdyn.cells.compartments.compartments_per_branch (branch ``morpho``) once it is on
-    main; this is the same rule, computed locally until then.
-    """
-    try:  # pragma: no cover - the shared rule, when it has landed
-        from netdyn.cells.compartments import compartments_per_branch as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        return np.asarray(shared(morphology, biophysics), dtype=np.int64)
-    if biophysics.d_lambda is not None:
-        raise NotImplementedError("the local rule handles compartment_length_um only, not d_lambda")
-    lengths = morphology.branch_length_um
-    n = np.ceil(lengths / biophysics.compartment_length_um - 1e-9).astype(np.int64)
-    n = np.maximum(n, 1)
-    n[morphology.branch_tag == SOMA] = 1
-    return n
+#: netdyn's rule, which the Brian2 peer is given as counts per branch
+compartments_per_branch = compartments.compartments_per_branch
 
 
 # ---------------------------------------------------------------------- cases
@@ -212,6 +161,8 @@ def to_case(name: str, cell: Cell, inputs: list[SynapticInput], protocol: Protoc
     m, bio = cell.morphology, cell.biophysics
     if bio.hh is not None:
         raise NotImplementedError("the Brian2 peer is passive: no Hodgkin-Huxley channels")
+    if bio.passive.regions:
+        raise NotImplementedError("the Brian2 peer has one passive membrane for the whole cell: no passive.regions")
     if isinstance(bio.synapses.nmda, KineticNMDA):
         raise NotImplementedError("the Brian2 peer has only the double-exponential NMDA synapse (model = "
                                   "'double_exponential'), not the kinetic scheme of Kampa et al. 2004 (model = 'kampa2004')")
@@ -287,7 +238,7 @@ def study_protocol(name: str) -> StudyProtocol:
     """Protocol ``name`` (``brt-integration``: receptor sets x distances, without the separate
     input-resistance call; ``branco2010``: receptor sets x directions x speeds), built by the
     study's own functions (:mod:`netdyn.studies.dendrites`) from its default configuration."""
-    from netdyn.config.dendrites import Branco2010Config, BrtIntegrationConfig
+    from netdyn.config.dendrites import Branco2010Config, BrtIntegrationConfig, branco2010_biophysics
     from netdyn.studies.dendrites import branco2010, brt_integration, common
 
     if name == "brt-integration":
@@ -297,7 +248,13 @@ def study_protocol(name: str) -> StudyProtocol:
         labels = [f"{c['receptors']} d={c['distance_um']:g}um" for c in coords]
         duration, onset = config.duration_ms, config.stim_ms
     elif name == "branco2010":
-        config = Branco2010Config()
+        # the published model's protocol, with its kinetic NMDA receptor as the double exponential
+        # fitted to it (the Brian2 peer has the double exponential only)
+        bio = branco2010_biophysics().to_dict()
+        bio["synapses"]["nmda"] = {"model": "double_exponential", "q_nS": 1.7, "tau_rise_ms": 4.5,
+                                   "tau_decay_ms": 66.0, "e_rev_mV": 5.0, "eta_mg_per_mM": 0.095, "v0_mV": 12.05}
+        bio["passive"]["regions"] = {}  # an axon's leak only; the tree has no axon
+        config = Branco2010Config(biophysics=bio)
         morph = common.build_morphology(config)
         sites, coords, trials = branco2010.branco2010_inputs(config, morph)
         labels = [f"{c['receptors']} {c['direction']} {c['speed_um_per_ms']:g}um/ms" for c in coords]

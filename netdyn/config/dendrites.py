@@ -16,7 +16,7 @@ figures) are not part of a configuration: they never change a number.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -27,7 +27,9 @@ from netdyn.errors import ConfigError
 __all__ = [
     "PROTOCOL_CONFIGS",
     "BombardmentConfig",
+    "BRANCO2010_INTERVALS_MS",
     "Branco2010Config",
+    "branco2010_biophysics",
     "BrtIntegrationConfig",
     "DendritesConfig",
     "VoltageGradientConfig",
@@ -146,25 +148,55 @@ class VoltageGradientConfig(DendritesConfig):
         return self
 
 
+def branco2010_biophysics() -> Biophysics:
+    """The membrane and synapses of the published model of Branco, Clark & Hausser (2010,
+    ModelDB 140828): a passive membrane of 10 kOhm cm^2 (1 pS/um^2), 1 uF/cm^2 and 150 Ohm cm
+    with a leaky axon (0.02 S/cm^2); AMPA as an alpha function of 2 ms and 0.5 nS (here a
+    double exponential of 1.9 and 2.1 ms); NMDA as the kinetic scheme of Kampa et al. (2004)
+    with 8 nS of receptors (about 1.7 nS open at the peak of one release)."""
+    return Biophysics.model_validate({
+        "passive": {"g_leak_pS_per_um2": 1.0, "cm_uF_per_cm2": 1.0, "ri_ohm_cm": 150.0, "e_leak_mV": -75.0,
+                    "regions": {"axon": {"g_leak_pS_per_um2": 200.0}}},
+        "synapses": {"ampa": {"q_nS": 0.5, "tau_rise_ms": 1.9, "tau_decay_ms": 2.1, "e_rev_mV": 0.0},
+                     "nmda": {"model": "kampa2004"}},
+    })
+
+
+#: The intervals (ms) of ``branco2010`` when neither intervals nor speeds are given.
+BRANCO2010_INTERVALS_MS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0)
+
+
 class Branco2010Config(DendritesConfig):
     """``branco2010``: ``n_synapses`` synapses along one terminal branch activated in sequence,
-    towards the soma (centripetal, "IN") or away from it (centrifugal, "OUT"), at each speed,
-    with AMPA + NMDA and with AMPA only (Branco, Clark & Hausser 2010). Every (receptors,
-    direction, speed) triple is one trial of one simulation."""
+    towards the soma (centripetal, "IN") or away from it (centrifugal, "OUT"), with successive
+    synapses ``intervals_ms`` apart (or at ``speeds_um_per_ms``), with AMPA + NMDA and with AMPA
+    only (Branco, Clark & Hausser 2010). Every (receptors, direction, interval) triple is one
+    trial of one simulation.
+
+    Defaults: the published model's membrane and synapses (:func:`branco2010_biophysics`), nine
+    synapses over the whole terminal branch, and a Ball-and-Rall's tree with a 3.5-um root and
+    a soma of radius 10 um, whose terminal branches (0.55 um) are as thin as the basal dendrite
+    Branco et al. stimulated (0.54 um)."""
 
     protocol: Literal["branco2010"] = "branco2010"
+    brt_soma_radius_um: float = Field(10.0, gt=0.0, description="Ball-and-Rall's tree: soma radius (um)")
+    brt_root_diameter_um: float = Field(3.5, gt=0.0, description="Ball-and-Rall's tree: diameter of the root "
+                                        "branch (um)")
+    biophysics: Biophysics = Field(default_factory=branco2010_biophysics, description="membrane, channels, "
+                                   "synapses and compartments (a nested table of the --config file); default: "
+                                   "Branco et al.'s published model")
     branch: int | None = Field(None, ge=1, description="terminal branch carrying the synapses; none: the first "
                                "terminal branch")
     n_synapses: int = Field(9, ge=2, le=100, description="synapses in the sequence (Branco et al.: 9 spines)")
-    first_fraction: float = Field(0.1, ge=0.0, le=1.0, description="position of the most proximal synapse "
+    first_fraction: float = Field(0.0, ge=0.0, le=1.0, description="position of the most proximal synapse "
                                   "(fraction of the branch)")
-    last_fraction: float = Field(0.9, ge=0.0, le=1.0, description="position of the most distal synapse "
+    last_fraction: float = Field(1.0, ge=0.0, le=1.0, description="position of the most distal synapse "
                                  "(fraction of the branch)")
-    speeds_um_per_ms: tuple[float, ...] = Field((0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0), min_length=1,
-                                                description="speeds of the sequence along the branch (um/ms)")
     intervals_ms: tuple[float, ...] | None = Field(None, min_length=1, description="time between successive "
-                                                   "synapses instead of speeds (ms; Branco et al. used 0 to 8 ms): "
-                                                   "each gives the speed spacing / interval")
+                                                   "synapses (ms; Branco et al.: 0 to 8 ms); none: speeds_um_per_ms "
+                                                   "if given, else 1, 2, 3, 4, 5, 6, 8, 10 and 12 ms")
+    speeds_um_per_ms: tuple[float, ...] | None = Field(None, min_length=1, description="speeds of the sequence "
+                                                       "along the branch (um/ms) instead of intervals_ms")
     receptors: tuple[ExcitatoryReceptors, ...] = Field(("ampa+nmda", "ampa"), min_length=1,
                                                       description="receptor sets compared (with and without NMDA)")
     weight: float = Field(1.0, ge=0.0, description="multiplies every synapse's peak conductances")
@@ -176,20 +208,26 @@ class Branco2010Config(DendritesConfig):
         if not self.first_fraction < self.last_fraction:
             raise ConfigError("first_fraction", self.first_fraction,
                               f"must be < last_fraction = {self.last_fraction}")
-        if any(not (math.isfinite(s) and s > 0.0) for s in self.speeds_um_per_ms):
-            raise ConfigError("speeds_um_per_ms", self.speeds_um_per_ms, "speeds must be finite and > 0")
-        if len(set(self.speeds_um_per_ms)) != len(self.speeds_um_per_ms):
-            raise ConfigError("speeds_um_per_ms", self.speeds_um_per_ms, "give each speed once")
-        if self.intervals_ms is not None:
-            if "speeds_um_per_ms" in self.model_fields_set:
-                raise ConfigError("intervals_ms", self.intervals_ms, "give speeds_um_per_ms or intervals_ms, not both")
-            if any(not (math.isfinite(i) and i > 0.0) for i in self.intervals_ms):
-                raise ConfigError("intervals_ms", self.intervals_ms, "intervals must be finite and > 0")
-            if len(set(self.intervals_ms)) != len(self.intervals_ms):
-                raise ConfigError("intervals_ms", self.intervals_ms, "give each interval once")
+        for name in ("speeds_um_per_ms", "intervals_ms"):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            if any(not (math.isfinite(v) and v > 0.0) for v in values):
+                raise ConfigError(name, values, "must be finite and > 0")
+            if len(set(values)) != len(values):
+                raise ConfigError(name, values, "give each value once")
+        if self.speeds_um_per_ms is not None and self.intervals_ms is not None:
+            raise ConfigError("intervals_ms", self.intervals_ms, "give speeds_um_per_ms or intervals_ms, not both")
         if len(set(self.receptors)) != len(self.receptors):
             raise ConfigError("receptors", self.receptors, "give each receptor set once")
         return self
+
+    @property
+    def sequence_intervals_ms(self) -> tuple[float, ...] | None:
+        """The intervals of the sequences (ms), or None when they are given as speeds."""
+        if self.speeds_um_per_ms is not None:
+            return None
+        return self.intervals_ms if self.intervals_ms is not None else BRANCO2010_INTERVALS_MS
 
 
 class BombardmentConfig(DendritesConfig):

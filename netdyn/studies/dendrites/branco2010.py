@@ -64,9 +64,10 @@ def spacing_um(config: Branco2010Config, morph: Morphology) -> float:
 def speeds(config: Branco2010Config, morph: Morphology) -> tuple[float, ...]:
     """The speeds of the sequences (um/ms): ``speeds_um_per_ms``, or the spacing over each of
     ``intervals_ms``."""
-    if config.intervals_ms is None:
-        return tuple(float(v) for v in config.speeds_um_per_ms)
-    return tuple(spacing_um(config, morph) / float(i) for i in config.intervals_ms)
+    intervals = config.sequence_intervals_ms
+    if intervals is None:
+        return tuple(float(v) for v in config.speeds_um_per_ms)  # type: ignore[union-attr]
+    return tuple(spacing_um(config, morph) / float(i) for i in intervals)
 
 
 def duration_ms(config: Branco2010Config, morph: Morphology) -> float:
