@@ -324,7 +324,10 @@ def branco2010_figure(ds: xr.Dataset) -> Figure:
                     traces[name] = ds["v_mV"].isel(trial=int(sel[0]), site=0).values
                     styles[name] = {"ls": ls, "color": RECEPTOR_COLOURS.get(r, "k")}
         trace_panel(axes[0, 1], t, traces, styles=styles)
-        panel_title(axes[0, 1], "b", f"soma, {speeds[k]:g} µm/ms")
+        when = f"{speeds[k]:.3g} µm/ms"
+        if "interval_ms" in ds.coords:
+            when = f"synapses {float(ds['interval_ms'].values[k]):.3g} ms apart"
+        panel_title(axes[0, 1], "b", f"soma, {when}")
         ax = axes[1, 0]
         for r in receptors:
             c = RECEPTOR_COLOURS.get(r, "k")
