@@ -9,16 +9,15 @@ folder), and prints one JSON line (``--out FILE`` writes it there too).
 Model (the equations of the library this study grows from, Brian2 units)::
 
     Im = gL (EL - v)                                              (membrane current per area)
-    Is = gE (Ee - v) + gI (Ei - v)                                (point current, one per compartment)
+    Is = gA (EA - v) + gN (EN - v) + gI (Ei - v)                  (point current, one per compartment)
     per synapse, each receptor X:  dgRiseX/dt = -gRiseX / tauRiseX,  dgDecayX/dt = -gDecayX / tauDecayX
                                    gX = qX normX (gDecayX - gRiseX);  a spike: gRiseX += w, gDecayX += w
-    gE = gAMPA + gNMDA / (1 + etaMg cMg exp(-v / V0))             (summed over a compartment's synapses)
-    gI = gGABA
+    gA = gAMPA,  gN = gNMDA / (1 + etaMg cMg exp(-v / V0)),  gI = gGABA   (summed over a compartment's synapses)
 
 ``normX = 1 / (exp(-tp/tauDecay) - exp(-tp/tauRise))`` at the peak time ``tp = tauRise
 tauDecay / (tauDecay - tauRise) ln(tauDecay / tauRise)``, so ``qX w`` is the peak conductance
-of one event (netdyn's ``DoubleExponential``). Ee is AMPA's and NMDA's common reversal
-potential (the case must give them the same one). Integration: ``method='exponential_euler'``
+of one event (netdyn's ``DoubleExponential``); EA, EN and Ei are the receptors' reversal
+potentials. Integration: ``method='exponential_euler'``
 (the seed library's choice) for the synaptic variables; the cable itself is Brian2's own
 implicit (backward Euler) solver of ``SpatialNeuron`` with the membrane current linearised
 in v each step -- the same scheme as Arbor's.
@@ -127,22 +126,16 @@ def build_network(b2, case: dict, kinds: set[str] | None = None) -> dict:
     syn = case["synapses"]
     if kinds is None:
         kinds = {r for s in syn for r in s["receptors"].split("+")}
-    has_e = bool(kinds & {"ampa", "nmda"})
-    has_i = "gaba" in kinds
-    if has_e and kin["ampa"]["e_rev_mV"] != kin["nmda"]["e_rev_mV"]:
-        raise ValueError("AMPA and NMDA must share a reversal potential (one gE point current)")
 
     root, sections = build_morphology(b2, case["branches"])
     ns = {"gL": bio["g_leak_S_per_m2"] * b2.siemens / b2.meter ** 2, "EL": bio["e_leak_mV"] * mV,
-          "Ee": kin["ampa"]["e_rev_mV"] * mV, "Ei": kin["gaba"]["e_rev_mV"] * mV}
+          "EA": kin["ampa"]["e_rev_mV"] * mV, "EN": kin["nmda"]["e_rev_mV"] * mV, "Ei": kin["gaba"]["e_rev_mV"] * mV}
     eqs = "Im = gL*(EL - v) : amp/meter**2\n"
     currents = []
-    if has_e:
-        eqs += "gE : siemens\n"
-        currents.append("gE*(Ee - v)")
-    if has_i:
-        eqs += "gI : siemens\n"
-        currents.append("gI*(Ei - v)")
+    for kind, g, e in (("ampa", "gA", "EA"), ("nmda", "gN", "EN"), ("gaba", "gI", "Ei")):
+        if kind in kinds:
+            eqs += f"{g} : siemens\n"
+            currents.append(f"{g}*({e} - v)")
     eqs += f"Is = {' + '.join(currents) or '0*amp'} : amp (point current)\n"
     neuron = b2.SpatialNeuron(morphology=root, model=eqs, Cm=bio["cm_F_per_m2"] * b2.farad / b2.meter ** 2,
                               Ri=bio["ri_ohm_m"] * b2.ohm * b2.meter, method="exponential_euler", namespace=ns,
@@ -170,7 +163,7 @@ def build_network(b2, case: dict, kinds: set[str] | None = None) -> dict:
         idx = np.concatenate([np.full(t.size, g) for g, t in enumerate(src_times)])
         tms = np.concatenate(src_times) * dt_ms
         gen = b2.SpikeGeneratorGroup(n_src, idx, tms * ms, name="inputs")
-        gparts, iparts = [], []
+        summed = []
         syn_eqs = "wA : 1 (constant)\nwN : 1 (constant)\nwG : 1 (constant)\n"
         on_pre = []
         for kind, key, w in (("ampa", "A", "wA"), ("nmda", "N", "wN"), ("gaba", "G", "wG")):
@@ -189,11 +182,8 @@ def build_network(b2, case: dict, kinds: set[str] | None = None) -> dict:
                 ns["etaMg_cMg"] = k["eta_mg_per_mM"] * k["c_mg_mM"]
                 ns["V0"] = k["v0_mV"] * mV
                 term += "/(1 + etaMg_cMg*exp(-v_post/V0))"
-            (iparts if kind == "gaba" else gparts).append(term)
-        if gparts:
-            syn_eqs += f"gE_post = {' + '.join(gparts)} : siemens (summed)\n"
-        if iparts:
-            syn_eqs += f"gI_post = {' + '.join(iparts)} : siemens (summed)\n"
+            summed.append(f"g{key if key != 'G' else 'I'}_post = {term} : siemens (summed)\n")
+        syn_eqs += "".join(summed)
         synapses = b2.Synapses(gen, neuron, model=syn_eqs, on_pre="; ".join(on_pre), method="exponential_euler",
                                namespace=ns, order=-2, name="synapses")
         synapses.connect(i=np.arange(n_src), j=np.array([compartment(syn[i]["branch"], syn[i]["compartment"])
