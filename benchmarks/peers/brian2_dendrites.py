@@ -209,7 +209,7 @@ def run_case(b2, case: dict, device: str, sample_every: int, build_dir: str | No
     ms = b2.ms
     t_wall0, t_cpu0 = time.perf_counter(), cpu_s()
     objs = build_network(b2, case)
-    net, monitor = objs["net"], objs["monitor"]
+    net = objs["net"]
     duration = case["duration_ms"] * ms
 
     if device == "runtime":

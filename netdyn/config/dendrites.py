@@ -16,7 +16,7 @@ figures) are not part of a configuration: they never change a number.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 

@@ -11,12 +11,13 @@ conditions are trials of one call of the cable engine
 :data:`VOLTAGE_GRADIENT` (module :mod:`.voltage_gradient`)
     the membrane potential over the tree under a steady current into a distal site.
 :data:`BRANCO2010` (module :mod:`.branco2010`)
-    centripetal against centrifugal sequences along one dendrite over a range of speeds, with
-    and without NMDA receptors: the direction selectivity of Branco, Clark & Hausser (2010).
+    centripetal against centrifugal sequences along one dendrite over a range of intervals,
+    with and without NMDA receptors: the direction selectivity of Branco, Clark & Hausser (2010).
 :data:`BOMBARDMENT` (module :mod:`.bombardment`)
     random excitatory and inhibitory input spread over the dendrites by membrane area.
 
-:data:`netdyn.studies.dendrites.protocols.PROTOCOLS` maps each protocol's name on the command line to its study.
+:func:`run_dendrites` runs a protocol by its name on the command line;
+:data:`netdyn.studies.dendrites.protocols.PROTOCOLS` maps each name to its study.
 
 References
 ----------
@@ -34,15 +35,11 @@ from netdyn.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "BRT_INTEGRATION": "netdyn.studies.dendrites.brt_integration",
-    "run_brt_integration": "netdyn.studies.dendrites.brt_integration",
     "brt_integration_inputs": "netdyn.studies.dendrites.brt_integration",
     "VOLTAGE_GRADIENT": "netdyn.studies.dendrites.voltage_gradient",
-    "run_voltage_gradient": "netdyn.studies.dendrites.voltage_gradient",
     "BRANCO2010": "netdyn.studies.dendrites.branco2010",
-    "run_branco2010": "netdyn.studies.dendrites.branco2010",
     "branco2010_inputs": "netdyn.studies.dendrites.branco2010",
     "BOMBARDMENT": "netdyn.studies.dendrites.bombardment",
-    "run_bombardment": "netdyn.studies.dendrites.bombardment",
     "bombardment_inputs": "netdyn.studies.dendrites.bombardment",
     "spread_synapses": "netdyn.studies.dendrites.bombardment",
     "run_dendrites": "netdyn.studies.dendrites.protocols",

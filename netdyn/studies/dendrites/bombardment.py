@@ -31,9 +31,8 @@ from netdyn.cells.morphology import AXON, SOMA, Morphology, Site
 from netdyn.config.dendrites import BombardmentConfig
 from netdyn.seeding import named_generator
 from netdyn.studies.dendrites import common
-from netdyn.sweep.study import SingleRunStudy
 
-__all__ = ["BOMBARDMENT", "bombardment_inputs", "dendritic_area_um2", "run_bombardment", "spread_synapses"]
+__all__ = ["BOMBARDMENT", "bombardment_inputs", "dendritic_area_um2", "spread_synapses"]
 
 
 def _dendritic(morph: Morphology) -> np.ndarray:
@@ -129,22 +128,5 @@ def record_bombardment(config: BombardmentConfig, path: Path, progress: bool | N
     return ds, summary
 
 
-def draw(ds: xr.Dataset, out: Path) -> list[Path]:
-    from netdyn.plots.dendrites import save_dendrites_figures
-
-    return save_dendrites_figures(ds, out)
-
-
-BOMBARDMENT = SingleRunStudy(
-    name="dendrites-bombardment", config_class=BombardmentConfig, run=record_bombardment,
-    reader=common.read_results, figure=draw, check=common.check_dendrites,
-)
+BOMBARDMENT = common.protocol_study("bombardment", BombardmentConfig, record_bombardment)
 """Random E/I input over the dendrites, for :func:`netdyn.sweep.run_study`."""
-
-
-def run_bombardment(config: BombardmentConfig | dict[str, Any], out: str | Path, *, figure: bool = True,
-                    progress: bool | None = None):
-    """Run the protocol into directory ``out`` (see the module docstring)."""
-    from netdyn.sweep import run_study
-
-    return run_study(BOMBARDMENT, config, out, progress=progress, figure=figure)

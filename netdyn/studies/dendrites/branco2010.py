@@ -40,9 +40,8 @@ from netdyn.cells.inputs import SynapticInput, sequence_inputs
 from netdyn.cells.morphology import Morphology, Site
 from netdyn.config.dendrites import Branco2010Config
 from netdyn.studies.dendrites import common
-from netdyn.sweep.study import SingleRunStudy
 
-__all__ = ["BRANCO2010", "DIRECTIONS", "branco2010_inputs", "run_branco2010", "sequence_sites"]
+__all__ = ["BRANCO2010", "DIRECTIONS", "branco2010_inputs", "sequence_sites"]
 
 #: The two directions of a sequence: towards the soma ("IN") and away from it ("OUT").
 DIRECTIONS = ("centripetal", "centrifugal")
@@ -166,22 +165,5 @@ def record_branco2010(config: Branco2010Config, path: Path, progress: bool | Non
     return ds, summary
 
 
-def draw(ds: xr.Dataset, out: Path) -> list[Path]:
-    from netdyn.plots.dendrites import save_dendrites_figures
-
-    return save_dendrites_figures(ds, out)
-
-
-BRANCO2010 = SingleRunStudy(
-    name="dendrites-branco2010", config_class=Branco2010Config, run=record_branco2010,
-    reader=common.read_results, figure=draw, check=common.check_dendrites,
-)
+BRANCO2010 = common.protocol_study("branco2010", Branco2010Config, record_branco2010)
 """Direction selectivity of sequences along a dendrite, for :func:`netdyn.sweep.run_study`."""
-
-
-def run_branco2010(config: Branco2010Config | dict[str, Any], out: str | Path, *, figure: bool = True,
-                   progress: bool | None = None):
-    """Run the protocol into directory ``out`` (see the module docstring)."""
-    from netdyn.sweep import run_study
-
-    return run_study(BRANCO2010, config, out, progress=progress, figure=figure)

@@ -30,9 +30,8 @@ from netdyn.cells.inputs import CurrentClamp, SynapticInput
 from netdyn.cells.morphology import Morphology, Site
 from netdyn.config.dendrites import BrtIntegrationConfig
 from netdyn.studies.dendrites import common
-from netdyn.sweep.study import SingleRunStudy
 
-__all__ = ["BRT_INTEGRATION", "brt_integration_inputs", "input_resistance", "run_brt_integration"]
+__all__ = ["BRT_INTEGRATION", "brt_integration_inputs", "input_resistance"]
 
 
 def brt_integration_inputs(config: BrtIntegrationConfig, morph: Morphology) -> tuple[list[Site], list[dict[str, Any]],
@@ -150,22 +149,5 @@ def record_brt_integration(config: BrtIntegrationConfig, path: Path,
     return ds, summary
 
 
-def draw(ds: xr.Dataset, out: Path) -> list[Path]:
-    from netdyn.plots.dendrites import save_dendrites_figures
-
-    return save_dendrites_figures(ds, out)
-
-
-BRT_INTEGRATION = SingleRunStudy(
-    name="dendrites-brt-integration", config_class=BrtIntegrationConfig, run=record_brt_integration,
-    reader=common.read_results, figure=draw, check=common.check_dendrites,
-)
+BRT_INTEGRATION = common.protocol_study("brt-integration", BrtIntegrationConfig, record_brt_integration)
 """The EPSP against distance, AMPA against AMPA + NMDA, for :func:`netdyn.sweep.run_study`."""
-
-
-def run_brt_integration(config: BrtIntegrationConfig | dict[str, Any], out: str | Path, *, figure: bool = True,
-                        progress: bool | None = None):
-    """Run the protocol into directory ``out`` (see the module docstring)."""
-    from netdyn.sweep import run_study
-
-    return run_study(BRT_INTEGRATION, config, out, progress=progress, figure=figure)

@@ -26,7 +26,7 @@ from netdyn.cells.morphology import SOMA, Morphology, Site
 from netdyn.config.dendrites import DendritesConfig
 from netdyn.errors import ConfigError
 from netdyn.sweep.store import open_results, write_results
-from netdyn.sweep.study import STUDY_ATTR, nan_to_none
+from netdyn.sweep.study import STUDY_ATTR, SingleRunStudy, nan_to_none
 
 __all__ = [
     "CITATIONS",
@@ -200,6 +200,20 @@ def write_dendrites_results(ds: xr.Dataset, morph: Morphology, config: Dendrites
 
 
 read_results = functools.partial(open_results, load=True)
+
+
+def draw_figures(ds: xr.Dataset, out: Path) -> list[Path]:
+    """The protocol's figures (:func:`netdyn.plots.dendrites.save_dendrites_figures`)."""
+    from netdyn.plots.dendrites import save_dendrites_figures
+
+    return save_dendrites_figures(ds, out)
+
+
+def protocol_study(protocol: str, config_class: type, run: Any) -> SingleRunStudy:
+    """The study of one protocol for :func:`netdyn.sweep.run_study`: ``run(config, path,
+    progress)`` writes ``results.zarr`` and returns the results and the summary."""
+    return SingleRunStudy(name=f"dendrites-{protocol}", config_class=config_class, run=run, reader=read_results,
+                          figure=draw_figures, check=check_dendrites)
 """The results of a protocol (``results.zarr``), in memory."""
 
 

@@ -29,9 +29,8 @@ from netdyn.cells.morphology import Morphology, Site
 from netdyn.config.dendrites import VoltageGradientConfig
 from netdyn.errors import ConfigError
 from netdyn.studies.dendrites import common
-from netdyn.sweep.study import SingleRunStudy
 
-__all__ = ["VOLTAGE_GRADIENT", "injection_site", "run_voltage_gradient", "steady_window_ms"]
+__all__ = ["VOLTAGE_GRADIENT", "injection_site", "steady_window_ms"]
 
 #: Length of the end of the run averaged for the steady state (ms).
 steady_window_ms = 5.0
@@ -140,22 +139,5 @@ def record_voltage_gradient(config: VoltageGradientConfig, path: Path,
     return ds, summary
 
 
-def draw(ds: xr.Dataset, out: Path) -> list[Path]:
-    from netdyn.plots.dendrites import save_dendrites_figures
-
-    return save_dendrites_figures(ds, out)
-
-
-VOLTAGE_GRADIENT = SingleRunStudy(
-    name="dendrites-voltage-gradient", config_class=VoltageGradientConfig, run=record_voltage_gradient,
-    reader=common.read_results, figure=draw, check=common.check_dendrites,
-)
+VOLTAGE_GRADIENT = common.protocol_study("voltage-gradient", VoltageGradientConfig, record_voltage_gradient)
 """The potential over the tree under a steady current, for :func:`netdyn.sweep.run_study`."""
-
-
-def run_voltage_gradient(config: VoltageGradientConfig | dict[str, Any], out: str | Path, *, figure: bool = True,
-                         progress: bool | None = None):
-    """Run the protocol into directory ``out`` (see the module docstring)."""
-    from netdyn.sweep import run_study
-
-    return run_study(VOLTAGE_GRADIENT, config, out, progress=progress, figure=figure)
