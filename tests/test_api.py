@@ -43,7 +43,7 @@ def test_analysis_exports_every_public_name_of_its_modules():
     import netdyn.analysis as analysis
 
     expected = {}
-    for module in ("areas", "fc", "lyapunov", "recall", "spikes", "transfer_function"):
+    for module in ("areas", "dendrites", "fc", "lyapunov", "recall", "spikes", "transfer_function"):
         mod = importlib.import_module(f"netdyn.analysis.{module}")
         expected.update({name: f"netdyn.analysis.{module}" for name in mod.__all__})
     assert analysis._EXPORTS == expected

@@ -1,8 +1,9 @@
 """Analyses of simulated dynamics: Lyapunov exponents (twin-trajectory, Benettin, QR),
 spike-train statistics (rates, ISI irregularity, correlations, synchrony, kernel rate
 estimates), transfer functions measured by simulation, the recall quality of a learned cell
-assembly (Q and mutual information), and for multi-area models the area
-averages of population signals, synaptic-input signals and functional connectivity.
+assembly (Q and mutual information), for multi-area models the area averages of population
+signals, synaptic-input signals and functional connectivity, and for detailed neurons the
+EPSP measures, attenuation, direction selectivity and membrane-potential statistics.
 
 Every public name of the modules is available here (``netdyn.analysis.ode_benettin``),
 imported on first use: a study that needs one analysis does not pay for the others' imports
@@ -17,6 +18,14 @@ from netdyn.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "area_average": "netdyn.analysis.areas",
     "fc_correlation": "netdyn.analysis.fc",
+    "attenuation": "netdyn.analysis.dendrites",
+    "baseline": "netdyn.analysis.dendrites",
+    "direction_selectivity": "netdyn.analysis.dendrites",
+    "epsp_amplitude": "netdyn.analysis.dendrites",
+    "epsp_features": "netdyn.analysis.dendrites",
+    "half_width": "netdyn.analysis.dendrites",
+    "membrane_statistics": "netdyn.analysis.dendrites",
+    "time_to_peak": "netdyn.analysis.dendrites",
     "functional_connectivity": "netdyn.analysis.fc",
     "synaptic_input": "netdyn.analysis.fc",
     "BenettinEstimate": "netdyn.analysis.lyapunov",
