@@ -498,3 +498,18 @@ def test_bombardment_on_the_cable_engine(tmp_path):
     assert s["n_exc"] > 0 and s["n_inh"] > 0
     for where in ("soma", "dendrite"):
         assert s[where]["mean_mV"]["mean"] > -75.0 and s[where]["sd_mV"]["mean"] > 0
+
+
+def test_a_bad_region_name_is_named(tmp_path):
+    """A key of the regions table that is no region: the error names it, exit 2, nothing written."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "bad.toml"
+    config.write_text("[biophysics.passive.regions.axn]\ng_leak_pS_per_um2 = 3\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "netdyn.cli", "dendrites", "branco2010", "--out", str(out),
+                           "--config", str(config)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "biophysics.passive.regions.axn=" in proc.stderr and "axon" in proc.stderr
+    assert not out.exists()

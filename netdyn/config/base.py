@@ -84,7 +84,7 @@ def parse_config(spec_cls: type[S], data: Mapping[str, Any], at: str | None = No
             if where and not original.field.startswith(where + "."):
                 raise ConfigError(f"{where}.{original.field}", original.value, original.reason) from None
             raise original from None
-        field = ".".join(str(p) for p in err["loc"]) or spec_cls.__name__
+        field = ".".join(str(p) for p in err["loc"] if p != "[key]") or spec_cls.__name__  # a bad mapping key is named by itself
         value = err.get("input")
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
