@@ -54,7 +54,6 @@ Run: ``python benchmarks/dendrites.py [--cases brt_poisson_1k,brt_nmda_l4] [--re
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import resource
@@ -70,17 +69,11 @@ sys.path.insert(0, str(PEER_SCRIPTS))
 
 import dendrites_cases  # noqa: E402
 
+from spiking import best_of, fmt, peer_python, peers_dir  # noqa: E402  (the sibling benchmark's helpers)
+
+from netdyn.engines import cable  # noqa: E402
+
 CPU_GOAL = 10.0
-
-
-def peers_dir() -> Path:
-    """Folder holding the peers' virtual environments (``$NETDYN_PEERS_DIR``)."""
-    return Path(os.environ.get("NETDYN_PEERS_DIR", Path.home() / ".cache" / "netdyn-peers")).expanduser()
-
-
-def peer_python(name: str) -> Path | None:
-    exe = peers_dir() / name / "bin" / "python"
-    return exe if exe.exists() else None
 
 
 def cpu_s() -> float:
@@ -89,12 +82,6 @@ def cpu_s() -> float:
 
 
 def run_netdyn(name: str) -> dict | str:
-    try:
-        cable = importlib.import_module("netdyn.engines.cable")
-    except ModuleNotFoundError as err:
-        if err.name != "netdyn.engines.cable":
-            raise
-        return "netdyn.engines.cable is not on this branch"
     cell, inputs, protocol = dendrites_cases.build(name)
     site = protocol.record_sites[:1]
     cable.simulate_cell(cell, inputs, duration_ms=1.0, dt_ms=protocol.dt_ms, record_sites=site)  # warm-up
@@ -108,11 +95,24 @@ def run_netdyn(name: str) -> dict | str:
 
 
 def run_brian2(device: str, case_path: Path, timeout_s: float) -> dict | str:
+    rec = _brian2_record([str(case_path), "--device", device], timeout_s)
+    if isinstance(rec, str):
+        return rec
+    res = rec["results"][0]
+    tm = res["timing"]
+    return {"backend": f"brian2-{device}", "case": res["name"], "n_compartments": res["n_compartments"],
+            "n_synapses": res["n_synapses"], "simulated_s": res["duration_ms"] * 1e-3, "build_s": tm["build_wall_s"],
+            "build_cpu_s": tm["build_cpu_s"], "run_wall_s": tm["run_wall_s"], "cpu_s": tm["run_cpu_s"],
+            "version": rec["version"], "method": rec["method"]}
+
+
+def _brian2_record(args: list[str], timeout_s: float) -> dict | str:
+    """The JSON record of ``brian2_dendrites.py ARGS`` under Brian2's interpreter (one thread),
+    or why there is none."""
     exe = peer_python("brian2")
     if exe is None:
         return f"brian2 not installed under {peers_dir()}"
-    cmd = [str(exe), str(PEER_SCRIPTS / "brian2_dendrites.py"), str(case_path), "--device", device,
-           "--sample-every", "1000000"]
+    cmd = [str(exe), str(PEER_SCRIPTS / "brian2_dendrites.py"), *args, "--sample-every", "1000000"]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
@@ -120,13 +120,7 @@ def run_brian2(device: str, case_path: Path, timeout_s: float) -> dict | str:
         return f"timed out after {timeout_s:g} s"
     if proc.returncode != 0:
         return f"failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}"
-    rec = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1])
-    res = rec["results"][0]
-    tm = res["timing"]
-    return {"backend": f"brian2-{device}", "case": res["name"], "n_compartments": res["n_compartments"],
-            "n_synapses": res["n_synapses"], "simulated_s": res["duration_ms"] * 1e-3, "build_s": tm["build_wall_s"],
-            "build_cpu_s": tm["build_cpu_s"], "run_wall_s": tm["run_wall_s"], "cpu_s": tm["run_cpu_s"],
-            "version": rec["version"], "method": rec["method"]}
+    return json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1])
 
 
 # ---------------------------------------------------------------------- whole protocols
@@ -140,12 +134,6 @@ def soma_peaks(v_soma, t_ms, onset_ms: float):
 
 
 def run_netdyn_protocol(name: str, threads: int) -> dict | str:
-    try:
-        cable = importlib.import_module("netdyn.engines.cable")
-    except ModuleNotFoundError as err:
-        if err.name != "netdyn.engines.cable":
-            raise
-        return "netdyn.engines.cable is not on this branch"
     p = dendrites_cases.study_protocol(name)
     cable.simulate_cell(p.cell, p.trials[:1], duration_ms=1.0, dt_ms=p.dt_ms, record_sites=p.record_sites[:1])  # warm-up
     w0, c0 = time.perf_counter(), cpu_s()
@@ -159,18 +147,8 @@ def run_netdyn_protocol(name: str, threads: int) -> dict | str:
 
 
 def _brian2_results(args: list[str], timeout_s: float) -> list[dict] | str:
-    exe = peer_python("brian2")
-    if exe is None:
-        return f"brian2 not installed under {peers_dir()}"
-    cmd = [str(exe), str(PEER_SCRIPTS / "brian2_dendrites.py"), *args, "--sample-every", "1000000"]
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
-    except subprocess.TimeoutExpired:
-        return f"timed out after {timeout_s:g} s"
-    if proc.returncode != 0:
-        return f"failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}"
-    return json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1])["results"]
+    rec = _brian2_record(args, timeout_s)
+    return rec if isinstance(rec, str) else rec["results"]
 
 
 def run_brian2_protocol(name: str, mode: str, paths: list[Path], k_standalone: int, timeout_s: float) -> dict | str:
@@ -243,7 +221,7 @@ def run_protocols(names: list[str], repeats: int, k_standalone: int, timeout_s: 
         have_b2 = peer_python("brian2") is not None
         if "runtime" in modes and have_b2:
             _brian2_results([str(paths[0]), "--device", "runtime"], timeout_s)  # fills Cython's cache; not timed
-        best: dict[str, dict | str] = {}
+        runs: dict[str, list[dict | str]] = {}
         order = [("netdyn", 1), ("netdyn", 2)] + [("brian2", m) for m in modes]
         for rep in range(repeats):
             for kind, arg in order:
@@ -252,11 +230,8 @@ def run_protocols(names: list[str], repeats: int, k_standalone: int, timeout_s: 
                 key = f"{kind}:{arg}"
                 print(f"  {name} {key} run {rep + 1}/{repeats}: "
                       f"{out if isinstance(out, str) else format(out['cpu_s'], '.2f') + ' CPU s'}", flush=True)
-                old = best.get(key)
-                if isinstance(out, dict) and (not isinstance(old, dict) or out["cpu_s"] < old["cpu_s"]):
-                    best[key] = out
-                elif old is None:
-                    best[key] = out
+                runs.setdefault(key, []).append(out)
+        best = {key: best_of(r) for key, r in runs.items()}
         ref = best.get("netdyn:1")
         for kind, arg in order:
             r = best[f"{kind}:{arg}"]
@@ -274,10 +249,6 @@ def run_protocols(names: list[str], repeats: int, k_standalone: int, timeout_s: 
                     r["max_diff_mV"] = (nd[k], r["peaks_mV"][k])
             rows.append(r)
     return rows
-
-
-def fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def table(rows: list[dict]) -> str:
@@ -317,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(json.dumps(dendrites_cases.case(name)))
             if "brian2-runtime" in backends and peer_python("brian2"):
                 run_brian2("runtime", path, args.timeout_s)  # fills Cython's cache; not timed
-            best: dict[str, dict | str] = {}
+            runs: dict[str, list[dict | str]] = {}
             for rep in range(args.repeats):
                 for backend in backends:
                     if backend == "netdyn":
@@ -326,11 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                         out = run_brian2(backend.split("-", 1)[1], path, args.timeout_s)
                     print(f"  {name} {backend} run {rep + 1}/{args.repeats}: "
                           f"{out if isinstance(out, str) else format(out['cpu_s'], '.3f') + ' CPU s'}", flush=True)
-                    old = best.get(backend)
-                    if isinstance(out, dict) and (not isinstance(old, dict) or out["cpu_s"] < old["cpu_s"]):
-                        best[backend] = out
-                    elif old is None:
-                        best[backend] = out
+                    runs.setdefault(backend, []).append(out)
+            best = {key: best_of(r) for key, r in runs.items()}
             ref = best.get("netdyn")
             for backend in backends:
                 r = best[backend]

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from netdyn import __version__
 from netdyn.analysis.dendrites import membrane_statistics
 from netdyn.cells.inputs import SynapticInput, poisson_times
 from netdyn.cells.morphology import AXON, SOMA, Morphology, Site
@@ -102,16 +101,14 @@ def summarise(ds: xr.Dataset, config: BombardmentConfig) -> dict[str, Any]:
         out[where] = {name: {"per_trial": ds[var].isel(site=j).values, "mean": float(ds[var].isel(site=j).mean())}
                       for name, var in (("mean_mV", "v_mean_mV"), ("sd_mV", "v_sd_mV"),
                                         ("fraction_above", "fraction_above"))}
-    out["timing_s"] = {k: float(ds.attrs[k]) for k in ("build_s", "run_s", "total_s") if k in ds.attrs}
-    out["netdyn_version"] = __version__
-    return common.json_values(out)
+    return common.finish_summary(out, ds)
 
 
 def record_bombardment(config: BombardmentConfig, path: Path, progress: bool | None) -> tuple[xr.Dataset, dict[str, Any]]:
     """The run of :data:`BOMBARDMENT`."""
     t0 = time.perf_counter()
-    morph = common.build_morphology(config)
-    cell = common.build_cell(config, morph)
+    cell = common.build_cell(config)
+    morph = cell.morphology
     e_sites, i_sites, trials = bombardment_inputs(config, morph)
     ds = common.simulate(cell, trials, duration_ms=config.duration_ms, record_sites=[morph.soma_site(),
                                                                                       dendrite_site(config, morph)],

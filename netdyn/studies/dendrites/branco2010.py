@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from netdyn import __version__
 from netdyn.analysis.dendrites import direction_selectivity, epsp_amplitude
 from netdyn.cells.inputs import SynapticInput, sequence_inputs
 from netdyn.cells.morphology import Morphology, Site
@@ -141,16 +140,14 @@ def summarise(ds: xr.Dataset, config: Branco2010Config) -> dict[str, Any]:
                         "mean_abs_dsi": float(np.nanmean(np.abs(dsi))) if np.isfinite(dsi).any() else None}
     out["max_dsi"] = best
     out["n_trials"] = int(ds.sizes["trial"])
-    out["timing_s"] = {k: float(ds.attrs[k]) for k in ("build_s", "run_s", "total_s") if k in ds.attrs}
-    out["netdyn_version"] = __version__
-    return common.json_values(out)
+    return common.finish_summary(out, ds)
 
 
 def record_branco2010(config: Branco2010Config, path: Path, progress: bool | None) -> tuple[xr.Dataset, dict[str, Any]]:
     """The run of :data:`BRANCO2010`: every sequence in one engine call, measured and written."""
     t0 = time.perf_counter()
-    morph = common.build_morphology(config)
-    cell = common.build_cell(config, morph)
+    cell = common.build_cell(config)
+    morph = cell.morphology
     sites, coords, trials = branco2010_inputs(config, morph)
     ds = common.simulate(cell, trials, duration_ms=duration_ms(config, morph), record_sites=[morph.soma_site(), *sites],
                          progress=progress, **common.engine_options(config))

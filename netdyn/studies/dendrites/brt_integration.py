@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from netdyn import __version__
 from netdyn.analysis.dendrites import attenuation, epsp_features
 from netdyn.cells.cell import Cell
 from netdyn.cells.inputs import CurrentClamp, SynapticInput
@@ -118,17 +117,15 @@ def summarise(ds: xr.Dataset, config: BrtIntegrationConfig) -> dict[str, Any]:
     out["input_resistance_theory_MOhm"] = float(ds["input_resistance_theory_MOhm"]) \
         if "input_resistance_theory_MOhm" in ds else None
     out["n_trials"] = int(ds.sizes["trial"])
-    out["timing_s"] = {k: float(ds.attrs[k]) for k in ("build_s", "run_s", "total_s") if k in ds.attrs}
-    out["netdyn_version"] = __version__
-    return common.json_values(out)
+    return common.finish_summary(out, ds)
 
 
 def record_brt_integration(config: BrtIntegrationConfig, path: Path,
                            progress: bool | None) -> tuple[xr.Dataset, dict[str, Any]]:
     """The run of :data:`BRT_INTEGRATION`: simulate every trial in one call, measure, write."""
     t0 = time.perf_counter()
-    morph = common.build_morphology(config)
-    cell = common.build_cell(config, morph)
+    cell = common.build_cell(config)
+    morph = cell.morphology
     sites, coords, trials = brt_integration_inputs(config, morph)
     ds = common.simulate(cell, trials, duration_ms=config.duration_ms, record_sites=[morph.soma_site(), *sites],
                          progress=progress, **common.engine_options(config))

@@ -33,6 +33,9 @@ __all__ = [
     "build_cell",
     "build_morphology",
     "check_dendrites",
+    "draw_figures",
+    "finish_summary",
+    "protocol_study",
     "path_sites",
     "read_results",
     "simulate",
@@ -215,6 +218,14 @@ def protocol_study(protocol: str, config_class: type, run: Any) -> SingleRunStud
     return SingleRunStudy(name=f"dendrites-{protocol}", config_class=config_class, run=run, reader=read_results,
                           figure=draw_figures, check=check_dendrites)
 """The results of a protocol (``results.zarr``), in memory."""
+
+
+def finish_summary(out: dict[str, Any], ds: xr.Dataset) -> dict[str, Any]:
+    """``out`` with the run's timing (``build_s``, ``run_s``, ``total_s`` of ``ds``) and netdyn's
+    version, as JSON values: what every protocol's ``summary.json`` ends with."""
+    out = {**out, "timing_s": {k: float(ds.attrs[k]) for k in ("build_s", "run_s", "total_s") if k in ds.attrs},
+           "netdyn_version": __version__}
+    return json_values(out)
 
 
 def json_values(value: Any) -> Any:

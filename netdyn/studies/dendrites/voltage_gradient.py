@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from netdyn import __version__
 from netdyn.cells.inputs import CurrentClamp
 from netdyn.cells.morphology import Morphology, Site
 from netdyn.config.dendrites import VoltageGradientConfig
@@ -111,17 +110,15 @@ def summarise(ds: xr.Dataset, config: VoltageGradientConfig) -> dict[str, Any]:
         out["snapshot_ms"] = ds["snapshot_ms"].values
         out["v_tree_min_mV"] = tree.min("cv").values
         out["v_tree_max_mV"] = tree.max("cv").values
-    out["timing_s"] = {k: float(ds.attrs[k]) for k in ("build_s", "run_s", "total_s") if k in ds.attrs}
-    out["netdyn_version"] = __version__
-    return common.json_values(out)
+    return common.finish_summary(out, ds)
 
 
 def record_voltage_gradient(config: VoltageGradientConfig, path: Path,
                             progress: bool | None) -> tuple[xr.Dataset, dict[str, Any]]:
     """The run of :data:`VOLTAGE_GRADIENT`."""
     t0 = time.perf_counter()
-    morph = common.build_morphology(config)
-    cell = common.build_cell(config, morph)
+    cell = common.build_cell(config)
+    morph = cell.morphology
     sites = recorded_sites(config, morph)
     clamp = CurrentClamp(sites[-1], config.amplitude_nA, config.start_ms)
     ds = common.simulate(cell, [[]], duration_ms=config.duration_ms, clamps=[clamp], record_sites=sites,
