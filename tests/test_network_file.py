@@ -155,6 +155,17 @@ def test_nest_backend_without_nest_is_refused(network_file, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_gpu_backend_without_gpu_is_refused(network_file, tmp_path, capsys):
+    from numba import cuda
+
+    if cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["run", str(network_file), "--out", str(tmp_path / "out"), "--backend", "gpu"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid backend='gpu': no CUDA GPU" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_nest_backend_runs_the_file(network_file, tmp_path):
     pytest.importorskip("nest")
     pytest.importorskip("netdyn.engines.nest")

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from netdyn.config.base import Spec
 from netdyn.errors import ConfigError
 
-Backend = Literal["netdyn", "nest"]
+Backend = Literal["netdyn", "nest", "gpu"]
 """``netdyn``: netdyn's compiled engine. ``nest``: the same network built and run by NEST
 (threads, and MPI ranks when started under ``mpiexec`` with a NEST built with MPI)."""
 
@@ -36,8 +36,8 @@ def connectivity_field() -> Any:
 class SimulatorChoice(Spec):
     """The simulator of a network, its threads and how its synapses are held."""
 
-    backend: Backend = Field("netdyn", description="simulator: netdyn's engine or NEST (threads; MPI ranks "
-                                                   "under mpiexec)")
+    backend: Backend = Field("netdyn", description="simulator: netdyn's engine, its GPU step loop ('gpu', CUDA; "
+                                                   "static networks) or NEST (threads; MPI ranks under mpiexec)")
     threads: int = Field(1, ge=1, description="threads of one simulation (NEST: per MPI rank); netdyn's engine "
                                               "gives the same numbers for any number")
     connectivity: Connectivity = connectivity_field()

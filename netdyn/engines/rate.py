@@ -7,7 +7,8 @@ column per trajectory; the weights are shared and the gain ``g`` is per column, 
 Two backends implement the same arithmetic: ``"numba"`` (for the built-in transfer functions
 one compiled kernel per step fuses the CSR product, phi, the update and the finite check; its
 vectorised tanh is within 3 ulp of numpy's) and ``"numpy"`` (scipy/numpy reference, any
-callable phi). Observers
+callable phi). A third, ``"gpu"``, runs the numba back-end's fused step as CUDA kernels
+(:mod:`netdyn.engines.gpu.rate`). Observers
 (:mod:`netdyn.record`) reduce the state while simulating; nothing else is kept.
 """
 
@@ -30,9 +31,9 @@ from netdyn.models.rate import RateNetwork
 from netdyn.record.observers import Observer
 
 Method = Literal["euler", "rk4", "exp_euler"]
-Backend = Literal["numba", "numpy"]
+Backend = Literal["numba", "numpy", "gpu"]
 INTEGRATORS: tuple[str, ...] = ("euler", "rk4", "exp_euler")
-BACKENDS: tuple[str, ...] = ("numba", "numpy")
+BACKENDS: tuple[str, ...] = ("numba", "numpy", "gpu")
 
 
 @dataclass
@@ -64,6 +65,12 @@ def n_steps_for(duration_ms: float, dt_ms: float) -> int:
     if not (np.isfinite(duration_ms) and duration_ms >= 0):
         raise ConfigError("duration_ms", duration_ms, "must be a finite number >= 0")
     return grid_steps(duration_ms, dt_ms, field="duration_ms", step_name="dt_ms")
+
+
+def relax_rate(method: str, dt_ms: float, tau_ms: float, dtype: np.dtype) -> Any:
+    """The factor ``a`` of :math:`r' = r + a(\\phi(x) - r)`: ``dt/tau`` (Euler) or
+    ``1 - exp(-dt/tau)`` (exponential Euler), in ``dtype``."""
+    return dtype.type(dt_ms / tau_ms if method == "euler" else -math.expm1(-dt_ms / tau_ms))
 
 
 class _Drive:
@@ -162,7 +169,7 @@ class _Stepper:
         self.dt = dt_ms
         self.dtype = dtype
         self.gain = gain
-        self.rate = dtype.type(dt_ms / self.tau if method == "euler" else -math.expm1(-dt_ms / self.tau))
+        self.rate = relax_rate(method, dt_ms, self.tau, dtype)
         code = kernel_code(network.phi)
         self.code = code if (backend == "numba" and method != "rk4") else None
         self.buf = np.empty_like(state)
@@ -411,7 +418,10 @@ def integrate(
         *before* the update of every step ``k`` with ``k % o.every == 0`` (time
         ``t0_ms + k dt_ms``), ``k = 0 .. n_steps - 1``, as in the seed.
     backend
-        ``"numba"`` (fast) or ``"numpy"`` (reference).
+        ``"numba"`` (fast), ``"numpy"`` (reference) or ``"gpu"`` (CUDA, :doc:`/gpu`: Euler or
+        exponential Euler, a built-in transfer function, constant input, observers with a
+        ``kernel_view``; a :class:`~netdyn.errors.ConfigError` naming ``backend`` otherwise, or
+        when no GPU is there).
     t0_ms
         Time of ``r0``; lets a run continue where an earlier one stopped.
     progress
@@ -458,13 +468,25 @@ def integrate(
     if not np.all(np.isfinite(g)):
         raise ConfigError("gain", gain, "must be finite")
 
-    stepper = _Stepper(network, g, dtype, method, backend, dt_ms, state)
+    if backend == "gpu":
+        from netdyn.engines.gpu.device import cuda_or_error
+        from netdyn.engines.gpu.rate import check_supported, integrate_gpu
+
+        check_supported(network, method, [])
+        cuda_or_error()
+    else:
+        stepper = _Stepper(network, g, dtype, method, backend, dt_ms, state)
     for obs in observers:
         obs.start(n_steps=n_steps, n_units=n_units, n_batch=batch, dt_ms=dt_ms, t0_ms=t0_ms, dtype=dtype)
-    runner = _CompiledLoop.plan(network, stepper, observers, n_threads) or _StepLoop(stepper, observers)
     # overflow and invalid values are caught and reported with where and when
     with np.errstate(over="ignore", invalid="ignore"):
-        state = runner.run(state, n_steps, t0_ms, dt_ms, progress, max(1, int(progress_every)))
+        if backend == "gpu":
+            state = integrate_gpu(network, state, g, relax_rate(method, dt_ms, float(network.tau_ms), dtype),
+                                  check_supported(network, method, list(observers)), list(observers), n_steps,
+                                  t0_ms, dt_ms, progress, max(1, int(progress_every)))
+        else:
+            runner = _CompiledLoop.plan(network, stepper, observers, n_threads) or _StepLoop(stepper, observers)
+            state = runner.run(state, n_steps, t0_ms, dt_ms, progress, max(1, int(progress_every)))
 
     records = {obs.name: obs.result() for obs in observers}
     final = state[:, 0].copy() if single else state

@@ -119,11 +119,15 @@ def check_backend(config: RunSettings) -> None:
     Raises
     ------
     ConfigError
-        (field ``backend``) ``"nest"`` without the ``nest`` module.
+        (field ``backend``) ``"nest"`` without the ``nest`` module; ``"gpu"`` without a CUDA GPU.
     """
     if config.backend == "nest" and importlib.util.find_spec("nest") is None:
         raise ConfigError("backend", "nest", "NEST is not installed (pip install nest-simulator; with MPI: "
                           "benchmarks/peers/build_nest_mpi.sh)")
+    if config.backend == "gpu":
+        from netdyn.engines.gpu.device import cuda_or_error
+
+        cuda_or_error()
 
 
 def build_network(config: NetworkRunConfig, network: NetworkSpec | None = None) -> Any:

@@ -206,7 +206,7 @@ def poisson_large(stream, i, lam):  # pragma: no cover - compiled
     j = 0
     while lam > 0.0:
         part = lam if lam < POISSON_CHUNK else POISSON_CHUNK
-        k += poisson(counter_uniform(step_stream(stream, j), i), part, np.exp(-part))
+        k += poisson(counter_uniform(step_stream(stream, j), i), part, math.exp(-part))  # (math: also on GPUs)
         lam -= part
         j += 1
     return k

@@ -57,7 +57,7 @@ from netdyn.models.spiking.spec import NetworkSpec, spec_from_any
 from netdyn.record.spiking import SpikeTrains, SpikingRecording
 from netdyn.seeding import named_generator
 
-BACKENDS = ("netdyn", "nest")
+BACKENDS = ("netdyn", "nest", "gpu")
 """Simulators that build and run a :class:`NetworkSpec`."""
 
 
@@ -77,7 +77,9 @@ class Network:
         Estimate the memory before building and raise :class:`~netdyn.errors.MemoryEstimateError`
         if it will not fit.
     backend
-        ``"netdyn"`` (this engine) or ``"nest"``: the same spec built and run by NEST
+        ``"netdyn"`` (this engine), ``"gpu"`` (this engine's network, stepped on a CUDA GPU by
+        :mod:`netdyn.engines.gpu.spiking`; static models, drives, sources, currents, stored
+        synapses) or ``"nest"``: the same spec built and run by NEST
         (:class:`netdyn.engines.nest.NestNetwork`, same ``run``, ``set_params`` and
         ``recording``; threads and MPI ranks).
     threads
@@ -101,7 +103,7 @@ class Network:
             from netdyn.engines.nest import NestNetwork
 
             return NestNetwork(spec, threads=threads, **options)
-        if backend != "netdyn":
+        if backend not in ("netdyn", "gpu"):
             raise ConfigError("backend", backend, f"one of {list(BACKENDS)}")
         return super().__new__(cls)
 
@@ -130,6 +132,11 @@ class Network:
         self.ring = np.zeros(self.n_slots * self.layout.n_chan, dtype=np.float32)
         self._init_threads()
         self.step_count = 0
+        self._gpu = None
+        if backend == "gpu":
+            from netdyn.engines.gpu.spiking import GpuStepLoop
+
+            self._gpu = GpuStepLoop(self)
         self.build_time_s = time.perf_counter() - t0
         self.run_time_s = 0.0
 
@@ -431,6 +438,9 @@ class Network:
         currents) to ``path`` (``.npz``, written atomically, in an order independent of the
         number of threads), so that :meth:`load_state` on a network built from the same spec,
         with any number of threads, continues bit for bit."""
+        if self._gpu is not None:
+            raise ConfigError("backend", "gpu", "checkpoints are written from the CPU engine only (a GPU run keeps "
+                                                "its ring buffer on the device, in fixed point)")
         pl, ou = self.plastic, self.ou
         n_slots = self.n_slots
         arrays = {"step_count": np.int64(self.step_count), "state": self.state[self._state_order],
@@ -449,6 +459,9 @@ class Network:
 
     def load_state(self, path: str | Path) -> "Network":
         """Restore a state written by :meth:`save_state` (the spec must be the same)."""
+        if self._gpu is not None:
+            raise ConfigError("backend", "gpu", "checkpoints are written from the CPU engine only (a GPU run keeps "
+                                                "its ring buffer on the device, in fixed point)")
         with np.load(Path(path)) as f:
             saved = json.loads(bytes(f["spec"]).decode())
             if saved != json.loads(json.dumps(self.spec.to_dict(), sort_keys=True)):
@@ -539,6 +552,9 @@ class Network:
         return drv, src
 
     def _run_chunk(self, n: int) -> None:
+        if self._gpu is not None:
+            self._gpu.run_chunk(self, n)
+            return
         lay, syn = self.layout, self.synapses
         self._refresh_currents()
         drv_lam, src_lam = self._rates(n)

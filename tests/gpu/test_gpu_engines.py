@@ -1,0 +1,246 @@
+"""The GPU back-end against the CPU engines, on a few neurons and a few steps.
+
+These tests run where numba's CUDA target has a device: a GPU, or numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1``, which runs every GPU thread as a Python thread). The default
+suite runs this module in the simulator, in a subprocess (tests/test_gpu_simulated.py); on a
+machine with a GPU, ``pytest tests/gpu`` runs it on the device.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from netdyn.engines.gpu.device import cuda_or_error, simulated
+from netdyn.errors import ConfigError
+
+try:
+    cuda_or_error()
+except ConfigError:
+    pytest.skip("no CUDA device and no CUDA simulator (NUMBA_ENABLE_CUDASIM=1)", allow_module_level=True)
+
+warnings.filterwarnings("ignore", message="overflow encountered")  # the simulator's uint64 hashes wrap
+# the simulator runs the GPU's arithmetic in Python (no fused multiply-adds): equal to the CPU's
+# but for its vectorised exp/tanh (a few ulp); a GPU also fuses multiply-adds
+STATE_RTOL = 1e-12 if simulated() else 1e-9
+LAUNCH_MODES = ["persistent", "per_step"]
+
+
+@pytest.fixture(params=LAUNCH_MODES)
+def launch(request, monkeypatch):
+    monkeypatch.setenv("NETDYN_GPU_LAUNCH", request.param)
+    return request.param
+
+
+# --------------------------------------------------------------------------- rate engine
+def _rate_case():
+    from netdyn.connectivity import bernoulli_gaussian
+
+    rng = np.random.default_rng(1)
+    n = 16
+    w = bernoulli_gaussian(n, 0.3, 1.0 / (n * 0.3), rng)
+    r0 = rng.uniform(-1, 1, (n, 6))
+    r0[:, 3:] = r0[:, :3] + 1e-4
+    return n, w, r0, np.array([1.0, 8.0, 15.0, 1.0, 8.0, 15.0])
+
+
+@pytest.mark.parametrize("method,phi,dtype", [("euler", "tanh", "float64"), ("exp_euler", "relu", "float64"),
+                                              ("euler", "tanh", "float32")])
+def test_rate_gpu_equals_cpu(launch, method, phi, dtype):
+    """Final state, twin distances and samples as the CPU's compiled loop gives them."""
+    from netdyn.engines import integrate
+    from netdyn.models import RateNetwork
+    from netdyn.record import SampledUnits, TwinDivergence
+
+    n, w, r0, gain = _rate_case()
+    net = RateNetwork(w, tau_ms=20.0, phi=phi, external_input=0.1 * np.arange(n) / n)
+    out = {}
+    for backend in ("numba", "gpu"):
+        div, samp = TwinDivergence([0, 1, 2], [3, 4, 5]), SampledUnits([0, 5], trajectories=[1, 4], every=2)
+        res = integrate(net, r0, duration_ms=9.0, dt_ms=1.0, gain=gain, method=method, dtype=dtype,
+                        observers=[div, samp], backend=backend, progress_every=4)
+        out[backend] = (res.state, div.data.copy(), samp.data.copy())
+    # float32: a few ulp of rates of order 1 (the twin distances are differences of such rates)
+    rtol, atol = (STATE_RTOL, 1e-15) if dtype == "float64" else (1e-5, 1e-6)
+    for cpu, gpu in zip(out["numba"], out["gpu"]):
+        assert gpu.dtype == cpu.dtype and gpu.shape == cpu.shape
+        np.testing.assert_allclose(gpu, cpu, rtol=rtol, atol=atol)
+
+
+def test_rate_gpu_instability_names_step_and_unit(launch):
+    """A blow-up stops with the step, the trajectory and the unit, as on the CPU."""
+    from netdyn.engines import integrate
+    from netdyn.errors import NumericalInstabilityError
+    from netdyn.models import RateNetwork
+
+    n, w, r0, _ = _rate_case()
+    net = RateNetwork(w * 1e200, tau_ms=1.0, phi="identity")
+    errors = {}
+    for backend in ("numba", "gpu"):
+        with pytest.raises(NumericalInstabilityError) as err:
+            integrate(net, r0, duration_ms=20.0, dt_ms=1.0, gain=1.0, backend=backend, progress_every=3)
+        errors[backend] = err.value
+    cpu, gpu = errors["numba"], errors["gpu"]
+    assert (gpu.step, gpu.trajectory, gpu.unit) == (cpu.step, cpu.trajectory, cpu.unit)
+
+
+def test_rate_gpu_refuses_what_it_does_not_run():
+    from netdyn.engines import integrate
+    from netdyn.models import RateNetwork
+    from netdyn.record import TwinDivergence
+
+    n, w, r0, _ = _rate_case()
+    net = RateNetwork(w, tau_ms=20.0, phi="tanh")
+    with pytest.raises(ConfigError, match="backend.*rk4"):
+        integrate(net, r0, duration_ms=2.0, dt_ms=1.0, method="rk4", backend="gpu")
+    with pytest.raises(ConfigError, match="backend.*cannot record"):
+        integrate(net, r0, duration_ms=2.0, dt_ms=1.0, observers=[TwinDivergence([0, 2], [1, 5])], backend="gpu")
+
+
+# --------------------------------------------------------------------------- spiking engine
+def _spiking_spec(**changes):
+    """Three models, Poisson and Bernoulli drives (one of mean > 30 a step), a Poisson source,
+    a step current, delays of 1-12 steps and state probes; weights of few significant bits, so
+    the CPU's float32 sums are exact and both engines see the same inputs."""
+    from netdyn.config.base import parse_config
+    from netdyn.models.spiking.spec import NetworkSpec
+
+    lif = {"model": "lif_psc_exp", "params": {"i_e_pA": 300.0, "t_ref_ms": 1.0},
+           "initial": {"v_mV": {"kind": "uniform", "low": -65.0, "high": -52.0}}}
+    coba = {"model": "lif_cond_exp", "params": {"i_e_pA": 150.0},
+            "initial": {"v_mV": {"kind": "uniform", "low": -60.0, "high": -51.0}}}
+    adex = {"model": "adex_cond_exp", "params": {"a_nS": 2.0, "b_pA": 20.0, "i_e_pA": 150.0},
+            "initial": {"v_mV": {"kind": "uniform", "low": -70.0, "high": -55.0}}}
+    spec = {
+        "dt_ms": 0.1, "seed": 11,
+        "populations": [{"name": "L", "n_neurons": 24, **lif}, {"name": "C", "n_neurons": 10, **coba},
+                        {"name": "A", "n_neurons": 8, **adex}],
+        "sources": [{"name": "P", "n_neurons": 6, "rate": {"kind": "gaussian", "amplitude_hz": 4000.0, "baseline_hz": 200.0,
+                                                            "center_ms": 2.0, "sigma_ms": 1.0}}],
+        "projections": [
+            {"source": "L", "target": "L", "receptor": "exc", "rule": {"rule": "fixed_probability", "p": 0.3},
+             "weight": 40.0, "delay_ms": {"kind": "uniform", "low": 0.1, "high": 1.2}},
+            {"source": "C", "target": "L", "receptor": "inh", "rule": {"rule": "fixed_probability", "p": 0.5},
+             "weight": -60.5, "delay_ms": 0.3},
+            {"source": "L", "target": "C", "receptor": "exc", "rule": {"rule": "fixed_indegree", "indegree": 5},
+             "weight": 2.5},
+            {"source": "P", "target": "A", "receptor": "exc", "rule": {"rule": "all_to_all"}, "weight": 3.0,
+             "delay_ms": 0.2},
+            {"source": "A", "target": "C", "receptor": "inh", "rule": {"rule": "fixed_probability", "p": 0.5},
+             "weight": 4.0},
+        ],
+        "drives": [{"name": "dL", "target": "L", "receptor": "exc", "n_inputs": 100, "weight": 20.0, "rate": 2000.0},
+                   {"name": "dC", "target": "C", "receptor": "exc", "n_inputs": 50, "weight": 0.5, "rate": 400.0,
+                    "statistics": "bernoulli"},
+                   {"name": "big", "target": "A", "receptor": "exc", "n_inputs": 400, "weight": 0.25,
+                    "rate": 1000.0}],
+        "currents": [{"name": "step", "target": "C", "amplitude_pA": 100.0, "start_ms": 1.0, "stop_ms": 3.0}],
+        "record": {"spikes": ["L", "C", "A", "P"], "rate_bin_ms": 0.5,
+                   "state": [{"population": "L", "variable": "v_mV", "neurons": [0, 5]},
+                             {"population": "A", "variable": "w_pA", "neurons": [1]}]},
+    }
+    spec.update(changes)
+    return parse_config(NetworkSpec, spec)
+
+
+def _run(spec, backend, duration_ms, **options):
+    from netdyn.engines.spiking.network import Network
+
+    net = Network(spec, backend=backend, **options)
+    net.run(duration_ms / 2)
+    net.run(duration_ms / 2)  # a second run continues from the first
+    return net, net.recording()
+
+
+def test_spiking_gpu_equals_cpu(launch):
+    """Same spikes (every population and the source), population rates and probes; the final
+    state to round-off."""
+    spec = _spiking_spec()
+    cpu_net, cpu = _run(spec, "netdyn", 6.0)
+    gpu_net, gpu = _run(spec, "gpu", 6.0, chunk_steps=25)
+    assert sum(s.times_ms.size for s in cpu.spikes.values()) > 50  # every population spikes
+    for name in cpu.spikes:
+        assert cpu.spikes[name].times_ms.size > 0, name
+        np.testing.assert_array_equal(gpu.spikes[name].times_ms, cpu.spikes[name].times_ms, err_msg=name)
+        np.testing.assert_array_equal(gpu.spikes[name].senders, cpu.spikes[name].senders, err_msg=name)
+    for name in cpu.population_rates:
+        np.testing.assert_array_equal(gpu.population_rates[name].values, cpu.population_rates[name].values)
+    for pop, variables in cpu.state.items():
+        for var, da in variables.items():
+            np.testing.assert_allclose(gpu.state[pop][var].values, da.values, rtol=STATE_RTOL)
+            np.testing.assert_array_equal(gpu.state[pop][var].time_ms.values, da.time_ms.values)
+    np.testing.assert_allclose(gpu_net.state, cpu_net.state, rtol=STATE_RTOL, atol=1e-9)
+    np.testing.assert_array_equal(gpu_net.refractory, cpu_net.refractory)
+
+
+def test_spiking_gpu_grows_its_spike_record(launch):
+    """A chunk that records more spikes than the device buffer holds stops, grows it and
+    goes on, losing nothing."""
+    from netdyn.engines.spiking.network import Network
+
+    spec = _spiking_spec()
+    _, cpu = _run(spec, "netdyn", 4.0)
+    net = Network(spec, backend="gpu")
+    net._gpu.initial_record_size = 8  # room for two steps' spikes at most
+    net.run(4.0)
+    gpu = net.recording()
+    assert net._gpu.launches > 1  # it stopped to hand over the recorded spikes
+    for name in cpu.spikes:
+        np.testing.assert_array_equal(gpu.spikes[name].times_ms, cpu.spikes[name].times_ms)
+
+
+def test_spiking_gpu_instability_names_population_neuron_and_step(launch):
+    from netdyn.errors import SpikingInstabilityError
+
+    # two such inputs in a step overflow float32 (on the CPU's ring, and when the GPU reads its
+    # fixed point); the AdEx exponential then overflows V
+    spec = _spiking_spec(drives=[{"name": "huge", "target": "A", "receptor": "exc", "n_inputs": 10,
+                                  "weight": 3e38, "rate": 5000.0}])
+    errors = {}
+    for backend in ("netdyn", "gpu"):
+        with pytest.raises(SpikingInstabilityError) as err:
+            _run(spec, backend, 4.0)
+        errors[backend] = err.value
+    assert str(errors["gpu"]) == str(errors["netdyn"])
+
+
+def test_failed_cooperative_launch_falls_back_to_a_launch_per_step(monkeypatch):
+    """Where a persistent launch cannot be made (no CUDA device runtime to link, a grid too
+    large), the engines warn and launch per step, with the same results."""
+    from netdyn.engines import integrate
+    from netdyn.engines.gpu import rate as gpu_rate
+    from netdyn.engines.gpu import spiking as gpu_spiking
+    from netdyn.models import RateNetwork
+
+    def refuse(*args):
+        raise RuntimeError("cooperative launch too large")
+
+    monkeypatch.setenv("NETDYN_GPU_LAUNCH", "persistent")
+    monkeypatch.setattr(gpu_rate, "persistent_blocks", refuse)
+    monkeypatch.setattr(gpu_spiking, "persistent_blocks", refuse)
+    n, w, r0, gain = _rate_case()
+    net = RateNetwork(w, tau_ms=20.0, phi="tanh")
+    with pytest.warns(RuntimeWarning, match="cooperative"):
+        gpu = integrate(net, r0, duration_ms=4.0, dt_ms=1.0, gain=gain, backend="gpu").state
+    cpu = integrate(net, r0, duration_ms=4.0, dt_ms=1.0, gain=gain).state
+    np.testing.assert_allclose(gpu, cpu, rtol=STATE_RTOL)
+    spec = _spiking_spec()
+    _, cpu_rec = _run(spec, "netdyn", 2.0)
+    with pytest.warns(RuntimeWarning, match="cooperative"):
+        _, gpu_rec = _run(spec, "gpu", 2.0)
+    for name in cpu_rec.spikes:
+        np.testing.assert_array_equal(gpu_rec.spikes[name].times_ms, cpu_rec.spikes[name].times_ms)
+
+
+def test_spiking_gpu_refuses_what_it_does_not_run():
+    from netdyn.engines.spiking.network import Network
+
+    spec = _spiking_spec(ou_currents=[{"name": "ou", "target": "L", "mean_pA": 10.0, "sd_pA": 5.0, "tau_ms": 5.0}])
+    with pytest.raises(ConfigError, match="backend.*Ornstein"):
+        Network(spec, backend="gpu")
+    with pytest.raises(ConfigError, match="threads"):
+        Network(_spiking_spec(), backend="gpu", threads=2)
+    with pytest.raises(ConfigError, match="backend.*procedural"):
+        Network(_spiking_spec(), backend="gpu", connectivity="procedural")
