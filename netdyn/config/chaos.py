@@ -42,6 +42,11 @@ class ChaosConfig(Spec):
     threads: int = Field(1, ge=1, description="threads inside one session's simulation (the batch is split between "
                                               "them; same numbers for any count). Sessions already run in parallel "
                                               "over --workers: ask for threads when sessions are few and large")
+    backend: Literal["numba", "gpu"] = Field("numba", description="integrator: 'numba' (CPU, over threads) or 'gpu' "
+                                                                   "(CUDA: a session's batch on the device; its "
+                                                                   "round-off differs from the CPU's, so chaotic "
+                                                                   "trajectories part, while the exponents agree "
+                                                                   "within the spread over sessions)")
     store_trial_divergence: bool = Field(False, description="also store d(t) of every trial (float32; 4.5 MB per session at the defaults)")
 
     @field_validator("gains")

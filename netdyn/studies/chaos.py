@@ -89,6 +89,7 @@ def simulate_session(config_json: str, session: int) -> xr.Dataset:
         method=config.method,
         dtype=config.dtype,
         observers=[divergence, example],
+        backend=config.backend,
         threads=config.threads,
     )
     time_ms = divergence.time_ms
@@ -216,9 +217,18 @@ def draw_figure(ds: xr.Dataset, out: Path) -> list[Path]:
     return plot_chaos_figure(ds, out / FIGURE_STEM)
 
 
+def check_backend(config: ChaosConfig) -> None:
+    """Refuse ``backend = "gpu"`` without a CUDA GPU, before anything is written (ConfigError
+    naming ``backend``)."""
+    if config.backend == "gpu":
+        from netdyn.engines.gpu.device import cuda_or_error
+
+        cuda_or_error()
+
+
 CHAOS = SweepStudy(
     name="chaos", config_class=ChaosConfig, unit_dim="session", template=results_template,
-    unit_function=simulate_session, summary=summary, figure=draw_figure,
+    unit_function=simulate_session, summary=summary, figure=draw_figure, check=check_backend,
 )
 """The chaos study, for :func:`netdyn.sweep.run_study` and :func:`netdyn.sweep.redraw`."""
 

@@ -244,3 +244,36 @@ def test_spiking_gpu_refuses_what_it_does_not_run():
         Network(_spiking_spec(), backend="gpu", threads=2)
     with pytest.raises(ConfigError, match="backend.*procedural"):
         Network(_spiking_spec(), backend="gpu", connectivity="procedural")
+
+
+# --------------------------------------------------------------------------- the chaos study
+def test_chaos_study_on_the_gpu(tmp_path):
+    """``backend = "gpu"`` through the study driver: the store holds the GPU's numbers, which
+    equal the CPU's to round-off over a short, non-chaotic stretch."""
+    from netdyn.config.chaos import ChaosConfig
+    from netdyn.studies.chaos import run_chaos
+
+    cfg = dict(sessions=1, trials=2, gains=(1.0, 13.0), n_neurons=20, duration_ms=12.0, example_duration_ms=6.0)
+    gpu = run_chaos(ChaosConfig(backend="gpu", **cfg), tmp_path / "gpu", workers=0, progress=False, figure=False)
+    cpu = run_chaos(ChaosConfig(**cfg), tmp_path / "cpu", workers=0, progress=False, figure=False)
+    assert '"backend":"gpu"' in gpu.dataset.attrs["config"]
+    for name in ("divergence_mean", "final_divergence", "example_rate"):
+        np.testing.assert_allclose(gpu.dataset[name].values, cpu.dataset[name].values, rtol=1e-10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(simulated(), reason="7,000 steps of 1,600 trajectories: a real GPU only")
+def test_chaos_published_exponent_ranges_on_the_gpu(tmp_path):
+    """The full protocol on the GPU reproduces the seed's published ranges, with the bounds of
+    the CPU's test (tests/test_chaos_study.py::test_published_exponent_ranges)."""
+    from netdyn.config.chaos import ChaosConfig
+    from netdyn.studies.chaos import run_chaos
+
+    out = run_chaos(ChaosConfig(backend="gpu"), tmp_path, workers=0, progress=False, figure=False)
+    lam = out.dataset["lyapunov_exponent"]
+    assert np.all(lam.sel(g=[1.0, 4.0, 7.0]).isnull())
+    assert np.all((lam.sel(g=10.0) > 2.0) & (lam.sel(g=10.0) < 5.2))
+    assert np.all((lam.sel(g=22.0) > 10.0) & (lam.sel(g=22.0) < 17.0))
+    assert np.all(np.diff(lam.sel(g=[10.0, 13.0, 16.0, 19.0, 22.0]).mean("session").values) > 0)
+    plateau = out.dataset["divergence_mean"].sel(g=[13.0, 16.0, 19.0, 22.0]).isel(time=slice(-1000, None))
+    assert float(plateau.min()) > 9.0 and float(plateau.max()) < 19.0
