@@ -392,13 +392,20 @@ def alias_table(pmf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def draw_alias(prob, alias, off, n, stream, i):  # pragma: no cover - compiled
-    """Value ``i`` of ``stream`` from the alias table ``prob[off:off+n]``, ``alias[off:off+n]``
-    (index in ``0 .. n-1``): the high 32 bits of one SplitMix64 draw pick the column, the low 32
-    bits the coin."""
+def alias_draw(n, stream, i):  # pragma: no cover - compiled
+    """Draw ``i`` of ``stream`` for an alias table of ``n`` columns: ``(column, coin)``, the high 32
+    bits of one SplitMix64 draw picking the column, the low 32 bits the coin in [0, 1)."""
     bits = counter_bits(stream, i)
     col = np.int64(((bits >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
-    coin = np.float64(bits & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0)
+    return col, np.float64(bits & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def draw_alias(prob, alias, off, n, stream, i):  # pragma: no cover - compiled
+    """Value ``i`` of ``stream`` from the alias table ``prob[off:off+n]``, ``alias[off:off+n]``
+    (index in ``0 .. n-1``; :func:`alias_draw`): the column if the coin falls below its
+    probability, else its alias."""
+    col, coin = alias_draw(n, stream, i)
     return col if coin < prob[off + col] else np.int64(alias[off + col])
 
 

@@ -175,6 +175,31 @@ def test_spiking_gpu_equals_cpu(launch):
     np.testing.assert_array_equal(gpu_net.refractory, cpu_net.refractory)
 
 
+@pytest.mark.parametrize("windows", [False, True])
+def test_procedural_connectivity_on_the_gpu(launch, monkeypatch, windows):
+    """Procedural synapses regenerated on the device are the CPU's (targets, weights, delays),
+    also where the CPU cuts the delays into windows (a ring of a few steps): same spikes."""
+    from netdyn.engines.spiking import procedural
+
+    if windows:  # a ring of 3 steps of the network's channels at most: windows of 2 steps
+        monkeypatch.setattr(procedural, "RING_BYTES", 4 * 3 * (2 * 24 + 2 * 10 + 2 * 8))
+    base = _spiking_spec()
+    extra = {"name": "LL2", "source": "L", "target": "L", "receptor": "exc",
+             "rule": {"rule": "fixed_total_number", "n_synapses": 90},
+             "weight": 10.0, "delay_ms": {"kind": "uniform", "low": 0.1, "high": 1.2}}  # out-degrees split by window
+    spec = _spiking_spec(projections=[p.to_dict() for p in base.projections] + [extra])
+    cpu_net, cpu = _run(spec, "netdyn", 6.0, connectivity="procedural")
+    gpu_net, gpu = _run(spec, "gpu", 6.0, connectivity="procedural")
+    assert len(cpu_net.procedural_keys) == len(spec.projections)
+    assert (cpu_net.procedural.n_windows > 1) == windows
+    assert (cpu_net.procedural.wt_ptr >= 0).any() == windows
+    assert sum(s.times_ms.size for s in cpu.spikes.values()) > 50
+    for name in cpu.spikes:
+        np.testing.assert_array_equal(gpu.spikes[name].times_ms, cpu.spikes[name].times_ms, err_msg=name)
+        np.testing.assert_array_equal(gpu.spikes[name].senders, cpu.spikes[name].senders, err_msg=name)
+    np.testing.assert_allclose(gpu_net.state, cpu_net.state, rtol=STATE_RTOL, atol=1e-9)
+
+
 def test_spiking_gpu_grows_its_spike_record(launch):
     """A chunk that records more spikes than the device buffer holds stops, grows it and
     goes on, losing nothing."""
@@ -242,8 +267,6 @@ def test_spiking_gpu_refuses_what_it_does_not_run():
         Network(spec, backend="gpu")
     with pytest.raises(ConfigError, match="threads"):
         Network(_spiking_spec(), backend="gpu", threads=2)
-    with pytest.raises(ConfigError, match="backend.*procedural"):
-        Network(_spiking_spec(), backend="gpu", connectivity="procedural")
 
 
 # --------------------------------------------------------------------------- the chaos study

@@ -30,8 +30,15 @@ same inputs, and differ only by the last bits of the models' arithmetic (fused m
 the device's ``exp``), which rarely moves a spike; elsewhere they agree in rates, CV and
 correlations (:doc:`/gpu`).
 
+**Procedural connectivity** (:mod:`netdyn.engines.spiking.procedural`): a spike's block also
+regenerates its procedural synapses, with the CPU's counter-based draws (the same targets,
+weights and delays), its threads sharing the synapse indices (one thread walks a Bernoulli
+rule's chain of geometric skips). The device's ring spans the longest delay, so every synapse
+is added when it is made; the CPU's delay windows, where it has them, only decide which table a
+delay is drawn from.
+
 Not on the GPU (a :class:`~netdyn.errors.ConfigError` naming ``backend``): plastic
-projections, Ornstein-Uhlenbeck currents, procedural connectivity, models without a GPU update
+projections, Ornstein-Uhlenbeck currents, models without a GPU update
 (:data:`~netdyn.engines.gpu.spiking_kernels.GPU_MODELS`), checkpoints and fast-forward.
 """
 
@@ -82,6 +89,29 @@ def poisson_paths(lam, tables):  # pragma: no cover - compiled
     return out
 
 
+PROCEDURAL_TAIL_SD = 8.0
+"""An unbounded procedural weight law is taken to reach 8 standard deviations from its centre
+when the fixed-point scale is chosen (beyond: coarser, never overflowing; see
+:func:`weight_bound`)."""
+
+
+def weight_bound(params: np.ndarray) -> float:
+    """The largest |weight| a procedural projection draws (``value_params`` vector), for the
+    fixed-point scale: exact for constant, uniform and clipped laws, mean + 8 SD otherwise."""
+    from netdyn.connectivity.procedural import CONSTANT, LOGNORMAL, UNIFORM
+
+    kind, a, b, lo, hi = int(params[0]), *(float(x) for x in params[1:5])
+    if kind == CONSTANT:
+        return abs(a)
+    if kind == UNIFORM:
+        return max(abs(a), abs(b))
+    if kind == LOGNORMAL:
+        return math.exp(a + PROCEDURAL_TAIL_SD * b)
+    reach = max(abs(a - PROCEDURAL_TAIL_SD * b), abs(a + PROCEDURAL_TAIL_SD * b))
+    bounds = [abs(x) for x in (lo, hi) if math.isfinite(x)]
+    return min(reach, max(bounds)) if len(bounds) == 2 else reach
+
+
 def check_gpu_supported(net: Any) -> None:
     """ConfigError (field ``backend``) for what the GPU step loop does not run."""
     from netdyn.engines.gpu.spiking_kernels import GPU_MODELS
@@ -95,9 +125,6 @@ def check_gpu_supported(net: Any) -> None:
         raise ConfigError("backend", "gpu", "plastic projections run on the CPU engine only")
     if spec.ou_currents:
         raise ConfigError("backend", "gpu", "Ornstein-Uhlenbeck currents run on the CPU engine only")
-    if net.procedural_keys:
-        raise ConfigError("backend", "gpu", "procedural connectivity runs on the CPU engine only; use "
-                                            "connectivity='stored'")
     if net.threads != 1:
         raise ConfigError("threads", net.threads, "the GPU backend runs a simulation on the device: threads must be 1")
 
@@ -121,7 +148,9 @@ class GpuStepLoop:
         self.n_neurons = int(lay.n_neurons)
         self.n_total = int(lay.n_neurons + lay.src_n.sum())
         self.n_chan = int(lay.n_chan)
-        self.n_slots = int(net.n_slots)
+        pr = net.procedural
+        # the device's ring spans the longest delay: procedural synapses are delivered when made
+        self.n_slots = int(max(syn.n_slots, pr.max_delay_steps + 1 if pr.n_projections else 2))
         to = cuda.to_device
         self.neuron_pop = to(np.repeat(np.arange(lay.pop_n.size, dtype=np.int32), lay.pop_n))
         self.pop_first = to(lay.pop_first.astype(np.int64))
@@ -141,7 +170,8 @@ class GpuStepLoop:
         self.src_first = to(lay.src_first.astype(np.int64))
         self.src_n = to(lay.src_n.astype(np.int64))
         self.src_key = to(net._src_key)
-        largest = float(max(np.abs(syn.weight).max(initial=0.0), np.abs(net._drv_weight).max(initial=0.0)))
+        largest = float(max(np.abs(syn.weight).max(initial=0.0), np.abs(net._drv_weight).max(initial=0.0),
+                            max((weight_bound(w) for w in pr.weight), default=0.0)))
         if not math.isfinite(largest):
             raise ConfigError("backend", "gpu", "a weight overflows float32 (|w| > 3.4e38): the GPU's fixed-point "
                                                 "sums need finite weights")
@@ -154,7 +184,19 @@ class GpuStepLoop:
         self.syn_target = to(syn.target)
         self.syn_weight = to(syn.weight)
         self.syn_delay = to(delay.astype(np.uint8 if self.n_slots <= 256 else np.int16))
+        ring_bytes = 8 * self.n_slots * self.n_chan
+        free = cuda.current_context().get_memory_info()[0]
+        if ring_bytes > 0.9 * free:
+            raise ConfigError("backend", "gpu", f"the ring buffer ({self.n_slots} steps x {self.n_chan} input "
+                                                f"channels x 8 bytes = {ring_bytes / 2**30:.1f} GiB) does not fit in "
+                                                f"the GPU's free memory ({free / 2**30:.1f} GiB)")
         self.ring = cuda.to_device(np.zeros(self.n_slots * self.n_chan, dtype=np.int64))
+        self.procedural = tuple(to(np.ascontiguousarray(a)) for a in (
+            pr.group_ptr, pr.src_first, pr.tgt_pop, pr.receptor, pr.kind, pr.n_post, pr.skip_self.astype(np.uint8),
+            pr.p, pr.key, pr.key_w, pr.key_d, pr.counts_off, pr.counts, pr.weight, pr.dl_prob, pr.dl_alias, pr.dl_off,
+            pr.dl_len, pr.win_first, pr.n_win)) + (int(pr.window_steps),) + tuple(to(np.ascontiguousarray(a)) for a in (
+                pr.wt_ptr, pr.wt_off, pr.wt_len, pr.wc_off, pr.wcounts))
+        self.n_pops = int(lay.pop_n.size)
         cap = max(self.n_total, 1)
         self.spk_ids = cuda.device_array((2, cap), dtype=np.int32)
         self.spk_mult = cuda.device_array((2, cap), dtype=np.int32)
@@ -249,7 +291,8 @@ class GpuStepLoop:
         syn_args = (self.syn_ptr, self.syn_target, self.syn_weight, self.syn_delay)
         if self.mode == "persistent":
             args = (step0, m, *a_args[:-1], self.inv_scale, self.scale, *drive_args, *syn_args, self.rec_mask, rec_t,
-                    rec_id, rec_n, max_rec, self.probe_idx, probe_out, probe_every, first_probe, status)
+                    rec_id, rec_n, max_rec, self.probe_idx, probe_out, probe_every, first_probe, status, self.n_pops,
+                    *self.procedural)
             try:
                 blocks = persistent_blocks(k.steps_persistent, args, blocks_for(max(self.n_total, 1)))
                 k.steps_persistent[blocks, BLOCK](*args)
@@ -264,6 +307,8 @@ class GpuStepLoop:
                                     probe_out, probe_every, first_probe, status)
             k.step_b[blocks, BLOCK](t, step0, m, self.n_slots, self.n_chan, *syn_args, self.scale, self.ring,
                                     self.spk_ids, self.spk_mult, spk_count, self.rec_mask, rec_t, rec_id, rec_n,
-                                    self.probe_idx, probe_out, probe_every, first_probe, state, status)
+                                    self.probe_idx, probe_out, probe_every, first_probe, state, status,
+                                    self.neuron_pop, self.n_neurons, self.n_pops, self.src_n, self.pop_chan_off,
+                                    self.pop_n, *self.procedural)
         flags = status.copy_to_host()
         return int(flags[k.DONE]) if flags[k.STOPPED] else m

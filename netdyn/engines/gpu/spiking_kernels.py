@@ -10,6 +10,14 @@ import math
 import numpy as np
 from numba import cuda
 
+from netdyn.connectivity.procedural import (
+    BERNOULLI_TARGETS,
+    SAME_INDEX,
+    UNIFORM_TARGETS,
+    alias_draw,
+    draw_value,
+    uniform_target,
+)
 from netdyn.counter_random import counter_uniform, step_stream
 from netdyn.engines.gpu.device import BLOCK
 from netdyn.engines.spiking.kernel import poisson, poisson_large
@@ -196,11 +204,114 @@ def phase_a(t, step, cur, n_slots, n_chan, neuron_pop, pop_first, pop_n, pop_sta
                 spk_mult[par, j] = k
 
 
+@cuda.jit(device=True, inline=True)
+def table_draw(prob, alias, off, n, stream, i):
+    """:func:`netdyn.connectivity.procedural.draw_alias` with the tables read here (numba's
+    simulator cannot hand its device arrays to a CPU-compiled function)."""
+    col, coin = alias_draw(n, stream, i)
+    return col if coin < prob[off + col] else np.int64(alias[off + col])
+
+
+@cuda.jit(device=True, inline=True)
+def weight_draw(w, stream, i):
+    """Weight ``i`` of ``stream`` from the law ``w`` (a ``value_params`` row) as float32, as the CPU
+    adds it (:func:`~netdyn.connectivity.procedural.draw_value` of the row as a tuple)."""
+    return np.float32(draw_value((w[0], w[1], w[2], w[3], w[4], w[5]), stream, i))
+
+
+@cuda.jit(device=True, inline=True)
+def add_event(ring, cur, d, n_slots, n_chan, channel, value, scale, mult):
+    """Add ``mult`` times the float32 ``value`` (fixed point) to ``channel``, ``d`` steps after ``cur``."""
+    slot = cur + d
+    while slot >= n_slots:
+        slot -= n_slots
+    cuda.atomic.add(ring, slot * n_chan + channel, mult * np.int64(math.floor(np.float64(value) * scale + 0.5)))
+
+
 @cuda.jit(device=True)
-def phase_b(t, step, cur, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids,
-            spk_mult, spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, probe_row, state):
-    """Deliver the spikes of step ``step`` (one block per spike, its threads over the synapses,
-    integer atomics into the ring: exact, so the order does not matter), record them, take the
+def deliver_procedural(src, g, mult, cur, n_slots, n_chan, ring, scale, pop_chan_off, pop_n, pr_group_ptr,
+                       pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w,
+                       pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
+                       pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len, pr_wc_off, pr_wcounts):
+    """Regenerate the synapses of source ``src`` (group ``g``) in every procedural projection and
+    add them to the ring, all delays at once (the device's ring spans the longest delay); the
+    block's threads share the synapses. The draws are the CPU's
+    (``_deliver_procedural`` in :mod:`netdyn.engines.spiking.kernel`), delay windows included:
+    where a source's synapses are split among windows, each window's are drawn from its table."""
+    tid = cuda.threadIdx.x
+    for q in range(pr_group_ptr[g], pr_group_ptr[g + 1]):
+        tgt = pr_tgt_pop[q]
+        n = pop_n[tgt]
+        c0 = pop_chan_off[tgt] + pr_receptor[q] * n
+        i = src - pr_src_first[q]
+        kind = pr_kind[q]
+        skip_self = pr_skip_self[q] != 0
+        others = pr_n_post[q] - 1 if skip_self else pr_n_post[q]
+        weight = pr_weight[q]
+        d_off, d_len = pr_dl_off[q], pr_dl_len[q]
+        st = np.uint64(step_stream(pr_key[q], i))
+        sw = np.uint64(step_stream(pr_key_w[q], i))
+        sd = np.uint64(step_stream(pr_key_d[q], i))
+        if kind == UNIFORM_TARGETS and pr_wt_ptr[q] >= 0:  # split among delay windows
+            nw = pr_n_win[q] - pr_win_first[q]
+            at = pr_wc_off[q] + i * nw
+            s0 = np.int64(0)
+            for j in range(nw):
+                cnt = np.int64(pr_wcounts[at + j])
+                d_lo = (pr_win_first[q] + j) * pr_window + 1
+                t_off, t_len = pr_wt_off[pr_wt_ptr[q] + j], pr_wt_len[pr_wt_ptr[q] + j]
+                for s in range(s0 + tid, s0 + cnt, BLOCK):
+                    t = uniform_target(st, s, others, skip_self, i)
+                    d = d_lo + table_draw(pr_dl_prob, pr_dl_alias, t_off, t_len, sd, s)
+                    add_event(ring, cur, d, n_slots, n_chan, c0 + t, weight_draw(weight, sw, s), scale,
+                              mult)
+                s0 += cnt
+        elif kind == UNIFORM_TARGETS:
+            for s in range(tid, np.int64(pr_counts[pr_counts_off[q] + i]), BLOCK):
+                t = uniform_target(st, s, others, skip_self, i)
+                d = table_draw(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                add_event(ring, cur, d, n_slots, n_chan, c0 + t, weight_draw(weight, sw, s), scale, mult)
+        elif kind == BERNOULLI_TARGETS and pr_p[q] < 1.0:
+            p = pr_p[q]
+            if tid == 0 and p > 0.0:  # geometric skipping: one chain of draws, walked by one thread
+                log_q = 1.0 / math.log1p(-p)
+                t = np.int64(-1)
+                s = np.int64(0)
+                while True:
+                    gap = math.floor(math.log1p(-counter_uniform(st, s)) * log_q)
+                    if gap >= others - t - 1:
+                        break
+                    t += np.int64(gap) + 1
+                    tt = t + 1 if skip_self and t >= i else t
+                    if tt >= n:
+                        break
+                    d = table_draw(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                    add_event(ring, cur, d, n_slots, n_chan, c0 + tt, weight_draw(weight, sw, s), scale,
+                              mult)
+                    s += 1
+        else:  # every target, or the same index
+            first, stop = (i, i + 1 if i + 1 < n else n) if kind == SAME_INDEX else (0, n)
+            for tt in range(first + tid, stop, BLOCK):
+                if kind == SAME_INDEX:
+                    s = np.int64(0)
+                else:
+                    if skip_self and tt == i:
+                        continue
+                    s = np.int64(tt - 1 if skip_self and tt > i else tt)
+                d = table_draw(pr_dl_prob, pr_dl_alias, d_off, d_len, sd, s) + 1
+                add_event(ring, cur, d, n_slots, n_chan, c0 + tt, weight_draw(weight, sw, s), scale, mult)
+
+
+@cuda.jit(device=True)
+def phase_b(t, step, cur, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids, spk_mult, spk_count,
+            rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, probe_row, state, neuron_pop, n_neurons, n_pops,
+            src_n, pop_chan_off, pop_n, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post,
+            pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob,
+            pr_dl_alias, pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
+            pr_wc_off, pr_wcounts):
+    """Deliver the spikes of step ``step`` (one block per spike, its threads over the stored
+    synapses, then over the procedural ones it regenerates; integer atomics into the ring:
+    exact, so the order does not matter), record them, take the
     state probes of the next step (row ``probe_row`` >= 0) and clear the next step's spike list."""
     par = step % 2
     count = spk_count[par]
@@ -212,6 +323,20 @@ def phase_b(t, step, cur, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_
             if slot >= n_slots:
                 slot -= n_slots
             cuda.atomic.add(ring, slot * n_chan + syn_target[q], mult * np.int64(math.floor(syn_weight[q] * scale + 0.5)))
+        if pr_kind.size > 0:
+            if src < n_neurons:
+                g = np.int64(neuron_pop[src])
+            else:
+                g = np.int64(n_pops)
+                rest = src - n_neurons
+                while rest >= src_n[g - n_pops]:
+                    rest -= src_n[g - n_pops]
+                    g += 1
+            deliver_procedural(src, g, mult, cur, n_slots, n_chan, ring, scale, pop_chan_off, pop_n, pr_group_ptr, pr_src_first, pr_tgt_pop,
+                               pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d,
+                               pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
+                               pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len, pr_wc_off,
+                               pr_wcounts)
     for j in range(cuda.grid(1), count, cuda.gridsize(1)):
         src = spk_ids[par, j]
         if rec_mask[src]:
@@ -240,7 +365,10 @@ def steps_persistent(step0, n_steps, n_slots, n_chan, neuron_pop, pop_first, pop
                      pop_kind, pop_current, consts, const_len, state, refr, i_ext, ring, inv_scale, scale, drv_ptr, drv_rec,
                      drv_wfix, drv_bernoulli, drv_key, drv_lam, drv_exp, src_first, src_n, src_key, src_lam, src_exp,
                      n_neurons, n_total, spk_ids, spk_mult, spk_count, pop_counts, syn_ptr, syn_target, syn_weight, syn_delay,
-                     rec_mask, rec_t, rec_id, rec_n, rec_room, probe_idx, probe_out, probe_every, first_probe, status):
+                     rec_mask, rec_t, rec_id, rec_n, rec_room, probe_idx, probe_out, probe_every, first_probe, status,
+                     n_pops, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w,
+                     pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
+                     pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len, pr_wc_off, pr_wcounts):
     """``n_steps`` steps from ``step0`` in one cooperative launch, two grid barriers a step.
     Stops early (``status[STOPPED] = 1``) when the recorded spikes might overflow
     ``rec_t`` (fewer than ``rec_room`` entries left), or at a non-finite neuron
@@ -269,8 +397,12 @@ def steps_persistent(step0, n_steps, n_slots, n_chan, neuron_pop, pop_first, pop
                 status[DONE] = t
             return
         row = probe_row_of(step + 1, probe_every, first_probe, probe_idx.size) if t + 1 < n_steps else -1
-        phase_b(t, step, cur, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids,
-                spk_mult, spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, row, state)
+        phase_b(t, step, cur, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids, spk_mult, spk_count,
+                rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, row, state, neuron_pop, n_neurons, n_pops,
+                src_n, pop_chan_off, pop_n, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind, pr_n_post,
+                pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight, pr_dl_prob,
+                pr_dl_alias, pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
+                pr_wc_off, pr_wcounts)
         grid.sync()
     if cuda.grid(1) == 0:
         status[DONE] = n_steps
@@ -305,13 +437,20 @@ def step_a(t, step0, n_slots, n_chan, neuron_pop, pop_first, pop_n, pop_state_of
 
 
 @cuda.jit
-def step_b(t, step0, n_steps, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids,
-           spk_mult, spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, probe_every, first_probe,
-           state, status):
+def step_b(t, step0, n_steps, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids, spk_mult,
+           spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, probe_every, first_probe, state, status,
+           neuron_pop, n_neurons, n_pops, src_n, pop_chan_off, pop_n, pr_group_ptr, pr_src_first, pr_tgt_pop,
+           pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts,
+           pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr,
+           pr_wt_off, pr_wt_len, pr_wc_off, pr_wcounts):
     """Phase B of step ``step0 + t`` (launch mode ``per_step``)."""
     if status[STOPPED] != 0 or status[BAD] != NONE:
         return
     step = step0 + t
     row = probe_row_of(step + 1, probe_every, first_probe, probe_idx.size) if t + 1 < n_steps else -1
-    phase_b(t, step, step % n_slots, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring,
-            spk_ids, spk_mult, spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, row, state)
+    phase_b(t, step, step % n_slots, n_slots, n_chan, syn_ptr, syn_target, syn_weight, syn_delay, scale, ring, spk_ids, spk_mult,
+            spk_count, rec_mask, rec_t, rec_id, rec_n, probe_idx, probe_out, row, state, neuron_pop, n_neurons,
+            n_pops, src_n, pop_chan_off, pop_n, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind,
+            pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off, pr_counts, pr_weight,
+            pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len, pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off,
+            pr_wt_len, pr_wc_off, pr_wcounts)
