@@ -300,3 +300,43 @@ def test_chaos_published_exponent_ranges_on_the_gpu(tmp_path):
     assert np.all(np.diff(lam.sel(g=[10.0, 13.0, 16.0, 19.0, 22.0]).mean("session").values) > 0)
     plateau = out.dataset["divergence_mean"].sel(g=[13.0, 16.0, 19.0, 22.0]).isel(time=slice(-1000, None))
     assert float(plateau.min()) > 9.0 and float(plateau.max()) < 19.0
+
+
+def _rates_and_cv(rec, t0_ms: float) -> dict[str, tuple[float, float]]:
+    """Mean rate (Hz) and mean CV of the inter-spike intervals (neurons with >= 3 spikes) per
+    population, after ``t0_ms``."""
+    out = {}
+    for name, trains in rec.spikes.items():
+        keep = trains.times_ms >= t0_ms
+        times, senders = trains.times_ms[keep], trains.senders[keep]
+        rate = times.size / (trains.n_recorded * (rec.t_stop_ms - t0_ms) * 1e-3)
+        cvs = []
+        for i in np.unique(senders):
+            isi = np.diff(np.sort(times[senders == i]))
+            if isi.size >= 2:
+                cvs.append(isi.std() / isi.mean())
+        out[name] = (rate, float(np.mean(cvs)) if cvs else np.nan)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(simulated(), reason="4,000 neurons for 1 s: a real GPU only")
+def test_coba_statistics_on_the_gpu_within_the_cpu_seed_spread():
+    """COBA (4,000 neurons, 1 s): every population's rate and CV on the GPU lie within the spread
+    of the CPU engine over seeds (mean +- 4 SD of 4 seeds, at least 5 % of the mean)."""
+    from netdyn.engines.spiking.network import Network
+    from netdyn.studies.coba import coba_spec
+
+    cpu = []
+    for seed in range(4):
+        net = Network(coba_spec(4000, seed=seed))
+        net.run(1000.0)
+        cpu.append(_rates_and_cv(net.recording(), 200.0))
+    net = Network(coba_spec(4000, seed=0), backend="gpu")
+    net.run(1000.0)
+    gpu = _rates_and_cv(net.recording(), 200.0)
+    for name, (rate, cv) in gpu.items():
+        for k, value in ((0, rate), (1, cv)):
+            ref = np.array([c[name][k] for c in cpu])
+            half_width = max(4 * ref.std(ddof=1), 0.05 * abs(ref.mean()))
+            assert abs(value - ref.mean()) <= half_width, (name, k, value, ref)
