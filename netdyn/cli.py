@@ -391,10 +391,11 @@ def _run_bench(args: argparse.Namespace) -> int:
     pin_threads()  # the simulation's own threads only: idle BLAS pools must not spin beside them
     if args.model == "coba":
         record = bench_coba(config.n_neurons, config.duration_ms, seed=config.seed, wiring=config.wiring,
-                            integrator=config.integrator, threads=config.threads, connectivity=config.connectivity)
+                            integrator=config.integrator, threads=config.threads, connectivity=config.connectivity,
+                            backend=config.backend)
     elif args.model == "microcircuit":
         record = bench_microcircuit(config.scale, config.duration_ms, threads=config.threads, seed=config.seed,
-                                    connectivity=config.connectivity)
+                                    connectivity=config.connectivity, backend=config.backend)
     elif args.model == "consolidation":
         record = bench_consolidation(config)
     else:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from netdyn.config.base import Spec
-from netdyn.config.simulator import Connectivity, connectivity_field
+from netdyn.config.simulator import Connectivity, EngineBackend, backend_field, connectivity_field
 
 
 class CobaBenchConfig(Spec):
@@ -19,6 +19,7 @@ class CobaBenchConfig(Spec):
     integrator: Literal["exp_euler", "euler"] = Field(
         "exp_euler", description="membrane integrator of the cells (euler: Brian2's method='euler')")
     threads: int = Field(1, ge=1, description="threads of the simulation (the same spikes for any number)")
+    backend: EngineBackend = backend_field()
     connectivity: Connectivity = connectivity_field()
     duration_ms: float = Field(1000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring and the initial state")
@@ -30,6 +31,7 @@ class MicrocircuitBenchConfig(Spec):
     scale: float = Field(0.1, gt=0.0, le=1.0, description="fraction of the full model's neurons "
                          "(synapses scale with its square)")
     threads: int = Field(1, ge=1, description="threads of the simulation (the same spikes for any number)")
+    backend: EngineBackend = backend_field()
     connectivity: Connectivity = connectivity_field()
     duration_ms: float = Field(1000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring, the initial state and the background input")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from netdyn.config.base import OverSeeds, Spec
-from netdyn.config.simulator import Connectivity, SimulatorChoice, connectivity_field
+from netdyn.config.simulator import Connectivity, EngineBackend, SimulatorChoice, backend_field, connectivity_field
 from netdyn.errors import ConfigError
 from netdyn.timegrid import grid_steps
 
@@ -109,4 +109,5 @@ class MultiAreaBenchConfig(MultiAreaModelConfig):
     t_sim_ms: float = Field(2000.0, gt=0.0, description="simulated time (ms)")
     seed: int = Field(1, ge=0, description="seed of the wiring, the initial state and the Poisson input")
     threads: int = Field(1, ge=1, description="threads of the simulation")
+    backend: EngineBackend = backend_field()
     connectivity: Connectivity = connectivity_field()

@@ -33,6 +33,17 @@ def connectivity_field() -> Any:
     return Field("stored", description=CONNECTIVITY_HELP)
 
 
+EngineBackend = Literal["netdyn", "gpu"]
+"""netdyn's own spiking engines: on the CPU, or its step loop on a CUDA GPU."""
+
+
+def backend_field() -> Any:
+    """A ``backend`` field choosing between netdyn's own engines (benchmarks and studies that
+    NEST does not run)."""
+    return Field("netdyn", description="netdyn's engine on the CPU ('netdyn', over threads) or its step loop on "
+                                       "a CUDA GPU ('gpu')")
+
+
 class SimulatorChoice(Spec):
     """The simulator of a network, its threads and how its synapses are held."""
 

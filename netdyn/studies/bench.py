@@ -30,14 +30,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _warm_up(spec: Any, threads: int = 1) -> None:
-    """Load the compiled step loop for this combination of models (numba's disk cache) on a
-    tiny copy of the network, so that build_s and run_s measure the model, not the loader."""
+def _warm_up(spec: Any, threads: int = 1, backend: str = "netdyn") -> None:
+    """Load the compiled step loop for this combination of models (numba's disk cache; the GPU's
+    kernels are compiled) on a tiny copy of the network, so that build_s and run_s measure the
+    model, not the loader or the compiler."""
     from netdyn.engines.spiking import Network
 
     tiny = spec.model_copy(update={"populations": tuple(p.model_copy(update={"n_neurons": 2}) for p in spec.populations),
                                    "projections": (), "record": spec.record.model_copy(update={"state": ()})})
-    Network(tiny, check_memory=False, threads=threads).run(1.0)
+    Network(tiny, check_memory=False, threads=threads, backend=backend).run(1.0)
 
 
 def synaptic_events(spec: Any, spikes: dict[str, float]) -> float:
@@ -58,18 +59,18 @@ def synaptic_events(spec: Any, spikes: dict[str, float]) -> float:
 
 
 def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, connectivity: Any = "stored",
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads with ``connectivity``
-    (:class:`~netdyn.engines.spiking.Network`'s: stored, procedural, auto or a mapping); the
-    benchmark record (see module doc)."""
+            backend: str = "netdyn", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build and run ``spec`` for ``duration_ms`` on ``threads`` threads (or on the GPU: ``backend
+    = "gpu"``) with ``connectivity`` (:class:`~netdyn.engines.spiking.Network`'s: stored,
+    procedural, auto or a mapping); the benchmark record (see module doc)."""
     from netdyn import __version__
     from netdyn.engines.spiking import Network
 
     if not (duration_ms > 0):
         raise ConfigError("duration_ms", duration_ms, "must be > 0")
-    _warm_up(spec, threads)
+    _warm_up(spec, threads, backend)
     t0 = time.perf_counter()
-    net = Network(spec, threads=threads, connectivity=connectivity)
+    net = Network(spec, threads=threads, connectivity=connectivity, backend=backend)
     build_s = time.perf_counter() - t0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     net.run(duration_ms, progress=False)
@@ -81,7 +82,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
               for name, r in rec.population_rates.items()}
     n = int(net.layout.n_neurons)
     out = {
-        "simulator": "netdyn", "model": model, "version": __version__,
+        "simulator": "netdyn", "backend": backend, "model": model, "version": __version__,
         "n_neurons": n, "duration_ms": float(duration_ms), "dt_ms": net.spec.dt_ms, "seed": net.spec.seed, "threads": threads,
         "build_s": build_s, "run_s": run_s, "cpu_s": cpu_s, "cpu_s_per_bio_s": cpu_s / bio_s,
         "cpu_s_measured_as": "time.process_time() around Network.run(duration)",
@@ -92,7 +93,8 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
         "rates_hz": {name: c / net.spec.population(name).n_neurons / bio_s for name, c in counts.items()},
         "spike_digest": rec.spike_digest(),
         "connectivity": connectivity, "synapse_bytes": net.synapses.nbytes, "procedural_bytes": net.procedural.nbytes,
-        "procedural_synapses": float(net.procedural.expected_synapses), "ring_bytes": int(net.ring.nbytes),
+        "procedural_synapses": float(net.procedural.expected_synapses),
+        "ring_bytes": int(net._gpu.ring.nbytes if backend == "gpu" else net.ring.nbytes),
         "synaptic_events": synaptic_events(net.spec, counts),
     }
     out.update(extra or {})
@@ -100,7 +102,8 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
 
 
 def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, wiring: str = "bernoulli",
-               integrator: str = "exp_euler", threads: int = 1, connectivity: str = "stored") -> dict[str, Any]:
+               integrator: str = "exp_euler", threads: int = 1, connectivity: str = "stored",
+               backend: str = "netdyn") -> dict[str, Any]:
     """The COBA benchmark (:mod:`netdyn.studies.coba`) at ``n_neurons``, wired by ``wiring``
     (bernoulli or fixed_indegree), its synapses ``connectivity`` (stored, procedural, auto)."""
     from netdyn.studies.coba import coba_spec
@@ -108,18 +111,18 @@ def bench_coba(n_neurons: int, duration_ms: float, *, seed: int = 1, wiring: str
     if n_neurons < 10:
         raise ConfigError("n_neurons", n_neurons, "must be >= 10")
     return measure(coba_spec(n_neurons, seed=seed, wiring=wiring, integrator=integrator), duration_ms,
-                   model="coba", threads=threads, connectivity=connectivity,
+                   model="coba", threads=threads, connectivity=connectivity, backend=backend,
                    extra={"wiring": wiring, "integrator": integrator})
 
 
 def bench_microcircuit(scale: float, duration_ms: float, *, threads: int = 1, seed: int = 1,
-                       connectivity: str = "stored") -> dict[str, Any]:
+                       connectivity: str = "stored", backend: str = "netdyn") -> dict[str, Any]:
     """The Potjans-Diesmann microcircuit (:mod:`netdyn.studies.microcircuit`) at ``scale``, its
     synapses ``connectivity`` (stored, procedural, auto)."""
     from netdyn.studies.microcircuit import microcircuit_spec
 
     return measure(microcircuit_spec(scale, seed=seed), duration_ms, model="microcircuit", threads=threads,
-                   connectivity=connectivity, extra={"scale": scale})
+                   connectivity=connectivity, backend=backend, extra={"scale": scale})
 
 
 def bench_consolidation(config: Any) -> dict[str, Any]:
@@ -185,15 +188,15 @@ def bench_multiarea(config: Any) -> dict[str, Any]:
 
     par = timed("model", model_parameters, config)
     spec = timed("spec", multiarea_spec, par, seed=config.seed)
-    _warm_up(spec, config.threads)
-    net = timed("build", Network, spec, threads=config.threads, connectivity=config.connectivity)
+    _warm_up(spec, config.threads, config.backend)
+    net = timed("build", Network, spec, threads=config.threads, connectivity=config.connectivity, backend=config.backend)
     timed("run", net.run, config.t_sim_ms, progress=False)
     transient = min(500.0, 0.5 * config.t_sim_ms)
     ds = timed("analysis", activity_dataset, net.recording(), par, transient_ms=transient)
     timed("mean_field", mean_field_rates, par)
     bio_s = config.t_sim_ms * 1e-3
     return {
-        "simulator": "netdyn", "model": "multiarea", "version": __version__, "preset": config.preset,
+        "simulator": "netdyn", "backend": config.backend, "model": "multiarea", "version": __version__, "preset": config.preset,
         "scale": config.resolved("scale"), "chi": config.resolved("chi"), "chi_i": config.resolved("chi_i"),
         "seed": config.seed, "t_sim_ms": config.t_sim_ms, "dt_ms": spec.dt_ms, "threads": config.threads,
         "n_neurons": int(net.layout.n_neurons), "n_synapses": net.n_synapses, "n_projections": len(spec.projections),
