@@ -340,3 +340,15 @@ def test_coba_statistics_on_the_gpu_within_the_cpu_seed_spread():
             ref = np.array([c[name][k] for c in cpu])
             half_width = max(4 * ref.std(ddof=1), 0.05 * abs(ref.mean()))
             assert abs(value - ref.mean()) <= half_width, (name, k, value, ref)
+
+
+def test_bench_record_on_the_gpu_has_the_cpu_spikes():
+    """``netdyn bench coba --backend gpu``: the record of the GPU run, whose spikes (digest) are the
+    CPU's (COBA's weights, 6 and 67 nS, sum exactly in float32)."""
+    from netdyn.studies.bench import bench_coba
+
+    gpu = bench_coba(100, 3.0, backend="gpu")
+    cpu = bench_coba(100, 3.0)
+    assert gpu["backend"] == "gpu" and cpu["backend"] == "netdyn"
+    assert gpu["spike_digest"] == cpu["spike_digest"] and gpu["mean_rate_hz"] == cpu["mean_rate_hz"] > 0
+    assert gpu["ring_bytes"] == 8 * cpu["ring_bytes"] // 4  # int64 fixed point against float32, same span
