@@ -184,18 +184,24 @@ def source_targets(kind, n_post, skip_self, count, p, key, source, out):  # prag
             out[k] = t + 1 if skip_self and t >= source else t
             k += 1
         return k
-    scale = 1.0 / math.log1p(-p)
-    t = -1
-    s = 0
-    while True:
-        gap = math.floor(math.log1p(-counter_uniform(stream, s)) * scale)
-        s += 1
-        if gap >= others - t - 1:
-            break
-        t += np.int64(gap) + 1
+    inv_log_q = 1.0 / math.log1p(-p)
+    t = bernoulli_next(stream, 0, -1, others, inv_log_q)
+    while t >= 0:
         out[k] = t + 1 if skip_self and t >= source else t
         k += 1
+        t = bernoulli_next(stream, k, t, others, inv_log_q)
     return k
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def bernoulli_next(stream, s, t, others, inv_log_q):  # pragma: no cover - compiled
+    """The target after ``t`` (-1 before the first) of a source with Bernoulli targets among
+    ``others``, by geometric skipping with draw ``s`` of its stream: a gap of
+    ``floor(log(1 - u) / log(1 - p))`` targets (``inv_log_q = 1 / log(1 - p)``); -1 past the last."""
+    gap = math.floor(math.log1p(-counter_uniform(stream, s)) * inv_log_q)
+    if gap >= others - t - 1:
+        return np.int64(-1)
+    return t + np.int64(gap) + 1
 
 
 # ----------------------------------------------------------------------------- weights and delays

@@ -15,6 +15,7 @@ from netdyn.connectivity.procedural import (
     SAME_INDEX,
     UNIFORM_TARGETS,
     alias_draw,
+    bernoulli_next,
     draw_value,
     uniform_target,
 )
@@ -39,6 +40,22 @@ def take_input(ring, at, inv_scale):
     return x
 
 
+@cuda.jit(device=True, inline=True)
+def settle_lif(state, at, refr, e, v, v_th, v_reset, ref_steps):
+    """Store the new V of a LIF neuron (state index ``at``; neuron ``e``'s refractory counter):
+    -1 if it is not finite, 1 if it reaches ``v_th`` (then reset and refractory for
+    ``ref_steps``), else 0; the CPU models' spike rule (``collect_spikes``, not strict)."""
+    if not abs(v) < 1e300:
+        state[at] = v
+        return -1
+    if v >= v_th:
+        state[at] = v_reset
+        refr[e] = np.int32(ref_steps)
+        return 1
+    state[at] = v
+    return 0
+
+
 @cuda.jit(device=True)
 def lif_psc_exp(state, s0, n, i, refr, e, c, ring, cb, inv_scale, has_ext, x_ext):
     """One step of neuron ``i`` (local) of an ``lif_psc_exp`` population; 1 spike, 0, -1 non-finite."""
@@ -52,17 +69,8 @@ def lif_psc_exp(state, s0, n, i, refr, e, c, ring, cb, inv_scale, has_ext, x_ext
         u += c[8 + 2 * r + 1] * ci
         state[at] = ci * c[8 + 2 * r] + take_input(ring, cb + r * n, inv_scale)
     ri = refr[e]
-    v = v if ri > 0 else u + e_l
     refr[e] = ri - 1 if ri > 0 else 0
-    if not abs(v) < 1e300:
-        state[s0 + i] = v
-        return -1
-    if v >= v_th:
-        state[s0 + i] = v_reset
-        refr[e] = np.int32(c[6])
-        return 1
-    state[s0 + i] = v
-    return 0
+    return settle_lif(state, s0 + i, refr, e, v if ri > 0 else u + e_l, v_th, v_reset, c[6])
 
 
 @cuda.jit(device=True)
@@ -87,17 +95,8 @@ def lif_cond_exp(state, s0, n, i, refr, e, c, ring, cb, inv_scale, has_ext, x_ex
         v_inf = num / g_tot
         v_new = v_inf + (v - v_inf) * math.exp(-dt_over_c * g_tot)
     ri = refr[e]
-    v = v_reset if ri > 0 else v_new
     refr[e] = ri - 1 if ri > 0 else 0
-    if not abs(v) < 1e300:
-        state[s0 + i] = v
-        return -1
-    if v >= v_th:
-        state[s0 + i] = v_reset
-        refr[e] = np.int32(c[5])
-        return 1
-    state[s0 + i] = v
-    return 0
+    return settle_lif(state, s0 + i, refr, e, v_reset if ri > 0 else v_new, v_th, v_reset, c[5])
 
 
 @cuda.jit(device=True)
@@ -274,14 +273,10 @@ def deliver_procedural(src, g, mult, cur, n_slots, n_chan, ring, scale, pop_chan
         elif kind == BERNOULLI_TARGETS and pr_p[q] < 1.0:
             p = pr_p[q]
             if tid == 0 and p > 0.0:  # geometric skipping: one chain of draws, walked by one thread
-                log_q = 1.0 / math.log1p(-p)
-                t = np.int64(-1)
+                inv_log_q = 1.0 / math.log1p(-p)
                 s = np.int64(0)
-                while True:
-                    gap = math.floor(math.log1p(-counter_uniform(st, s)) * log_q)
-                    if gap >= others - t - 1:
-                        break
-                    t += np.int64(gap) + 1
+                t = bernoulli_next(st, s, np.int64(-1), others, inv_log_q)
+                while t >= 0:
                     tt = t + 1 if skip_self and t >= i else t
                     if tt >= n:
                         break
@@ -289,6 +284,7 @@ def deliver_procedural(src, g, mult, cur, n_slots, n_chan, ring, scale, pop_chan
                     add_event(ring, cur, d, n_slots, n_chan, c0 + tt, weight_draw(weight, sw, s), scale,
                               mult)
                     s += 1
+                    t = bernoulli_next(st, s, t, others, inv_log_q)
         else:  # every target, or the same index
             first, stop = (i, i + 1 if i + 1 < n else n) if kind == SAME_INDEX else (0, n)
             for tt in range(first + tid, stop, BLOCK):

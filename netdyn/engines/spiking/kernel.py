@@ -46,6 +46,7 @@ from numba.extending import intrinsic
 
 from netdyn.connectivity.procedural import (
     BERNOULLI_TARGETS,
+    bernoulli_next,
     SAME_INDEX as SAME_INDEX_TARGET,
     UNIFORM_TARGETS,
     draw_alias,
@@ -294,14 +295,10 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
         if kind == BERNOULLI_TARGETS and p < 1.0:
             if p <= 0.0:
                 continue
-            scale = 1.0 / math.log1p(-p)
-            t = -1
+            inv_log_q = 1.0 / math.log1p(-p)
             s = 0
-            while True:  # geometric skipping: the targets in increasing order
-                gap = math.floor(math.log1p(-counter_uniform(st, s)) * scale)
-                if gap >= others - t - 1:
-                    break
-                t += np.int64(gap) + 1
+            t = bernoulli_next(st, 0, np.int64(-1), others, inv_log_q)
+            while t >= 0:  # geometric skipping: the targets in increasing order
                 tt = t + 1 if skip_self and t >= i else t
                 if tt >= t_stop:
                     break
@@ -311,6 +308,7 @@ def _deliver_procedural(tid, n_threads, src, mult, g, window, cur, ring, n_slots
                         m = _push_event(ring, ev_at, ev_w, m, shift + d, n_slots, c0 + tt - lo, n_chan,
                                         mult * np.float32(draw_value(weight, sw, s)))
                 s += 1
+                t = bernoulli_next(st, s, t, others, inv_log_q)
             continue
         if kind == SAME_INDEX_TARGET:
             t_first, t_stop = max(lo, i), min(lo + n, i + 1)
