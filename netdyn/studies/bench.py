@@ -94,7 +94,7 @@ def measure(spec: Any, duration_ms: float, *, model: str, threads: int = 1, conn
         "spike_digest": rec.spike_digest(),
         "connectivity": connectivity, "synapse_bytes": net.synapses.nbytes, "procedural_bytes": net.procedural.nbytes,
         "procedural_synapses": float(net.procedural.expected_synapses),
-        "ring_bytes": int(net._gpu.ring.nbytes if backend == "gpu" else net.ring.nbytes),
+        "ring_bytes": net.ring_bytes,
         "synaptic_events": synaptic_events(net.spec, counts),
     }
     out.update(extra or {})

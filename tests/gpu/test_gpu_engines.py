@@ -352,3 +352,4 @@ def test_bench_record_on_the_gpu_has_the_cpu_spikes():
     assert gpu["backend"] == "gpu" and cpu["backend"] == "netdyn"
     assert gpu["spike_digest"] == cpu["spike_digest"] and gpu["mean_rate_hz"] == cpu["mean_rate_hz"] > 0
     assert gpu["ring_bytes"] == 8 * cpu["ring_bytes"] // 4  # int64 fixed point against float32, same span
+    assert gpu["bytes_per_synapse"] == pytest.approx(9.0, abs=0.5)  # int32 + float32 + uint8 delay, row pointers

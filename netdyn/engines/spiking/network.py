@@ -312,8 +312,14 @@ class Network:
 
     @property
     def bytes_per_synapse(self) -> float:
-        """Bytes of the synapse structure (CSR + delay segments) per synapse."""
-        return self.synapses.bytes_per_synapse
+        """Bytes of the synapse structure per synapse: CSR + delay segments, or on the GPU the
+        device's CSR with a delay per synapse."""
+        return self._gpu.nbytes_per_synapse if self._gpu is not None else self.synapses.bytes_per_synapse
+
+    @property
+    def ring_bytes(self) -> int:
+        """Bytes of the delay ring buffer (float32; on the GPU int64 fixed point, on the device)."""
+        return int(self._gpu.ring.nbytes if self._gpu is not None else self.ring.nbytes)
 
     @property
     def procedural_keys(self) -> list[str]:
@@ -775,6 +781,7 @@ class Network:
             rates = population_rate_traces(self._bin_counts[:n_bins], lay.pop_names, lay.pop_n, self._bin_steps * dt)
         inputs = input_rate_traces(spec, t_stop, self._bin_steps)
         attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": __version__, "seed": spec.seed,
+                 "backend": "gpu" if self._gpu is not None else "netdyn",
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
