@@ -3,11 +3,14 @@ one clear error when no GPU is there."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pickle
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -26,19 +29,60 @@ def _gpu_present() -> bool:
         return False
 
 
-def test_gpu_kernels_agree_with_the_cpu_engines_in_the_cuda_simulator():
+@pytest.fixture(scope="module")
+def simulator_run(tmp_path_factory):
+    """tests/gpu (not the slow, GPU-only tests) in numba's CUDA simulator, in a subprocess, with a
+    spy on the kernel launches (tests/gpu/signature_spy.py): ``(completed process, the distinct
+    (module, kernel, argument types) launched)``."""
+    signatures = tmp_path_factory.mktemp("gpu") / "signatures.pkl"
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NETDYN_KERNEL_SIGNATURES": str(signatures),
+           "PYTHONPATH": os.pathsep.join([str(GPU_TESTS), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "signature_spy",
+                          "-m", "not slow", str(GPU_TESTS)], env=env, capture_output=True, text=True, timeout=1800)
+    launched = pickle.loads(signatures.read_bytes()) if signatures.exists() else []
+    return run, launched
+
+
+def test_gpu_kernels_agree_with_the_cpu_engines_in_the_cuda_simulator(simulator_run):
     """tests/gpu (rate and spiking engines, both launch modes) in numba's CUDA simulator: every
     test runs, none is skipped (the slow ones, for a real GPU, are deselected)."""
-    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-                          str(GPU_TESTS)],
-                         env=env, capture_output=True, text=True, timeout=1200)
+    run, _ = simulator_run
     tail = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, tail
     summary = run.stdout.strip().splitlines()[-1]
     passed = re.search(r"(\d+) passed", summary)
     assert passed and int(passed.group(1)) >= 23, summary
     assert "skipped" not in summary and "failed" not in summary and "error" not in summary, summary
+
+
+def _nvvm_loads() -> bool:
+    code = "from numba.cuda.cudadrv.nvvm import NVVM; NVVM()"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
+
+
+@pytest.mark.skipif(not _nvvm_loads(), reason="NVIDIA's NVVM library is not found by numba")
+def test_every_kernel_compiles_for_the_gpu_with_the_types_it_is_given(simulator_run, monkeypatch):
+    """The simulator runs kernels as Python, which accepts code that the CUDA target refuses (a
+    NumPy function without a CUDA implementation, a typing conflict): every kernel, with every
+    argument signature the engines launched it with above, compiles to PTX for compute
+    capability 9.0 (Hopper). Needs NVIDIA's NVVM library (a CUDA toolkit, or ``pip install
+    nvidia-cuda-nvcc-cu12`` with ``CUDA_HOME`` at its ``nvidia/cuda_nvcc``), not a GPU."""
+    from numba import cuda
+
+    _, launched = simulator_run
+    names = {name for _, name, _ in launched}
+    assert {"relax_persistent", "relax_one", "steps_persistent", "step_a", "step_b"} <= names, names
+    if not cuda.is_available():  # device functions ask the current device for its compute capability
+        import numba.cuda.api
+        import numba.cuda.dispatcher
+
+        hopper = SimpleNamespace(compute_capability=(9, 0))
+        monkeypatch.setattr(numba.cuda.api, "get_current_device", lambda: hopper)
+        monkeypatch.setattr(numba.cuda.dispatcher, "get_current_device", lambda: hopper)
+    for module, name, signature in launched:
+        kernel = getattr(importlib.import_module(module), name)
+        ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
+        assert ".entry" in ptx, (name, signature)
 
 
 @pytest.mark.skipif(_gpu_present(), reason="a GPU is present")
