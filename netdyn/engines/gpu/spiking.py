@@ -96,7 +96,7 @@ when the fixed-point scale is chosen (beyond: coarser, never overflowing; see
 
 
 def weight_bound(params: np.ndarray) -> float:
-    """The largest |weight| a procedural projection draws (``value_params`` vector), for the
+    """The largest absolute weight a procedural projection draws (``value_params`` vector), for the
     fixed-point scale: exact for constant, uniform and clipped laws, mean + 8 SD otherwise."""
     from netdyn.connectivity.procedural import CONSTANT, LOGNORMAL, UNIFORM
 
