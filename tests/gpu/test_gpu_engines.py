@@ -46,10 +46,14 @@ def _rate_case():
     return n, w, r0, np.array([1.0, 8.0, 15.0, 1.0, 8.0, 15.0])
 
 
-@pytest.mark.parametrize("method,phi,dtype", [("euler", "tanh", "float64"), ("exp_euler", "relu", "float64"),
-                                              ("euler", "tanh", "float32")])
-def test_rate_gpu_equals_cpu(launch, method, phi, dtype):
-    """Final state, twin distances and samples as the CPU's compiled loop gives them."""
+@pytest.mark.parametrize("mode,method,phi,dtype", [
+    ("persistent", "euler", "tanh", "float64"), ("per_step", "euler", "tanh", "float64"),
+    ("persistent", "exp_euler", "relu", "float64"), ("persistent", "euler", "tanh", "float32"),
+])
+def test_rate_gpu_equals_cpu(monkeypatch, mode, method, phi, dtype):
+    """Final state, twin distances and samples as the CPU's compiled loop gives them (the
+    launch modes share every device function: both once, the variants in one)."""
+    monkeypatch.setenv("NETDYN_GPU_LAUNCH", mode)
     from netdyn.engines import integrate
     from netdyn.models import RateNetwork
     from netdyn.record import SampledUnits, TwinDivergence
@@ -59,7 +63,7 @@ def test_rate_gpu_equals_cpu(launch, method, phi, dtype):
     out = {}
     for backend in ("numba", "gpu"):
         div, samp = TwinDivergence([0, 1, 2], [3, 4, 5]), SampledUnits([0, 5], trajectories=[1, 4], every=2)
-        res = integrate(net, r0, duration_ms=9.0, dt_ms=1.0, gain=gain, method=method, dtype=dtype,
+        res = integrate(net, r0, duration_ms=6.0, dt_ms=1.0, gain=gain, method=method, dtype=dtype,
                         observers=[div, samp], backend=backend, progress_every=4)
         out[backend] = (res.state, div.data.copy(), samp.data.copy())
     # float32: a few ulp of rates of order 1 (the twin distances are differences of such rates)
@@ -276,7 +280,7 @@ def test_chaos_study_on_the_gpu(tmp_path):
     from netdyn.config.chaos import ChaosConfig
     from netdyn.studies.chaos import run_chaos
 
-    cfg = dict(sessions=1, trials=2, gains=(1.0, 13.0), n_neurons=20, duration_ms=12.0, example_duration_ms=6.0)
+    cfg = dict(sessions=1, trials=2, gains=(1.0, 13.0), n_neurons=20, duration_ms=6.0, example_duration_ms=4.0)
     gpu = run_chaos(ChaosConfig(backend="gpu", **cfg), tmp_path / "gpu", workers=0, progress=False, figure=False)
     cpu = run_chaos(ChaosConfig(**cfg), tmp_path / "cpu", workers=0, progress=False, figure=False)
     assert '"backend":"gpu"' in gpu.dataset.attrs["config"]
