@@ -179,12 +179,13 @@ def test_spiking_gpu_equals_cpu(launch):
     np.testing.assert_array_equal(gpu_net.refractory, cpu_net.refractory)
 
 
-@pytest.mark.parametrize("windows", [False, True])
-def test_procedural_connectivity_on_the_gpu(launch, monkeypatch, windows):
+@pytest.mark.parametrize("mode,windows", [("persistent", True), ("per_step", False)])
+def test_procedural_connectivity_on_the_gpu(monkeypatch, mode, windows):
     """Procedural synapses regenerated on the device are the CPU's (targets, weights, delays),
     also where the CPU cuts the delays into windows (a ring of a few steps): same spikes."""
     from netdyn.engines.spiking import procedural
 
+    monkeypatch.setenv("NETDYN_GPU_LAUNCH", mode)
     if windows:  # a ring of 3 steps of the network's channels at most: windows of 2 steps
         monkeypatch.setattr(procedural, "RING_BYTES", 4 * 3 * (2 * 24 + 2 * 10 + 2 * 8))
     base = _spiking_spec()
