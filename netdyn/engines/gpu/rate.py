@@ -113,9 +113,6 @@ def integrate_gpu(network: Any, state: np.ndarray, gain: np.ndarray, rate: float
                     raise
                 mode = fall_back_to_per_step(exc)
                 continue
-            done = int(status.copy_to_host()[kernels.DONE])
-            if done % 2 == 1:
-                a, b = b, a
         else:
             blocks = blocks_for(n * batch)
             for s in range(m):
@@ -123,15 +120,17 @@ def integrate_gpu(network: Any, state: np.ndarray, gain: np.ndarray, rate: float
                 kernels.relax_one[blocks, BLOCK](indptr, indices, data, cur, nxt, g, inp, r, code, k + s, samp_rows,
                                               samp_cols, samp_every, samp_data, a0, b0, pair_every, pair_data,
                                               status)
-            failed = int(status.copy_to_host()[kernels.FAILED])
+        flags = status.copy_to_host()  # one copy a chunk: steps done, failed step, first bad element
+        failed = int(flags[kernels.FAILED])
+        if mode == "persistent":
+            done = int(flags[kernels.DONE])
+        else:
             done = m if failed == _NONE else failed - k
-            if done % 2 == 1:
-                a, b = b, a
-        flags = status.copy_to_host()
-        bad = _NONE if flags[kernels.FAILED] == _NONE else int(flags[flags[kernels.FAILED] % 2])
+        if done % 2 == 1:  # an odd number of steps left the latest values in b
+            a, b = b, a
+        bad = _NONE if failed == _NONE else int(flags[failed % 2])
         if bad != _NONE:
-            failed = b  # the failing step's output (a holds its input)
-            value = float(failed.copy_to_host().flat[bad])
+            value = float(b.copy_to_host().flat[bad])  # the failing step's output (a holds its input)
             unit, col = divmod(bad, batch)
             step = k + done
             raise _instability(unit, col, value, step, t0_ms + step * dt_ms)
