@@ -190,7 +190,9 @@ def _completed(store: Path) -> int:
 
 
 def test_sweep_resume_after_kill_gives_the_same_numbers(tmp_path):
-    args = ["srnn", "sweep", "--networks", "5", *TINY_ARGS, "--workers", "1", "--no-progress", "--no-figure"]
+    # units of ~0.35 s (TINY_ARGS' take ~70 ms: all five could finish between a poll and the kill)
+    args = ["srnn", "sweep", "--networks", "5", *TINY_ARGS, "--duration-s", "2", "--workers", "1", "--no-progress",
+            "--no-figure"]
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(NETDYN + args + ["--out", str(killed)], env=env, stdout=subprocess.DEVNULL,
