@@ -247,3 +247,23 @@ def test_multiarea_model_spikes_are_identical_at_1_and_2_threads():
     recs = [Network(spec, threads=t).run(60.0).recording() for t in (1, 2)]
     assert sum(s.n_spikes for s in recs[0].spikes.values()) > 100
     assert recs[0].spike_digest() == recs[1].spike_digest()
+
+
+def test_the_step_loop_is_compiled_once_for_any_network():
+    """One to three neuron models, plasticity, OU currents, procedural connectivity, one or
+    several populations and threads: the compiled step loop is called with one signature (each
+    new one costs a fresh installation, and every CI run, another compile of about 40 s)."""
+    from netdyn.engines.spiking.kernel import run_steps
+
+    three_models = everything_spec()
+    three_models["populations"].append({"name": "A", "n_neurons": 7, "model": "adex_cond_exp",
+                                        "receptors": [{"name": "exc", "tau_ms": 5.0, "e_rev_mV": 0.0}]})
+    three_models["projections"].append({"source": "E", "target": "A", "receptor": "exc", "weight": 1.0,
+                                        "rule": {"rule": "fixed_indegree", "indegree": 5}, "delay_ms": 1.0})
+    networks = [Network(coba_spec(400, seed=1)), Network(coba_spec(400, seed=1), connectivity="procedural"),
+                Network(microcircuit_spec(0.01, seed=1), threads=2), Network(everything_spec(), threads=3),
+                Network(three_models)]
+    for net in networks:
+        net.run(1.0)
+    assert len({p.neuron_model.name for p in networks[-1].spec.populations}) == 3
+    assert len(run_steps.signatures) == 1, run_steps.signatures

@@ -104,7 +104,8 @@ def _chunks(sizes: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """First index and size of chunk ``u`` of item ``k`` at ``k * threads + u``: near-equal cuts."""
     u = np.arange(threads + 1)
     bounds = (np.asarray(sizes, dtype=np.int64)[:, None] * u[None, :]) // threads
-    return bounds[:, :-1].reshape(-1), np.diff(bounds, axis=1).reshape(-1)
+    # contiguous, whatever the shape: the compiled step loop is typed (and cached) once
+    return np.ascontiguousarray(bounds[:, :-1].reshape(-1)), np.diff(bounds, axis=1).reshape(-1)
 
 
 def plan_layout(spec: NetworkSpec, threads: int = 1) -> Layout:

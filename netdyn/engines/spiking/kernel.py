@@ -58,6 +58,17 @@ from netdyn.engines.threads import barrier_wait
 
 DONE, SPIKE_BUFFER_FULL, NON_FINITE = 0, 1, 2
 
+MODEL_SLOTS = 4
+"""Length of :func:`run_steps`' tuple of neuron-model step functions for networks of up to 4
+models (padded with the first; :func:`model_slots`): the loop's type does not depend on how
+many models a network uses, so it is compiled and cached once (about 40 s)."""
+
+
+def model_slots(steps: tuple) -> tuple:
+    """The models' step functions padded to :data:`MODEL_SLOTS` entries (unused entries repeat
+    the first; a network indexes only its own)."""
+    return steps + steps[:1] * (MODEL_SLOTS - len(steps))
+
 
 @intrinsic
 def borrowed_slice(typingctx, arr, start, stop):  # pragma: no cover - compiled
@@ -529,9 +540,11 @@ def run_steps(tid, bar, fns, kinds, blk_state_off, blk_state_len, blk_n, blk_fir
                     _deliver(row0 + src, mult, cur, ring, n_slots, n_chan, syn_ptr, seg_ptr, seg_delay, seg_len,
                              syn_target, syn_weight)
                     if procedural:
-                        _deliver_procedural(tid, n_threads, src, mult, g, 0, cur, ring, n_slots, n_chan, blk_lo, blk_n,
-                                            blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop, pr_receptor, pr_kind,
-                                            pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w, pr_key_d, pr_counts_off,
+                        # window 0 as int64, not a literal: one compiled copy for every window
+                        _deliver_procedural(tid, n_threads, src, mult, g, np.int64(0), cur, ring, n_slots, n_chan,
+                                            blk_lo, blk_n, blk_chan_off, pr_group_ptr, pr_src_first, pr_tgt_pop,
+                                            pr_receptor, pr_kind, pr_n_post, pr_skip_self, pr_p, pr_key, pr_key_w,
+                                            pr_key_d, pr_counts_off,
                                             pr_counts, pr_weight, pr_dl_prob, pr_dl_alias, pr_dl_off, pr_dl_len,
                                             pr_win_first, pr_n_win, pr_window, pr_wt_ptr, pr_wt_off, pr_wt_len,
                                             pr_wc_off, pr_wcounts, ev_at, ev_w)

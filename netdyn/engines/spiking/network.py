@@ -42,7 +42,7 @@ from netdyn.engines.spiking.build import (
     initial_state,
     plan_layout,
 )
-from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, run_steps
+from netdyn.engines.spiking.kernel import NON_FINITE, SPIKE_BUFFER_FULL, max_poisson_count, model_slots, run_steps
 from netdyn.engines.spiking.plastic import OUInputs, PlasticSynapses, build_ou, build_plastic
 from netdyn.engines.spiking.procedural import (
     HISTORY_SLACK,
@@ -156,7 +156,7 @@ class Network:
             if p.neuron_model not in models:
                 models.append(p.neuron_model)
         self._models = models
-        self._fns = tuple(m.step for m in models)
+        self._fns = model_slots(tuple(m.step for m in models))
         self._kinds = np.array([models.index(p.neuron_model) for p in spec.populations], dtype=np.int64)
         self._params = [p.neuron_model.parse_params(p.params, f"populations.{k}.params")
                         for k, p in enumerate(spec.populations)]

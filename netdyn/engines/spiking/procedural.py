@@ -207,7 +207,7 @@ def build_procedural(spec: NetworkSpec, layout: Layout, which: list[int]) -> Pro
         weight=np.zeros((n, 6)), dl_off=np.zeros(n, np.int64), dl_len=np.zeros(n, np.int64), dl_prob=np.zeros(0),
         dl_alias=np.zeros(0, np.int32), win_first=np.zeros(n, np.int64), n_win=np.ones(n, np.int64),
         wt_ptr=np.full(n, -1, np.int64), wt_off=np.zeros(0, np.int64), wt_len=np.zeros(0, np.int64),
-        wc_off=np.full(n, -1, np.int64), wcounts=np.zeros(0, np.int32),
+        wc_off=np.full(n, -1, np.int64), wcounts=np.zeros(0, np.uint16),
         group_n_win=np.zeros(len(groups), np.int64), window_steps=max_delay, max_per_source=1,
         max_delay_steps=max_delay, expected_synapses=0.0)
     out.window_steps = window_steps(layout.n_chan, max_delay)
