@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from netdyn.errors import ConfigError
+from netdyn.errors import ConfigError, MemoryEstimateError
 
 GPU_TESTS = Path(__file__).parent / "gpu"
 
@@ -95,6 +95,14 @@ def test_no_gpu_is_one_error_naming_the_backend():
 
     with pytest.raises(ConfigError, match="backend='gpu'.*no CUDA GPU"):
         Network(coba_spec(100), backend="gpu")
+    # asked before anything is built: these 8e10 synapses would be refused for their memory
+    dense = coba_spec(400_000).model_dump()
+    for proj in dense["projections"]:
+        proj["rule"]["p"] = 0.5
+    with pytest.raises(MemoryEstimateError):
+        Network(dense)
+    with pytest.raises(ConfigError, match="backend='gpu'.*no CUDA GPU"):
+        Network(dense, backend="gpu")
     with pytest.raises(ConfigError, match="backend='gpu'.*no CUDA GPU"):
         integrate(RateNetwork(np.eye(3), tau_ms=10.0, phi="tanh"), np.zeros(3), duration_ms=1.0, backend="gpu")
 

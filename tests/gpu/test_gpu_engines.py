@@ -177,6 +177,10 @@ def test_spiking_gpu_equals_cpu(launch):
             np.testing.assert_array_equal(gpu.state[pop][var].time_ms.values, da.time_ms.values)
     np.testing.assert_allclose(gpu_net.state, cpu_net.state, rtol=STATE_RTOL, atol=1e-9)
     np.testing.assert_array_equal(gpu_net.refractory, cpu_net.refractory)
+    # the ring is on the device: the host neither holds one nor counts one
+    assert gpu_net.ring.size == 0 and "ring buffer" not in gpu_net.memory_estimate.parts
+    host_ring = cpu_net.memory_estimate.parts["ring buffer"]
+    assert cpu_net.memory_estimate.total_bytes - gpu_net.memory_estimate.total_bytes == host_ring
 
 
 @pytest.mark.parametrize("mode,windows", [("persistent", True), ("per_step", False)])

@@ -112,11 +112,12 @@ def weight_bound(params: np.ndarray) -> float:
     return min(reach, max(bounds)) if len(bounds) == 2 else reach
 
 
-def check_gpu_supported(net: Any) -> None:
-    """ConfigError (field ``backend``) for what the GPU step loop does not run."""
+def check_gpu_supported(spec: Any, threads: int) -> None:
+    """ConfigError (field ``backend``, or ``threads``) for what the GPU step loop does not run,
+    or where numba finds no CUDA GPU (:func:`~netdyn.engines.gpu.device.cuda_or_error`);
+    :class:`~netdyn.engines.spiking.network.Network` asks before it builds anything."""
     from netdyn.engines.gpu.spiking_kernels import GPU_MODELS
 
-    spec = net.spec
     for k, p in enumerate(spec.populations):
         if p.neuron_model.name not in GPU_MODELS:
             raise ConfigError("backend", "gpu", f"population {p.name!r} uses model {p.neuron_model.name!r}, which "
@@ -125,8 +126,9 @@ def check_gpu_supported(net: Any) -> None:
         raise ConfigError("backend", "gpu", "plastic projections run on the CPU engine only")
     if spec.ou_currents:
         raise ConfigError("backend", "gpu", "Ornstein-Uhlenbeck currents run on the CPU engine only")
-    if net.threads != 1:
-        raise ConfigError("threads", net.threads, "the GPU backend runs a simulation on the device: threads must be 1")
+    if threads != 1:
+        raise ConfigError("threads", threads, "the GPU backend runs a simulation on the device: threads must be 1")
+    cuda_or_error()
 
 
 class GpuStepLoop:
@@ -138,7 +140,6 @@ class GpuStepLoop:
     steps' worth; doubled while a chunk's spikes need more room)."""
 
     def __init__(self, net: Any):
-        check_gpu_supported(net)
         cuda = cuda_or_error()
         from netdyn.engines.gpu import spiking_kernels as kernels
 

@@ -182,7 +182,8 @@ def available_memory_bytes() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int] = ()) -> MemoryEstimate:
+def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int] = (), *,
+                    host_ring: bool = True) -> MemoryEstimate:
     """Peak bytes of building and running ``spec`` (synapses, temporaries, ring, state).
 
     Parameters
@@ -197,6 +198,9 @@ def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int]
         event buffers and spike history (``"procedural buffers"``); their delays, cut at
         :data:`~netdyn.engines.spiking.procedural.TAIL_SD`, size the ring buffer up to
         :data:`~netdyn.engines.spiking.procedural.RING_BYTES` (beyond, delay windows).
+    host_ring
+        Whether the ring buffer is in this machine's memory (False for ``backend="gpu"``, whose
+        ring is on the device and is checked against the GPU's free memory).
 
     Returns
     -------
@@ -229,8 +233,9 @@ def estimate_memory(spec: NetworkSpec, layout: Layout, procedural: Iterable[int]
         parts["procedural out-degrees while building"] = pr.counts_bytes  # drawn per projection, then joined
         parts["procedural buffers"] = pr.buffer_bytes
         delay_bound = max(delay_bound, pr.window_steps)
-    slots = max(delay_bound, 16) + 1
-    parts["ring buffer"] = 4 * slots * layout.n_chan
+    if host_ring:
+        slots = max(delay_bound, 16) + 1
+        parts["ring buffer"] = 4 * slots * layout.n_chan
     parts["state"] = 8 * layout.n_state + 16 * layout.n_neurons
     return MemoryEstimate(n_syn, parts)
 

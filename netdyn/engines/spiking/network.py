@@ -115,9 +115,15 @@ class Network:
         self.spec = spec_from_any(spec)
         if chunk_steps is not None and chunk_steps < 1:
             raise ConfigError("chunk_steps", chunk_steps, "must be >= 1")
+        on_gpu = backend == "gpu"
+        if on_gpu:  # before the build: a network the GPU cannot run costs nothing
+            from netdyn.engines.gpu.spiking import check_gpu_supported
+
+            check_gpu_supported(self.spec, self.threads)
         self.layout: Layout = plan_layout(self.spec, self.threads)
         self._procedural_keys = procedural_projections(self.spec, connectivity, self.layout)
-        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout, self._procedural_keys)
+        self.memory_estimate: MemoryEstimate = estimate_memory(self.spec, self.layout, self._procedural_keys,
+                                                               host_ring=not on_gpu)
         if check_memory:
             refuse_if_too_large(self.memory_estimate)
         self.procedural: ProceduralSynapses = build_procedural(self.spec, self.layout, self._procedural_keys)
@@ -129,11 +135,12 @@ class Network:
         self._init_recorders()
         self.chunk_steps = int(chunk_steps) if chunk_steps is not None else self._default_chunk_steps()
         self.n_slots = max(self.synapses.n_slots, self.procedural.window_steps + 1)
-        self.ring = np.zeros(self.n_slots * self.layout.n_chan, dtype=np.float32)
+        # the GPU's ring is on the device (netdyn.engines.gpu.spiking)
+        self.ring = np.zeros(0 if on_gpu else self.n_slots * self.layout.n_chan, dtype=np.float32)
         self._init_threads()
         self.step_count = 0
         self._gpu = None
-        if backend == "gpu":
+        if on_gpu:
             from netdyn.engines.gpu.spiking import GpuStepLoop
 
             self._gpu = GpuStepLoop(self)
