@@ -162,23 +162,24 @@ class GpuStepLoop:
         self.pop_current = to(net._pop_current.astype(np.int64))
         self.const_len = to(net._const_len.astype(np.int64))
         # drives grouped by target population (their order does not matter: integer sums)
-        order = np.argsort(net._drv_pop, kind="stable")
+        drives = net.drive_arrays
+        order = np.argsort(drives.population, kind="stable")
         self.drv_order = order
-        self.drv_ptr = to(np.searchsorted(net._drv_pop[order], np.arange(lay.pop_n.size + 1)).astype(np.int64))
-        self.drv_rec = to(net._drv_rec[order].astype(np.int64))
-        self.drv_bernoulli = to(net._drv_bernoulli[order].astype(np.uint8))
-        self.drv_key = to(net._drv_key[order])
+        self.drv_ptr = to(np.searchsorted(drives.population[order], np.arange(lay.pop_n.size + 1)).astype(np.int64))
+        self.drv_rec = to(drives.receptor[order].astype(np.int64))
+        self.drv_bernoulli = to(drives.bernoulli[order].astype(np.uint8))
+        self.drv_key = to(drives.key[order])
         self.src_first = to(lay.src_first.astype(np.int64))
         self.src_n = to(lay.src_n.astype(np.int64))
-        self.src_key = to(net._src_key)
-        largest = float(max(np.abs(syn.weight).max(initial=0.0), np.abs(net._drv_weight).max(initial=0.0),
+        self.src_key = to(net.source_keys)
+        largest = float(max(np.abs(syn.weight).max(initial=0.0), np.abs(drives.weight).max(initial=0.0),
                             max((weight_bound(w) for w in pr.weight), default=0.0)))
         if not math.isfinite(largest):
             raise ConfigError("backend", "gpu", "a weight overflows float32 (|w| > 3.4e38): the GPU's fixed-point "
                                                 "sums need finite weights")
         self.scale = fixed_point_scale(largest)
         self.inv_scale = 1.0 / self.scale
-        self.drv_wfix = to(np.floor(net._drv_weight[order].astype(np.float64) * self.scale + 0.5).astype(np.int64))
+        self.drv_wfix = to(np.floor(drives.weight[order].astype(np.float64) * self.scale + 0.5).astype(np.int64))
         # CSR by source (one thread's layout), a delay per synapse
         delay = np.repeat(syn.seg_delay, syn.seg_len.astype(np.int64))
         self.syn_ptr = to(syn.syn_ptr.astype(np.int64))
@@ -214,19 +215,13 @@ class GpuStepLoop:
     def run_chunk(self, net: Any, n: int) -> None:
         """Advance ``net`` by ``n`` steps on the device and store what it recorded (the CPU
         loop's :meth:`Network._run_chunk` on the GPU)."""
-        from netdyn.engines.spiking.kernel import max_poisson_count
-
         cuda, k = self.cuda, self.kernels
         lay, spec = net.layout, net.spec
-        net._refresh_currents()
-        drv_lam, src_lam = net._rates(n)
-        drv_lam = np.ascontiguousarray(drv_lam[self.drv_order])
+        plan = net._plan_chunk(n)
+        drv_lam, src_lam = np.ascontiguousarray(plan.drive_means[self.drv_order]), plan.source_means
         drv_exp, src_exp = poisson_paths(drv_lam, True), poisson_paths(src_lam, False)
-        first_probe = -(-net.step_count // net._probe_every) * net._probe_every
-        n_cols = net._probe_idx.size
-        n_rows = max(0, -(-(net.step_count + n - first_probe) // net._probe_every)) if n_cols else 0
-        max_rec = net._rec_neurons + sum(int(c) * max_poisson_count(float(src_lam[q].max(initial=0.0)))
-                                         for q, c in enumerate(net._rec_sources) if c)
+        first_probe, n_rows, max_rec = plan.first_probe, plan.n_probe_rows, plan.max_recorded
+        n_cols = self.probe_idx.size
         to = cuda.to_device
         state, refr = to(net.state), to(net.refractory)
         consts = to(net._consts)
@@ -256,8 +251,7 @@ class GpuStepLoop:
             if n_rec:
                 t_rel, ids = rec_t[:n_rec].copy_to_host(), rec_id[:n_rec].copy_to_host()
                 order = np.lexsort((ids, t_rel))  # the CPU's order: by step, then id
-                net._spikes_steps.append(step0 + t_rel[order].astype(np.int64))
-                net._spikes_ids.append(ids[order].astype(np.int32))
+                net._keep_spikes(step0 + t_rel[order].astype(np.int64), ids[order].astype(np.int32))
             net.step_count += steps
             done += steps
             if bad != k.NONE:
@@ -272,9 +266,7 @@ class GpuStepLoop:
                 rec_t, rec_id = cuda.device_array(size, np.int32), cuda.device_array(size, np.int32)
         net.state[:], net.refractory[:] = state.copy_to_host(), refr.copy_to_host()
         if n_cols:
-            rows = probe_out.copy_to_host()[:n_rows]
-            net._probe_rows.append(rows)
-            net._probe_steps.append(np.arange(first_probe, first_probe + n_rows * net._probe_every, net._probe_every))
+            net._keep_probes(plan, probe_out.copy_to_host()[:n_rows])
         net._store_counts(pop_counts.copy_to_host(), net.step_count - n)
 
     def _launch(self, step0, m, state, refr, consts, i_ext, views, spk_count, rec_t, rec_id, rec_n, max_rec,

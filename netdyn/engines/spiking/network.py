@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -59,6 +60,51 @@ from netdyn.seeding import named_generator
 
 BACKENDS = ("netdyn", "nest", "gpu")
 """Simulators that build and run a :class:`NetworkSpec`."""
+
+
+class DriveArrays(NamedTuple):
+    """The Poisson/Bernoulli drives of a network, one entry per drive in spec order."""
+
+    population: np.ndarray  # int64: index of the target population
+    receptor: np.ndarray  # int64: receptor (input channel) of the target population
+    weight: np.ndarray  # float32: weight of one input spike (nS or pA, by the target's model)
+    bernoulli: np.ndarray  # bool: at most one input spike a step (else Poisson counts)
+    key: np.ndarray  # uint64: key of the drive's counter-based stream (kernel.counter_uniform)
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    r"""What a step loop needs, besides the network's arrays, to advance it by ``n_steps``
+    steps from step ``step0`` (:meth:`Network._plan_chunk`). The compiled CPU loop and the GPU's
+    (:mod:`netdyn.engines.gpu.spiking`) start from the same plan, and hand back what they
+    recorded through :meth:`Network._keep_spikes`, :meth:`Network._keep_probes` and
+    :meth:`Network._store_counts`.
+
+    Attributes
+    ----------
+    step0, n_steps
+        The network's clock (steps) and the length of the chunk.
+    drive_means
+        ``(drives, n_steps)``: a drive's expected input spikes onto one neuron in each step,
+        :math:`n_\text{inputs} \, \nu(t) \, \Delta t` (at most 1 for Bernoulli drives).
+    source_means
+        ``(sources, n_steps)``: a Poisson source neuron's expected spikes in each step.
+    first_probe
+        The first step at or after ``step0`` at which the state probes sample.
+    n_probe_rows
+        The probes' samples in the chunk (0 without probes).
+    max_recorded
+        The most recorded spikes one step can produce (a source neuron can emit up to
+        :func:`~netdyn.engines.spiking.kernel.max_poisson_count` a step).
+    """
+
+    step0: int
+    n_steps: int
+    drive_means: np.ndarray
+    source_means: np.ndarray
+    first_probe: int
+    n_probe_rows: int
+    max_recorded: int
 
 
 class Network:
@@ -215,16 +261,17 @@ class Network:
     def _init_inputs(self) -> None:
         spec, lay = self.spec, self.layout
         drives = spec.drives
-        self._drv_pop = np.array([lay.pop_names.index(d.target) for d in drives], dtype=np.int64)
-        self._drv_rec = np.array([lay.receptor_index[lay.pop_names.index(d.target)][d.receptor] for d in drives],
-                                 dtype=np.int64)
-        self._drv_weight = np.array([d.weight for d in drives], dtype=np.float32)
-        self._drv_bernoulli = np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_)
-        # keys of the drives' counter-based streams (kernel.counter_uniform)
-        self._drv_key = np.array([named_generator(spec.seed, "drive", d.name).integers(0, 2**63, dtype=np.uint64)
-                                  for d in drives], dtype=np.uint64)
-        self._src_key = np.array([named_generator(spec.seed, "source", s.name).integers(0, 2**63, dtype=np.uint64)
-                                  for s in spec.sources], dtype=np.uint64)
+        self.drive_arrays = DriveArrays(
+            population=np.array([lay.pop_names.index(d.target) for d in drives], dtype=np.int64),
+            receptor=np.array([lay.receptor_index[lay.pop_names.index(d.target)][d.receptor] for d in drives],
+                              dtype=np.int64),
+            weight=np.array([d.weight for d in drives], dtype=np.float32),
+            bernoulli=np.array([d.statistics == "bernoulli" for d in drives], dtype=np.bool_),
+            key=np.array([named_generator(spec.seed, "drive", d.name).integers(0, 2**63, dtype=np.uint64)
+                          for d in drives], dtype=np.uint64))
+        # keys of the Poisson sources' counter-based streams
+        self.source_keys = np.array([named_generator(spec.seed, "source", s.name).integers(0, 2**63, dtype=np.uint64)
+                                     for s in spec.sources], dtype=np.uint64)
         for k, d in enumerate(drives):
             model = spec.population(d.target).neuron_model
             if model.synapse_kind == "conductance" and d.weight < 0:
@@ -551,7 +598,11 @@ class Network:
                 else:
                     self.i_dc[first + np.asarray(c.neurons, dtype=np.int64)] += c.amplitude_pA
 
-    def _rates(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    # ------------------------------------------------------------------ the step loops' interface
+    def _plan_chunk(self, n: int) -> ChunkPlan:
+        """The step currents of the clock's step (into ``i_dc``), and the :class:`ChunkPlan` of
+        the next ``n`` steps."""
+        self._refresh_currents()
         dt = self.spec.dt_ms
         t_ms = (self.step_count + np.arange(n)) * dt
         drv = np.zeros((len(self.spec.drives), n))
@@ -562,25 +613,38 @@ class Network:
         src = np.zeros((len(self.spec.sources), n))
         for k, s in enumerate(self.spec.sources):
             src[k] = s.rate(t_ms) * dt * 1e-3
-        return drv, src
+        every = self._probe_every
+        first_probe = -(-self.step_count // every) * every
+        n_cols = self._probe_idx.size + self._pprobe_kind.size
+        n_rows = max(0, -(-(self.step_count + n - first_probe) // every)) if n_cols else 0
+        max_rec = self._rec_neurons + sum(int(c) * max_poisson_count(float(src[q].max(initial=0.0)))
+                                          for q, c in enumerate(self._rec_sources) if c)
+        return ChunkPlan(self.step_count, n, drv, src, first_probe, n_rows, max_rec)
+
+    def _keep_spikes(self, steps: np.ndarray, ids: np.ndarray) -> None:
+        """Keep recorded spikes (int64 steps, int32 global ids; by step, then id)."""
+        if steps.size:
+            self._spikes_steps.append(steps)
+            self._spikes_ids.append(ids)
+
+    def _keep_probes(self, plan: ChunkPlan, rows: np.ndarray) -> None:
+        """Keep the probes' first ``len(rows)`` samples of a chunk (from ``plan.first_probe``)."""
+        if rows.shape[1]:
+            every = self._probe_every
+            self._probe_rows.append(rows)
+            self._probe_steps.append(np.arange(plan.first_probe, plan.first_probe + rows.shape[0] * every, every))
 
     def _run_chunk(self, n: int) -> None:
         if self._gpu is not None:
             self._gpu.run_chunk(self, n)
             return
         lay, syn = self.layout, self.synapses
-        self._refresh_currents()
-        drv_lam, src_lam = self._rates(n)
-        first_probe = -(-self.step_count // self._probe_every) * self._probe_every
-        n_cols = self._probe_idx.size + self._pprobe_kind.size
-        n_rows = max(0, -(-(self.step_count + n - first_probe) // self._probe_every)) if n_cols else 0
-        probe_out = np.empty((n_rows, n_cols), dtype=np.float64)
+        plan = self._plan_chunk(n)
+        drv_lam, src_lam, max_rec = plan.drive_means, plan.source_means, plan.max_recorded
+        probe_out = np.empty((plan.n_probe_rows, self._probe_idx.size + self._pprobe_kind.size), dtype=np.float64)
         ou_on = self.ou.switched_on(self.step_count, n)
-        pl, ou, pr = self.plastic, self.ou, self.procedural
+        pl, ou, pr, drives = self.plastic, self.ou, self.procedural, self.drive_arrays
         pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
-        # a source neuron can emit several spikes in one step: at most max_poisson_count of them
-        max_rec = self._rec_neurons + sum(int(c) * max_poisson_count(float(src_lam[q].max(initial=0.0)))
-                                          for q, c in enumerate(self._rec_sources) if c)
         if self._spk_step.size < 2 * max_rec:  # the step loop stops, to grow it, when below 2 max_rec
             self._spk_step = np.empty(4 * max_rec, dtype=np.int64)
             self._spk_id = np.empty(4 * max_rec, dtype=np.int32)
@@ -599,9 +663,9 @@ class Network:
                 self.state, self.refractory, self.i_ext, self._pop_current, self._neuron_thread,
                 self.ring, self.n_slots, lay.n_chan, step0, n - done,
                 syn.syn_ptr, syn.seg_ptr, syn.seg_delay, syn.seg_len, syn.target, syn.weight, lay.n_sources,
-                lay.src_first, lay.src_lo, lay.src_cn, np.ascontiguousarray(src_lam[:, done:]), self._src_key,
-                self._drv_pop, self._drv_rec, self._drv_weight, np.ascontiguousarray(drv_lam[:, done:]),
-                self._drv_bernoulli, self._drv_key,
+                lay.src_first, lay.src_lo, lay.src_cn, np.ascontiguousarray(src_lam[:, done:]), self.source_keys,
+                drives.population, drives.receptor, drives.weight, np.ascontiguousarray(drv_lam[:, done:]),
+                drives.bernoulli, drives.key,
                 self._rec_mask, max_rec, self._spk_step, self._spk_id, n_spk,
                 pop_counts[done:], self._probe_idx, self._probe_thread, self._probe_every, probe_out[row_done:],
                 self._spike_lists, self._spike_mults, self._spike_offs, self._flags, self._work,
@@ -618,9 +682,7 @@ class Network:
             )
             status, steps, pop, neuron, rows = run_parallel(lambda tid: run_steps(tid, *args), self.threads)[0]
             k = int(n_spk[0])
-            if k:
-                self._spikes_steps.append(self._spk_step[:k].copy())
-                self._spikes_ids.append(self._spk_id[:k].copy())
+            self._keep_spikes(self._spk_step[:k].copy(), self._spk_id[:k].copy())
             row_done += int(rows)
             self.step_count += int(steps)
             done += int(steps)
@@ -635,9 +697,7 @@ class Network:
                     self._spk_step = np.empty(size, dtype=np.int64)
                     self._spk_id = np.empty(size, dtype=np.int32)
                 self._grow_history()
-        if n_cols:
-            self._probe_rows.append(probe_out[:row_done])
-            self._probe_steps.append(np.arange(first_probe, first_probe + row_done * self._probe_every, self._probe_every))
+        self._keep_probes(plan, probe_out[:row_done])
         self._store_counts(pop_counts, self.step_count - n)
 
     def _history_span(self) -> tuple[np.ndarray, np.ndarray]:
