@@ -220,8 +220,7 @@ class GpuStepLoop:
         plan = net._plan_chunk(n)
         drv_lam, src_lam = np.ascontiguousarray(plan.drive_means[self.drv_order]), plan.source_means
         drv_exp, src_exp = poisson_paths(drv_lam, True), poisson_paths(src_lam, False)
-        first_probe, n_rows, max_rec = plan.first_probe, plan.n_probe_rows, plan.max_recorded
-        n_cols = self.probe_idx.size
+        first_probe, n_rows, n_cols, max_rec = plan.first_probe, plan.n_probe_rows, plan.n_probe_cols, plan.max_recorded
         to = cuda.to_device
         state, refr = to(net.state), to(net.refractory)
         consts = to(net._consts)

@@ -13,8 +13,9 @@ refreshes time-varying input rates and step currents, moves recorded data out an
 progress bar. The whole mutable state — membrane state, refractory counters, ring buffer and
 the clock — lives in this object (``state``, ``refractory``, ``ring``, ``step_count``; state
 and ring in the layout of the thread count, :meth:`Network.save_state` writes them in one
-independent of it). Poisson drives and sources need no carried state: their draws are
-counter-based, a function of (seed, input, step, neuron).
+independent of it; with ``backend="gpu"`` the ring is on the device and ``ring`` is empty).
+Poisson drives and sources need no carried state: their draws are counter-based, a function
+of (seed, input, step, neuron).
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ class ChunkPlan:
         ``(sources, n_steps)``: a Poisson source neuron's expected spikes in each step.
     first_probe
         The first step at or after ``step0`` at which the state probes sample.
-    n_probe_rows
-        The probes' samples in the chunk (0 without probes).
+    n_probe_rows, n_probe_cols
+        The probes' samples in the chunk (0 without probes) and the probed values per sample
+        (state probes, then plastic probes).
     max_recorded
         The most recorded spikes one step can produce (a source neuron can emit up to
         :func:`~netdyn.engines.spiking.kernel.max_poisson_count` a step).
@@ -104,6 +106,7 @@ class ChunkPlan:
     source_means: np.ndarray
     first_probe: int
     n_probe_rows: int
+    n_probe_cols: int
     max_recorded: int
 
 
@@ -124,10 +127,10 @@ class Network:
         if it will not fit.
     backend
         ``"netdyn"`` (this engine), ``"gpu"`` (this engine's network, stepped on a CUDA GPU by
-        :mod:`netdyn.engines.gpu.spiking`; static models, drives, sources, currents, stored
-        synapses) or ``"nest"``: the same spec built and run by NEST
-        (:class:`netdyn.engines.nest.NestNetwork`, same ``run``, ``set_params`` and
-        ``recording``; threads and MPI ranks).
+        :mod:`netdyn.engines.gpu.spiking`; static models, drives, sources, currents, stored or
+        procedural synapses; checked, with the GPU, before anything is built) or ``"nest"``: the
+        same spec built and run by NEST (:class:`netdyn.engines.nest.NestNetwork`, same ``run``,
+        ``set_params`` and ``recording``; threads and MPI ranks).
     threads
         Threads of one simulation (NEST: per MPI rank). This engine cuts every population into
         ``threads`` chunks, one per thread, and gives the same spikes and states, bit for bit,
@@ -619,7 +622,7 @@ class Network:
         n_rows = max(0, -(-(self.step_count + n - first_probe) // every)) if n_cols else 0
         max_rec = self._rec_neurons + sum(int(c) * max_poisson_count(float(src[q].max(initial=0.0)))
                                           for q, c in enumerate(self._rec_sources) if c)
-        return ChunkPlan(self.step_count, n, drv, src, first_probe, n_rows, max_rec)
+        return ChunkPlan(self.step_count, n, drv, src, first_probe, n_rows, n_cols, max_rec)
 
     def _keep_spikes(self, steps: np.ndarray, ids: np.ndarray) -> None:
         """Keep recorded spikes (int64 steps, int32 global ids; by step, then id)."""
@@ -641,7 +644,7 @@ class Network:
         lay, syn = self.layout, self.synapses
         plan = self._plan_chunk(n)
         drv_lam, src_lam, max_rec = plan.drive_means, plan.source_means, plan.max_recorded
-        probe_out = np.empty((plan.n_probe_rows, self._probe_idx.size + self._pprobe_kind.size), dtype=np.float64)
+        probe_out = np.empty((plan.n_probe_rows, plan.n_probe_cols), dtype=np.float64)
         ou_on = self.ou.switched_on(self.step_count, n)
         pl, ou, pr, drives = self.plastic, self.ou, self.procedural, self.drive_arrays
         pop_counts = np.zeros((n, lay.pop_n.size), dtype=np.int32)
