@@ -172,6 +172,23 @@ def pd_closed_form(k: float) -> dict:
             "weight_pa": w / math.sqrt(k), "i_dc_pa": i_dc}
 
 
+def test_microcircuit_dc_is_the_same_on_every_cpu():
+    """The DC compensation sums its recurrent terms exactly (rational sums, rounded once), not
+    with numpy's sums, whose last bit depends on the CPU's SIMD width (AVX2 and AVX-512 machines
+    gave other network files): the same currents on every machine."""
+    from fractions import Fraction
+
+    from netdyn.models.microcircuit import microcircuit_parameters
+
+    for k in (0.1, 0.5):
+        par = microcircuit_parameters(k)
+        terms = np.array(par["indegree_full"]) * np.array(par["weight_full_pa"]) * np.array(par["reference_rates_hz"])
+        rec = np.array([float(sum(map(Fraction, row))) for row in terms])
+        ext = np.array(par["k_ext_full"]) * par["w_e_full_pa"] * par["bg_rate_hz"]
+        i_dc = 1e-3 * par["neuron_params"]["tau_syn_ex"] * (1.0 - math.sqrt(k)) * (rec + ext)
+        assert par["i_dc_pa"] == i_dc.tolist()
+
+
 @pytest.mark.parametrize("path", microcircuit_files(), ids=lambda p: p.name)
 def test_microcircuit_reference(path):
     """NEST's runs against the published model: the network NEST built has the closed-form

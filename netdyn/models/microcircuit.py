@@ -72,7 +72,8 @@ def microcircuit_parameters(scale: float) -> dict:
     w_full[0, 2] = 2.0 * w_e  # L4E -> L2/3E doubled
     d_mean = np.where(IS_EXC[None, :], DELAY_MEAN_MS["E"], DELAY_MEAN_MS["I"]) * np.ones((8, 8))
     tau_s = NEURON["tau_syn_ex"]
-    rec = np.sum(k_full * w_full * REFERENCE_RATES_HZ[None, :], axis=1)
+    # correctly rounded sums (numpy's sums depend on the CPU's SIMD width in the last bit)
+    rec = np.array([math.fsum(row) for row in k_full * w_full * REFERENCE_RATES_HZ[None, :]])
     ext = K_EXT_FULL * w_e * BG_RATE_HZ
     i_dc = 1e-3 * tau_s * (1.0 - math.sqrt(k)) * (rec + ext)
     return {

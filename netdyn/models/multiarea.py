@@ -354,7 +354,8 @@ def multiarea_parameters(
     tau_m_s = NEURON["tau_m"] * 1e-3
     j_full = w_full * NEURON["tau_syn_ex"] / NEURON["C_m"]  # mV
     j_ext = w_e * NEURON["tau_syn_ex"] / NEURON["C_m"]
-    mu_rec = tau_m_s * np.sum(t["indegree"] * j_full * t["rates"][None, :], axis=1)
+    # correctly rounded sums (numpy's sums depend on the CPU's SIMD width in the last bit)
+    mu_rec = tau_m_s * np.array([math.fsum(row) for row in t["indegree"] * j_full * t["rates"][None, :]])
     mu_ext = tau_m_s * k_ext_full * j_ext * rate_ext_hz
     i_dc = NEURON["C_m"] / NEURON["tau_m"] * (1.0 - root_k) * (mu_rec + mu_ext)
 
