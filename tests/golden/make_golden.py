@@ -9,12 +9,20 @@ Each case returns a dict of named numpy arrays; a digest is the SHA-256 of an ar
 shape and bytes. The file also records a few summary numbers per array (shape, sum) so a
 mismatch says where, and the BLAS build, since LAPACK-based quantities (QR spectra,
 eigenvalues) may round differently on another CPU architecture.
+
+The cases run in a subprocess with :data:`REFERENCE_NUMERICS`: OpenBLAS's Haswell kernels and
+numpy's AVX2 loops, whatever wider SIMD the CPU has. An AVX-512 machine and an AVX2 one
+otherwise differ in the last bits of BLAS products and of numpy's vectorised loops (chaotic
+dynamics then amplify them); with it, every x86-64 CPU with AVX2 and FMA computes the same bits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import platform
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -259,13 +267,48 @@ def summarise(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
+REFERENCE_NUMERICS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1",
+                      "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+"""The environment the digests are computed in (x86-64-v3 numerics; see the module docstring)."""
+
+
+def reference_numerics_available() -> bool:
+    """Whether this CPU runs :data:`REFERENCE_NUMERICS`: x86-64 with AVX2 and FMA."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return False
+    return {"avx2", "fma"} <= set(flags.split(":", 1)[1].split())
+
+
+def compute(names: list[str]) -> dict[str, dict[str, Any]]:
+    """The summaries of the cases ``names``, computed in a subprocess with
+    :data:`REFERENCE_NUMERICS` (the numerics the digests hold)."""
+    env = {**os.environ, **REFERENCE_NUMERICS}
+    run = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--print", *names], env=env,
+                         capture_output=True, text=True, cwd=HERE.parents[1])
+    if run.returncode != 0:
+        raise RuntimeError(f"the golden cases failed in their subprocess:\n{run.stderr[-6000:]}")
+    return json.loads(run.stdout.splitlines()[-1])
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--print"]:  # the subprocess of compute(): one line of JSON
+        names = argv[1:] or list(CASES)
+        summaries = {name: summarise(CASES[name]()) for name in names}
+        print(json.dumps({**summaries, "_blas": blas_build()}))
+        return 0
+    if not reference_numerics_available():
+        print("the digests hold x86-64-v3 numerics (AVX2, FMA): this CPU cannot compute them", file=sys.stderr)
+        return 1
     names = argv or list(CASES)
     data = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {"cases": {}}
-    for name in names:
-        print(f"{name} ...", flush=True)
-        data["cases"][name] = summarise(CASES[name]())
-    data["blas"] = blas_build()
+    print(f"{', '.join(names)} ...", flush=True)
+    computed = compute(names)
+    data["blas"] = computed.pop("_blas")
+    data["cases"].update(computed)
     data["numpy"] = np.__version__
     DIGESTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return 0
