@@ -268,6 +268,35 @@ def test_failed_cooperative_launch_falls_back_to_a_launch_per_step(monkeypatch):
         np.testing.assert_array_equal(gpu_rec.spikes[name].times_ms, cpu_rec.spikes[name].times_ms)
 
 
+def test_a_gpu_checkpoint_continues_bit_for_bit(tmp_path):
+    """save_state keeps the device's ring (the spikes still in flight, in fixed point): a GPU
+    network loaded from it continues with the spikes and state of the run that wrote it; a
+    checkpoint moves only between networks of the same backend."""
+    from netdyn.engines.spiking.network import Network
+
+    spec = _spiking_spec()
+    whole = Network(spec, backend="gpu").run(2.0)
+    assert whole._gpu.ring_to_host().any()  # spikes in flight (delays up to 1.2 ms) at 2 ms
+    path = whole.save_state(tmp_path / "gpu.npz")
+    whole.run(3.0)
+    resumed = Network(spec, backend="gpu").load_state(path).run(3.0)
+    assert resumed.step_count == whole.step_count == 50
+    np.testing.assert_array_equal(resumed.state, whole.state)
+    np.testing.assert_array_equal(resumed.refractory, whole.refractory)
+    np.testing.assert_array_equal(resumed._gpu.ring_to_host(), whole._gpu.ring_to_host())
+    after, later = whole.recording(), resumed.recording()
+    assert sum((s.times_ms > 2.05).sum() for s in after.spikes.values()) > 20  # spikes of steps 20-49
+    for name in after.spikes:
+        late = after.spikes[name].times_ms > 2.05
+        np.testing.assert_array_equal(later.spikes[name].times_ms, after.spikes[name].times_ms[late], err_msg=name)
+        np.testing.assert_array_equal(later.spikes[name].senders, after.spikes[name].senders[late], err_msg=name)
+    cpu_path = Network(spec).run(1.0).save_state(tmp_path / "cpu.npz")
+    with pytest.raises(ConfigError, match="backend='netdyn'.*backend='gpu'"):
+        Network(spec, backend="gpu").load_state(cpu_path)
+    with pytest.raises(ConfigError, match="backend='gpu'.*backend='netdyn'"):
+        Network(spec).load_state(path)
+
+
 def test_spiking_gpu_refuses_what_it_does_not_run():
     from netdyn.engines.spiking.network import Network
 

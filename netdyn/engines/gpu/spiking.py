@@ -38,8 +38,10 @@ is added when it is made; the CPU's delay windows, where it has them, only decid
 delay is drawn from.
 
 Not on the GPU (a :class:`~netdyn.errors.ConfigError` naming ``backend``): plastic
-projections, Ornstein-Uhlenbeck currents, models without a GPU update
-(:data:`~netdyn.engines.gpu.spiking_kernels.GPU_MODELS`), checkpoints and fast-forward.
+projections (and so fast-forward), Ornstein-Uhlenbeck currents, and models without a GPU update
+(:data:`~netdyn.engines.gpu.spiking_kernels.GPU_MODELS`). Checkpoints
+(:meth:`~netdyn.engines.spiking.network.Network.save_state`) keep the device's ring as it is, in
+fixed point, so that a GPU network continues from one bit for bit.
 """
 
 from __future__ import annotations
@@ -205,6 +207,18 @@ class GpuStepLoop:
         self.rec_mask = to(net._rec_mask.astype(np.uint8))
         self.probe_idx = to(net._probe_idx.astype(np.int64))
         self.launches = 0
+
+    def ring_to_host(self) -> np.ndarray:
+        """The device's ring buffer, ``(n_slots, n_chan)`` int64 in units of ``1 / scale``; slot
+        ``step % n_slots`` holds the input that arrives at ``step``."""
+        return self.ring.copy_to_host().reshape(self.n_slots, self.n_chan)
+
+    def ring_from_host(self, ring: np.ndarray) -> None:
+        """Overwrite the device's ring buffer with ``ring`` (as :meth:`ring_to_host` returns it)."""
+        ring = np.ascontiguousarray(ring, dtype=np.int64)
+        if ring.shape != (self.n_slots, self.n_chan):
+            raise ValueError(f"ring of shape {ring.shape}, expected {(self.n_slots, self.n_chan)}")
+        self.ring.copy_to_device(ring.reshape(-1))
 
     @property
     def nbytes_per_synapse(self) -> float:

@@ -496,23 +496,32 @@ class Network:
         self.ou.switch_off()
 
     # ------------------------------------------------------------------ checkpoints
+    @property
+    def backend(self) -> str:
+        """Where the steps run: ``"netdyn"`` (the CPU engine) or ``"gpu"``."""
+        return "gpu" if self._gpu is not None else "netdyn"
+
     def save_state(self, path: str | Path) -> Path:
         """Write the whole mutable state (clock, neurons, ring buffer, plastic synapses, OU
         currents) to ``path`` (``.npz``, written atomically, in an order independent of the
-        number of threads), so that :meth:`load_state` on a network built from the same spec,
-        with any number of threads, continues bit for bit."""
-        if self._gpu is not None:
-            raise ConfigError("backend", "gpu", "checkpoints are written from the CPU engine only (a GPU run keeps "
-                                                "its ring buffer on the device, in fixed point)")
+        number of threads), so that :meth:`load_state` on a network built from the same spec
+        and backend, with any number of threads, continues bit for bit. A GPU network's ring
+        buffer is saved as the device holds it (fixed point, with its scale)."""
         pl, ou = self.plastic, self.ou
         n_slots = self.n_slots
-        arrays = {"step_count": np.int64(self.step_count), "state": self.state[self._state_order],
-                  "refractory": self.refractory,
-                  "ring": self.ring.reshape(n_slots, -1)[:, self._chan_order].reshape(-1), "pl_st": pl.st, "pl_nst": pl.nst,
-                  "pl_act": pl.act, "pl_flag": pl.flag,
+        if self._gpu is not None:
+            ring = {"ring_fixed": self._gpu.ring_to_host()[:, self._chan_order].reshape(-1),
+                    "ring_scale": np.float64(self._gpu.scale)}
+            history = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32))  # the GPU keeps none
+        else:
+            ring = {"ring": self.ring.reshape(n_slots, -1)[:, self._chan_order].reshape(-1)}
+            history = self._history_spikes()
+        arrays = {"step_count": np.int64(self.step_count), "backend": np.array(self.backend),
+                  "state": self.state[self._state_order], "refractory": self.refractory, **ring,
+                  "pl_st": pl.st, "pl_nst": pl.nst, "pl_act": pl.act, "pl_flag": pl.flag,
                   "pl_fifo_step": pl.fifo_step, "pl_fifo_src": pl.fifo_src, "pl_fifo_ctr": pl.fifo_ctr,
                   "ou_state": ou.state, "ou_was_on": ou.was_on,
-                  **dict(zip(("hist_step", "hist_id", "hist_mult"), self._history_spikes())),
+                  **dict(zip(("hist_step", "hist_id", "hist_mult"), history)),
                   "spec": np.frombuffer(json.dumps(self.spec.to_dict(), sort_keys=True).encode(), np.uint8)}
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
@@ -521,24 +530,36 @@ class Network:
         return write_file(path, write)
 
     def load_state(self, path: str | Path) -> "Network":
-        """Restore a state written by :meth:`save_state` (the spec must be the same)."""
-        if self._gpu is not None:
-            raise ConfigError("backend", "gpu", "checkpoints are written from the CPU engine only (a GPU run keeps "
-                                                "its ring buffer on the device, in fixed point)")
+        """Restore a state written by :meth:`save_state` (the spec and the backend must be the
+        same: a CPU ring buffer holds float32 sums, a GPU one fixed-point integers)."""
         with np.load(Path(path)) as f:
             saved = json.loads(bytes(f["spec"]).decode())
             if saved != json.loads(json.dumps(self.spec.to_dict(), sort_keys=True)):
                 raise ConfigError("path", str(path), "the checkpoint was written by a network of another spec")
+            written_by = str(f["backend"]) if "backend" in f else "netdyn"
+            if written_by != self.backend:
+                raise ConfigError("path", str(path), f"the checkpoint was written by a network with "
+                                                     f"backend={written_by!r}; load it into "
+                                                     f"Network(spec, backend={written_by!r}), not into one with "
+                                                     f"backend={self.backend!r}")
             pl, ou = self.plastic, self.ou
             self.state[self._state_order] = f["state"]
-            self.ring.reshape(self.n_slots, -1)[:, self._chan_order] = f["ring"].reshape(self.n_slots, -1)
+            if self._gpu is not None:
+                if float(f["ring_scale"]) != self._gpu.scale:
+                    raise ConfigError("path", str(path), "the checkpoint's fixed-point scale differs from this "
+                                                         "network's (other weights)")
+                ring = np.empty((self._gpu.n_slots, self.layout.n_chan), np.int64)
+                ring[:, self._chan_order] = f["ring_fixed"].reshape(self._gpu.n_slots, -1)
+                self._gpu.ring_from_host(ring)
+            else:
+                self.ring.reshape(self.n_slots, -1)[:, self._chan_order] = f["ring"].reshape(self.n_slots, -1)
             for name, target in (("refractory", self.refractory), ("pl_st", pl.st), ("pl_nst", pl.nst),
                                  ("pl_act", pl.act), ("pl_flag", pl.flag),
                                  ("pl_fifo_step", pl.fifo_step), ("pl_fifo_src", pl.fifo_src),
                                  ("pl_fifo_ctr", pl.fifo_ctr), ("ou_state", ou.state), ("ou_was_on", ou.was_on)):
                 target[...] = f[name]
             self.step_count = int(f["step_count"])
-            if "hist_step" in f:
+            if "hist_step" in f and self._gpu is None:
                 self._set_history(f["hist_step"], f["hist_id"], f["hist_mult"])
         return self
 
@@ -851,7 +872,7 @@ class Network:
             rates = population_rate_traces(self._bin_counts[:n_bins], lay.pop_names, lay.pop_n, self._bin_steps * dt)
         inputs = input_rate_traces(spec, t_stop, self._bin_steps)
         attrs = {"config": json.dumps(spec.to_dict()), "netdyn_version": __version__, "seed": spec.seed,
-                 "backend": "gpu" if self._gpu is not None else "netdyn",
+                 "backend": self.backend,
                  "n_synapses": self.n_synapses, "bytes_per_synapse": self.bytes_per_synapse}
         return SpikingRecording(dt_ms=dt, t_start_ms=0.0, t_stop_ms=t_stop, spikes=spikes, state=state,
                                 population_rates=rates, input_rates=inputs, attrs=attrs)
