@@ -2,6 +2,7 @@
 # What to give the device tool to check and time netdyn's GPU back-end on a lent machine (one
 # NVIDIA H200 or H100, 16 cores; 15 minutes of device time per session, start included).
 #
+#   bash benchmarks/device_run.sh wheels                 HERE, beforehand: download the wheels below into .whl/
 #   bash benchmarks/device_run.sh tests [PYTEST ARGS]    tests/gpu on the device, the slow ones too
 #   bash benchmarks/device_run.sh bench [GPU.PY ARGS]    benchmarks/gpu.py (its docstring says what)
 #
@@ -10,16 +11,9 @@
 # annotated-types, typing-inspection, typing-extensions; netdyn.config), tomli-w
 # (netdyn.config.base), and for the study driver of the tests (results.zarr) zarr, numcodecs,
 # donfig, google-crc32c, dask, partd and locket. They travel as wheels in .whl/ (ignored by git).
-# Beforehand, HERE, in the repository root (versions as installed in .venv):
-#
-#   echo /.whl/ >> .git/info/exclude
-#   for spec in pydantic==2.14.4 pydantic_core==2.50.5 annotated_types==0.8.0 typing_inspection==0.4.5 \
-#               typing_extensions==4.16.0 tomli_w==1.2.0 zarr==3.1.6 numcodecs==0.16.6 donfig==0.8.1.post1 \
-#               google-crc32c==1.9.0 dask==2026.8.0 partd==1.4.2 locket==1.0.0; do
-#     .venv/bin/python -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-#       -d .whl "$spec"
-#   done
+# Beforehand, HERE, in the repository root: `bash benchmarks/device_run.sh wheels` downloads them
+# for CPython 3.12 on manylinux x86_64, at the versions installed in .venv (`make test` makes it),
+# and keeps .whl/ out of git (.git/info/exclude).
 #
 # Then, one call each (the files of a call must be read before the next: each writes its own names):
 #
@@ -39,10 +33,27 @@
 # 2021, Nat. Comput. Sci. 1:136; compare the printed RTF with the paper); the chaos protocol in
 # under a second.
 set -euo pipefail
-OUT="${OUT:-/tmp/gpu_out}"
-mkdir -p "$OUT"
 mode="${1:-bench}"
 shift || true
+case "$mode" in
+  wheels|tests|bench) ;;
+  *) echo "usage: bash benchmarks/device_run.sh wheels|tests|bench [ARGS]" >&2; exit 2 ;;
+esac
+WHEELS="pydantic pydantic_core annotated_types typing_inspection typing_extensions tomli_w zarr numcodecs donfig
+        google-crc32c dask partd locket"
+if [ "$mode" = wheels ]; then
+  grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
+  for name in $WHEELS; do
+    version=$(.venv/bin/python -c "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$name")
+    .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+      -d .whl "$name==$version"
+  done
+  ls .whl
+  exit 0
+fi
+OUT="${OUT:-/tmp/gpu_out}"
+mkdir -p "$OUT"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi -L || true
@@ -52,7 +63,4 @@ case "$mode" in
     python3 -m pytest -q -ra -p no:cacheprovider tests/gpu "$@" 2>&1 | tee "$OUT/gpu_tests.log" ;;
   bench)
     python3 benchmarks/gpu.py --out "$OUT/gpu_benchmark.json" "$@" 2>&1 | tee "$OUT/gpu_benchmark.log" ;;
-  *)
-    echo "usage: bash benchmarks/device_run.sh tests|bench [ARGS]" >&2
-    exit 2 ;;
 esac
