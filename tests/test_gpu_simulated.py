@@ -62,12 +62,16 @@ def _nvvm_loads() -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _nvvm_loads(), reason="NVIDIA's NVVM library is not found by numba")
-def test_every_kernel_compiles_for_the_gpu_with_the_types_it_is_given(simulator_run, monkeypatch):
+def test_every_kernel_compiles_for_the_gpu_with_the_types_it_is_given(simulator_run, monkeypatch, tmp_path):
     """The simulator runs kernels as Python, which accepts code that the CUDA target refuses (a
     NumPy function without a CUDA implementation, a typing conflict): every kernel, with every
     argument signature the engines launched it with above, compiles to PTX for compute
-    capability 9.0 (Hopper). Needs NVIDIA's NVVM library (a CUDA toolkit, or ``pip install
-    nvidia-cuda-nvcc-cu12`` with ``CUDA_HOME`` at its ``nvidia/cuda_nvcc``), not a GPU."""
+    capability 9.0 (Hopper), and where NVIDIA's assembler ``ptxas`` is on the PATH, assembles
+    to Hopper machine code without spilling registers to local memory. Needs NVIDIA's NVVM
+    library (a CUDA toolkit, or ``pip install nvidia-cuda-nvcc-cu12`` with ``CUDA_HOME`` at its
+    ``nvidia/cuda_nvcc``), not a GPU."""
+    import shutil
+
     from numba import cuda
 
     _, launched = simulator_run
@@ -84,6 +88,15 @@ def test_every_kernel_compiles_for_the_gpu_with_the_types_it_is_given(simulator_
         kernel = getattr(importlib.import_module(module), name)
         ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
         assert ".entry" in ptx, (name, signature)
+        if shutil.which("ptxas"):  # relocatable: the grid barrier links the CUDA device runtime at load
+            source = tmp_path / f"{name}.ptx"
+            source.write_text(ptx)
+            run = subprocess.run(["ptxas", "-arch=sm_90", "-c", "-v", str(source), "-o", str(tmp_path / f"{name}.o")],
+                                 capture_output=True, text=True, timeout=300)
+            report = run.stdout + run.stderr
+            assert run.returncode == 0, (name, signature, report[-3000:])
+            spills = [int(n) for n in re.findall(r"(\d+) bytes spill stores", report)]
+            assert spills and not any(spills) and "Used" in report, (name, report[-3000:])
 
 
 @pytest.mark.skipif(_gpu_present(), reason="a GPU is present")
