@@ -283,9 +283,10 @@ def reference_numerics_available() -> bool:
     return {"avx2", "fma"} <= set(flags.split(":", 1)[1].split())
 
 
-def compute(names: list[str]) -> dict[str, dict[str, Any]]:
-    """The summaries of the cases ``names``, computed in a subprocess with
-    :data:`REFERENCE_NUMERICS` (the numerics the digests hold)."""
+def compute(names: list[str]) -> dict[str, Any]:
+    """The summaries of the cases ``names`` (case -> array -> summary), computed in a subprocess
+    with :data:`REFERENCE_NUMERICS` (the numerics the digests hold), and under ``"_blas"`` the
+    subprocess's BLAS build (:func:`blas_build`)."""
     env = {**os.environ, **REFERENCE_NUMERICS}
     run = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--print", *names], env=env,
                          capture_output=True, text=True, cwd=HERE.parents[1])
