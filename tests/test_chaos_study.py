@@ -132,7 +132,9 @@ def _completed_sessions(store: Path) -> int:
 
 
 def test_resume_after_kill_gives_the_same_numbers(tmp_path):
-    args = ["chaos", "--sessions", "5", "--trials", "4", "--gains", "4,13,22", "--duration-ms", "2500",
+    # 8 units: with 5, all five once finished between a poll and the kill on
+    # a loaded 2-core machine
+    args = ["chaos", "--sessions", "8", "--trials", "4", "--gains", "4,13,22", "--duration-ms", "2500",
             "--workers", "1", "--no-progress", "--no-figure"]
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -148,7 +150,7 @@ def test_resume_after_kill_gives_the_same_numbers(tmp_path):
     finally:
         proc.wait()
     done_before = _completed_sessions(killed / "results.zarr")
-    assert 2 <= done_before < 5, "the run must be killed half-way"
+    assert 2 <= done_before < 8, "the run must be killed half-way"
     assert main(args + ["--out", str(killed)]) == 0
     assert main(args + ["--out", str(tmp_path / "whole")]) == 0
     _assert_same(xr.open_zarr(killed / "results.zarr").load(), xr.open_zarr(tmp_path / "whole" / "results.zarr").load())
