@@ -29,7 +29,7 @@ STORED = json.loads(make_golden.DIGESTS.read_text())
 def computed():
     """Every case's summaries, computed once in the reference numerics."""
     if not make_golden.reference_numerics_available():
-        pytest.skip("the digests hold x86-64-v3 numerics (AVX2, FMA), which this CPU cannot compute")
+        pytest.skip(make_golden.UNAVAILABLE)
     return make_golden.compute(sorted(make_golden.CASES))
 
 

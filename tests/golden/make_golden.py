@@ -271,6 +271,8 @@ REFERENCE_NUMERICS = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1
                       "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
 """The environment the digests are computed in (x86-64-v3 numerics; see the module docstring)."""
 
+UNAVAILABLE = "the digests hold x86-64-v3 numerics (AVX2, FMA), which this CPU cannot compute"
+
 
 def reference_numerics_available() -> bool:
     """Whether this CPU runs :data:`REFERENCE_NUMERICS`: x86-64 with AVX2 and FMA."""
@@ -302,7 +304,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({**summaries, "_blas": blas_build()}))
         return 0
     if not reference_numerics_available():
-        print("the digests hold x86-64-v3 numerics (AVX2, FMA): this CPU cannot compute them", file=sys.stderr)
+        print(UNAVAILABLE, file=sys.stderr)
         return 1
     names = argv or list(CASES)
     data = json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {"cases": {}}
