@@ -169,7 +169,10 @@ def test_resume_after_kill_gives_the_same_numbers(tmp_path):
         (["--workers", "-1"], "workers=-1"),
     ],
 )
-def test_bad_input_exits_2_names_the_field_and_writes_nothing(tmp_path, capsys, extra, needle):
+def test_bad_input_exits_2_names_the_field_and_writes_nothing(tmp_path, capsys, monkeypatch, extra, needle):
+    from netdyn.sweep import executors
+
+    monkeypatch.setattr(executors, "DEFAULT_CONNECT_TIMEOUT_S", 1.0)  # the unreachable scheduler's wait
     out = tmp_path / "out"
     code = main(["chaos", "--out", str(out), "--no-progress", "--sessions", "1"] + extra)
     err = capsys.readouterr().err

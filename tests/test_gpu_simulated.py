@@ -29,30 +29,58 @@ def _gpu_present() -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def simulator_run(tmp_path_factory):
-    """tests/gpu (not the slow, GPU-only tests) in numba's CUDA simulator, in a subprocess, with a
-    spy on the kernel launches (tests/gpu/signature_spy.py): ``(completed process, the distinct
-    (module, kernel, argument types) launched)``."""
-    signatures = tmp_path_factory.mktemp("gpu") / "signatures.pkl"
+def _simulate(directory: Path, selection: str):
+    """tests/gpu's tests that ``selection`` (a ``-m`` expression) picks, in numba's CUDA simulator,
+    in a subprocess, with a spy on the kernel launches (tests/gpu/signature_spy.py):
+    ``(completed process, the distinct (module, kernel, argument types) launched)``."""
+    signatures = directory / "signatures.pkl"
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NETDYN_KERNEL_SIGNATURES": str(signatures),
            "PYTHONPATH": os.pathsep.join([str(GPU_TESTS), os.environ.get("PYTHONPATH", "")])}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "signature_spy",
-                          "-m", "not slow", str(GPU_TESTS)], env=env, capture_output=True, text=True, timeout=1800)
+                          "-m", selection, str(GPU_TESTS)], env=env, capture_output=True, text=True, timeout=1800)
     launched = pickle.loads(signatures.read_bytes()) if signatures.exists() else []
     return run, launched
 
 
-def test_gpu_kernels_agree_with_the_cpu_engines_in_the_cuda_simulator(simulator_run):
-    """tests/gpu (rate and spiking engines, both launch modes) in numba's CUDA simulator: every
-    test runs, none is skipped (the slow ones, for a real GPU, are deselected)."""
-    run, _ = simulator_run
+@pytest.fixture(scope="module")
+def simulator_quick(tmp_path_factory):
+    """The default selection: every kernel in both launch modes (not the slow, GPU-only tests,
+    nor the ``simulator_slow`` ones)."""
+    return _simulate(tmp_path_factory.mktemp("gpu"), "not slow and not simulator_slow")
+
+
+@pytest.fixture(scope="module")
+def simulator_run(tmp_path_factory):
+    """All of tests/gpu but the slow, GPU-only tests."""
+    return _simulate(tmp_path_factory.mktemp("gpu"), "not slow")
+
+
+def _all_passed(run, at_least: int) -> None:
     tail = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, tail
     summary = run.stdout.strip().splitlines()[-1]
     passed = re.search(r"(\d+) passed", summary)
-    assert passed and int(passed.group(1)) >= 20, summary
+    assert passed and int(passed.group(1)) >= at_least, summary
     assert "skipped" not in summary and "failed" not in summary and "error" not in summary, summary
+
+
+def test_gpu_kernels_agree_with_the_cpu_engines_in_the_cuda_simulator(simulator_quick):
+    """tests/gpu's default selection in numba's CUDA simulator (the rate and spiking kernels in
+    both launch modes, stored and procedural synapses, the instability errors, the fallback from
+    a failed cooperative launch): every test runs, none is skipped."""
+    run, launched = simulator_quick
+    _all_passed(run, at_least=12)
+    names = {name for _, name, _ in launched}
+    assert {"relax_persistent", "relax_one", "steps_persistent", "step_a", "step_b"} <= names, names
+
+
+@pytest.mark.slow
+def test_every_gpu_test_passes_in_the_cuda_simulator(simulator_run):
+    """All of tests/gpu in the simulator, with the variants the default suite leaves out (other
+    transfer functions and float32, procedural delay windows, a growing spike record,
+    checkpoints, the chaos study and the bench record on the GPU)."""
+    run, _ = simulator_run
+    _all_passed(run, at_least=20)
 
 
 def _nvvm_loads() -> bool:

@@ -126,6 +126,7 @@ MPI_ENV_VARS: tuple[str, ...] = (
     "MV2_COMM_WORLD_SIZE",
 )
 
+#: Seconds :func:`open_executor` waits for a Dask scheduler unless told otherwise.
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 
 #: Seconds to wait for the MPI workers to answer before giving up (spawning may be slow).
@@ -384,7 +385,7 @@ def open_executor(
     use_mpi: bool | None = None,
     *,
     start_method: str | None = None,
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+    connect_timeout: float | None = None,
     n_units: int | None = None,
 ) -> Iterator[Executor]:
     """Open the executor that runs a sweep's work units; shut it down on exit.
@@ -407,7 +408,7 @@ def open_executor(
         ``"fork"``, ``"spawn"`` or ``"forkserver"`` for local processes; default
         :func:`choose_start_method`.
     connect_timeout
-        Seconds to wait for the Dask scheduler.
+        Seconds to wait for the Dask scheduler (default :data:`DEFAULT_CONNECT_TIMEOUT_S`).
     n_units
         Number of units to run, if known: the default number of local (or spawned MPI)
         workers is at most this.
@@ -425,7 +426,8 @@ def open_executor(
     """
     scheduler = check_execution(workers, scheduler, use_mpi)
     if scheduler is not None:
-        with _dask_executor(scheduler, connect_timeout) as executor:
+        timeout = DEFAULT_CONNECT_TIMEOUT_S if connect_timeout is None else connect_timeout
+        with _dask_executor(scheduler, timeout) as executor:
             yield executor
         return
     default_workers = os.cpu_count() or 1

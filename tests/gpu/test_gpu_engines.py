@@ -2,8 +2,10 @@
 
 These tests run where numba's CUDA target has a device: a GPU, or numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``, which runs every GPU thread as a Python thread). The default
-suite runs this module in the simulator, in a subprocess (tests/test_gpu_simulated.py); on a
-machine with a GPU, ``pytest tests/gpu`` runs it on the device.
+suite runs this module in the simulator, in a subprocess (tests/test_gpu_simulated.py), less
+the tests marked ``simulator_slow``, which the slow suite adds (every kernel and launch mode
+is in the default selection; the marked tests are variants and features built on them); on a
+machine with a GPU, ``pytest tests/gpu`` runs it all on the device.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def _rate_case():
 
 @pytest.mark.parametrize("mode,method,phi,dtype", [
     ("persistent", "euler", "tanh", "float64"), ("per_step", "euler", "tanh", "float64"),
-    ("persistent", "exp_euler", "relu", "float64"), ("persistent", "euler", "tanh", "float32"),
+    pytest.param("persistent", "exp_euler", "relu", "float64", marks=pytest.mark.simulator_slow),
+    pytest.param("persistent", "euler", "tanh", "float32", marks=pytest.mark.simulator_slow),
 ])
 def test_rate_gpu_equals_cpu(monkeypatch, mode, method, phi, dtype):
     """Final state, twin distances and samples as the CPU's compiled loop gives them (the
@@ -183,7 +186,8 @@ def test_spiking_gpu_equals_cpu(launch):
     assert cpu_net.memory_estimate.total_bytes - gpu_net.memory_estimate.total_bytes == host_ring
 
 
-@pytest.mark.parametrize("mode,windows", [("persistent", True), ("per_step", False)])
+@pytest.mark.parametrize("mode,windows", [pytest.param("persistent", True, marks=pytest.mark.simulator_slow),
+                                          ("per_step", False)])
 def test_procedural_connectivity_on_the_gpu(monkeypatch, mode, windows):
     """Procedural synapses regenerated on the device are the CPU's (targets, weights, delays),
     also where the CPU cuts the delays into windows (a ring of a few steps): same spikes."""
@@ -209,6 +213,7 @@ def test_procedural_connectivity_on_the_gpu(monkeypatch, mode, windows):
     np.testing.assert_allclose(gpu_net.state, cpu_net.state, rtol=STATE_RTOL, atol=1e-9)
 
 
+@pytest.mark.simulator_slow
 def test_spiking_gpu_grows_its_spike_record(launch):
     """A chunk that records more spikes than the device buffer holds stops, grows it and
     goes on, losing nothing."""
@@ -268,6 +273,7 @@ def test_failed_cooperative_launch_falls_back_to_a_launch_per_step(monkeypatch):
         np.testing.assert_array_equal(gpu_rec.spikes[name].times_ms, cpu_rec.spikes[name].times_ms)
 
 
+@pytest.mark.simulator_slow
 def test_a_gpu_checkpoint_continues_bit_for_bit(tmp_path):
     """save_state keeps the device's ring (the spikes still in flight, in fixed point): a GPU
     network loaded from it continues with the spikes and state of the run that wrote it; a
@@ -308,6 +314,7 @@ def test_spiking_gpu_refuses_what_it_does_not_run():
 
 
 # --------------------------------------------------------------------------- the chaos study
+@pytest.mark.simulator_slow
 def test_chaos_study_on_the_gpu(tmp_path):
     """``backend = "gpu"`` through the study driver: the store holds the GPU's numbers, which
     equal the CPU's to round-off over a short, non-chaotic stretch."""
@@ -380,6 +387,7 @@ def test_coba_statistics_on_the_gpu_within_the_cpu_seed_spread():
             assert abs(value - ref.mean()) <= half_width, (name, k, value, ref)
 
 
+@pytest.mark.simulator_slow
 def test_bench_record_on_the_gpu_has_the_cpu_spikes():
     """``netdyn bench coba --backend gpu``: the record of the GPU run, whose spikes (digest) are the
     CPU's (COBA's weights, 6 and 67 nS, sum exactly in float32)."""
