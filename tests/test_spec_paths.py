@@ -57,6 +57,8 @@ def test_set_field_changes_that_field_only(spec):
     ("a..b", 1, "dotted path"),
     ("currents.c.amplitude_pA", 1, "currents is empty"),
     ("populations.E.name", "Q", "projections.0.source: no such population"),
+    ("populations.E.name", "V1.I", "names must be unique; repeated: ['V1.I']"),
+    ("projections.0.target", "V1.I", "parallel projections); repeated: ['E->V1.I:exc']"),
 ])
 def test_bad_paths_and_values_name_the_path(spec, path, value, needle):
     with pytest.raises(ConfigError) as info:

@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -274,6 +275,12 @@ class RecordSpec(Spec):
     plasticity: tuple[PlasticityProbe, ...] = ()
 
 
+def _repeated(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted (linear: the multi-area model has ~8,600
+    projections)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
+
+
 class NetworkSpec(Spec):
     """A whole spiking network: what :class:`netdyn.engines.spiking.Network` builds.
 
@@ -295,9 +302,9 @@ class NetworkSpec(Spec):
     def _check(self) -> "NetworkSpec":
         pops = {p.name: p for p in self.populations}
         names = [p.name for p in self.populations] + [s.name for s in self.sources]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = _repeated(names)
         if dup:
-            raise ConfigError("populations", dup, "population and source names must be unique")
+            raise ConfigError("populations", dup, f"population and source names must be unique; repeated: {dup}")
         sources = set(names)
 
         def target(field: str, name: str, receptor: str | None) -> Population:
@@ -315,9 +322,10 @@ class NetworkSpec(Spec):
                 raise ConfigError(f"projections.{k}.source", proj.source, f"no such population or source; known: {sorted(sources)}")
             target(f"projections.{k}.target", proj.target, proj.receptor)
             keys.append(proj.key)
-        dup = sorted({n for n in keys if keys.count(n) > 1})
+        dup = _repeated(keys)
         if dup:
-            raise ConfigError("projections", dup, "projection names must be unique (give 'name' to parallel projections)")
+            raise ConfigError("projections", dup,
+                              f"projection names must be unique (give 'name' to parallel projections); repeated: {dup}")
         plastic = [k for k, proj in enumerate(self.projections) if proj.plasticity is not None]
         if len(plastic) > 1:
             raise ConfigError(f"projections.{plastic[1]}.plasticity", self.projections[plastic[1]].key,
