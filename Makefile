@@ -8,6 +8,10 @@ PIP_EXTRAS ?= test
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),+,$(PIP_EXTRAS))
 DEMO_OUT ?= demo-output
+# Worker processes of `make test` (pytest-xdist): 2, the CI machine's cores; 0 runs the suite in
+# one process. Each test file runs whole in one worker (--dist loadfile), so a module's fixtures
+# are computed once.
+TEST_WORKERS ?= 2
 DOCS_STAMP := $(VENV)/.installed-docs
 DOCS_OUT ?= docs/_build/html
 # cache: a notebook is executed again only when its code changed (CI builds from a clean
@@ -29,7 +33,7 @@ demo: $(STAMP)
 	$(VENV)/bin/netdyn chaos --out $(DEMO_OUT) --sessions 2 --trials 5 --workers 2
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 $(DOCS_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,docs]"
