@@ -114,6 +114,16 @@ def test_min_isis_rule():
     assert lvr(times, senders, 3, 0.0, 5.0, R_ms=0.7)[1] == pytest.approx(ref)
 
 
+def test_lvr_of_vanishing_intervals_is_its_limit_without_warnings():
+    """Intervals of 1e-308 and 3e-308 ms: 4 R / (a + b) overflows to inf, the formula's limit
+    (hypothesis found such trains); no floating-point warning escapes."""
+    times = np.array([0.0, 1e-308, 4e-308, 6e-308])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = lvr(times, np.zeros(4, dtype=np.int64), 1, 0.0, 1.0, R_ms=5.0, min_isis=2)
+    assert out[0] == np.inf
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_poisson_cv_close_to_one(seed):
     # For n i.i.d. exponential intervals, the sample CV (ddof 0) has mean 1 - 1.5/n + O(n^-2)

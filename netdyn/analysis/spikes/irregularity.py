@@ -69,9 +69,11 @@ def _lvr_values(s: Spikes, R: float) -> tuple[np.ndarray, np.ndarray]:
     n = np.bincount(owner, minlength=s.n_neurons)
     pair = owner[1:] == owner[:-1]
     a, b, who = isi[:-1][pair], isi[1:][pair], owner[1:][pair]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # a / t and b / t never overflow (a b or t^2 could); 4 R / t is inf for intervals below
+    # ~1e-308 R, the formula's limit there; 0 / 0 (coincident spikes) is NaN
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         t = a + b
-        term = (1.0 - 4.0 * (a / t) * (b / t)) * (1.0 + 4.0 * R / t)  # no overflow of a b or t^2
+        term = (1.0 - 4.0 * (a / t) * (b / t)) * (1.0 + 4.0 * R / t)
         out = 3.0 * np.bincount(who, term, minlength=s.n_neurons) / (n - 1)
     out[n < 2] = np.nan
     return out, n
