@@ -64,3 +64,10 @@ def test_bad_paths_and_values_name_the_path(spec, path, value, needle):
     with pytest.raises(ConfigError) as info:
         set_field(spec, path, value)
     assert info.value.field == path and needle in str(info.value), str(info.value)
+
+
+def test_repeated_receptor_names_are_named(spec):
+    receptors = [{"name": "exc", "tau_ms": 5.0, "e_rev_mV": 0.0}, {"name": "exc", "tau_ms": 10.0, "e_rev_mV": -80.0}]
+    with pytest.raises(ConfigError, match=r"receptor names must be unique; repeated: \['exc'\]") as info:
+        set_field(spec, "populations.E.receptors", receptors)
+    assert info.value.field == "populations.E.receptors"

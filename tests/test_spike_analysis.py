@@ -115,8 +115,8 @@ def test_min_isis_rule():
 
 
 def test_lvr_of_vanishing_intervals_is_its_limit_without_warnings():
-    """Intervals of 1e-308 and 3e-308 ms: 4 R / (a + b) overflows to inf, the formula's limit
-    (hypothesis found such trains); no floating-point warning escapes."""
+    """Intervals of 1, 3 and 2 x 1e-308 ms: for the first pair 4 R / (a + b) overflows to inf,
+    the formula's limit (hypothesis found such trains); no floating-point warning escapes."""
     times = np.array([0.0, 1e-308, 4e-308, 6e-308])
     with warnings.catch_warnings():
         warnings.simplefilter("error")

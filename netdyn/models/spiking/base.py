@@ -44,6 +44,7 @@ It returns the number of spikes, or ``-(i + 1)`` if neuron ``i`` reached a non-f
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -91,6 +92,12 @@ class Receptor(Spec):
     e_rev_mV: float | None = None
 
 
+def repeated_names(names: list[str]) -> list[str]:
+    """The names that occur more than once in ``names``, sorted (linear in their number: the
+    multi-area model has ~8,600 projections)."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
+
+
 @dataclass(frozen=True)
 class StateVar:
     """A state variable: its name (with unit suffix) and its unit."""
@@ -125,8 +132,9 @@ class NeuronModel:
         """Default receptors if none are given; check names and reversal potentials."""
         receptors = tuple(receptors) or cls.default_receptors
         names = [r.name for r in receptors]
-        if len(set(names)) != len(names):
-            raise ConfigError(field, names, "receptor names must be unique")
+        dup = repeated_names(names)
+        if dup:
+            raise ConfigError(field, names, f"receptor names must be unique; repeated: {dup}")
         for k, r in enumerate(receptors):
             if not (np.isfinite(r.tau_ms) and r.tau_ms > 0):
                 raise ConfigError(f"{field}.{k}.tau_ms", r.tau_ms, "must be a finite number > 0")

@@ -21,7 +21,6 @@ Example
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -30,7 +29,7 @@ from netdyn.config.base import Spec
 from netdyn.connectivity.distributions import Distribution, as_distribution
 from netdyn.connectivity.rules import ConnectionRule
 from netdyn.errors import ConfigError
-from netdyn.models.spiking.base import NeuronModel, Receptor, get_model
+from netdyn.models.spiking.base import NeuronModel, Receptor, get_model, repeated_names
 from netdyn.models.spiking.plasticity.base import PlasticityRule, get_rule
 from netdyn.models.spiking.waveforms import RateWaveform, as_waveform
 
@@ -275,12 +274,6 @@ class RecordSpec(Spec):
     plasticity: tuple[PlasticityProbe, ...] = ()
 
 
-def _repeated(names: list[str]) -> list[str]:
-    """The names that occur more than once, sorted (linear: the multi-area model has ~8,600
-    projections)."""
-    return sorted(name for name, count in Counter(names).items() if count > 1)
-
-
 class NetworkSpec(Spec):
     """A whole spiking network: what :class:`netdyn.engines.spiking.Network` builds.
 
@@ -302,7 +295,7 @@ class NetworkSpec(Spec):
     def _check(self) -> "NetworkSpec":
         pops = {p.name: p for p in self.populations}
         names = [p.name for p in self.populations] + [s.name for s in self.sources]
-        dup = _repeated(names)
+        dup = repeated_names(names)
         if dup:
             raise ConfigError("populations", dup, f"population and source names must be unique; repeated: {dup}")
         sources = set(names)
@@ -322,7 +315,7 @@ class NetworkSpec(Spec):
                 raise ConfigError(f"projections.{k}.source", proj.source, f"no such population or source; known: {sorted(sources)}")
             target(f"projections.{k}.target", proj.target, proj.receptor)
             keys.append(proj.key)
-        dup = _repeated(keys)
+        dup = repeated_names(keys)
         if dup:
             raise ConfigError("projections", dup,
                               f"projection names must be unique (give 'name' to parallel projections); repeated: {dup}")
