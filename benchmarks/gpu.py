@@ -1,9 +1,10 @@
 """Benchmark of the GPU back-end (numba-cuda) against the CPU engine, side by side in one process.
 
-Meant to be run on a lent machine (one NVIDIA H200, 16 CPU cores) in two calls of at most ~9
-minutes each: the default cases (coba, microcircuit, chaos; about 6 minutes of wall time), then
-``--cases multiarea`` on its own (see ``benchmarks/device_run.sh``). Every row is measured in this
-run, GPU and CPU alike:
+Meant to be run on a lent machine (one NVIDIA H200, 16 CPU cores) as the first stage of
+``benchmarks/device_run.sh all``: one call, within a budget. Every GPU row runs before the first
+CPU row, so a run cut short keeps the GPU's numbers; ``--deadline-s`` starts no row after that
+many seconds, and the JSON is rewritten after every row. Every row is measured in this run, GPU
+and CPU alike:
 
 * COBA (Vogels & Abbott 2005, lif_cond_exp) of ``--coba-neurons`` (100,000) neurons for
   ``--coba-ms`` (1 s) of biological time (fixed indegrees 64 E + 16 I above 20k neurons, as in
@@ -17,7 +18,7 @@ run, GPU and CPU alike:
   ``integrate(..., backend="gpu")`` against ``backend="numba", threads=--threads``; the
   Lyapunov exponents (per gain >= chaos_min_gain, mean over sessions) of both back-ends are
   printed next to each other so they can be compared.
-* ``multiarea`` (not in the default ``--cases``; a call of its own): the multi-area model of
+* ``multiarea`` (not in the default ``--cases``; an H200's memory): the multi-area model of
   macaque cortex (Schmidt et al. 2018; preset "ground", ``--mam-scale`` 1.0: all 32 areas, 4.13
   million neurons) with procedural connectivity (synapses regenerated per spike, none stored):
   ``Network(spec, backend="gpu", connectivity="procedural")`` for ``--mam-ms`` (200 ms) against
@@ -41,9 +42,9 @@ a second.
 Without a GPU (``cuda_or_error`` raises ConfigError) the script prints why and exits 0, running
 nothing. ``NUMBA_ENABLE_CUDASIM=1 ... --quick`` smoke-tests it in numba's CUDA simulator.
 
-Run: ``python benchmarks/gpu.py [--cases coba,microcircuit,chaos] [--threads 16] [--skip-cpu]
-[--quick] [--out gpu_benchmark.json]``; ``python benchmarks/gpu.py --cases multiarea [--mam-scale 1]
-[--mam-ms 200] [--mam-cpu-ms 20]``.
+Run: ``python benchmarks/gpu.py [--cases microcircuit,chaos,coba,multiarea] [--threads 16]
+[--skip-cpu] [--quick] [--deadline-s S] [--out gpu_benchmark.json] [--mam-scale 1] [--mam-ms 200]
+[--mam-cpu-ms 20]``; the rows run in the order of ``--cases``, the GPU's first.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ import numpy as np  # noqa: E402
 from spiking import fmt  # noqa: E402  (benchmarks/spiking.py)
 
 CASES = ("coba", "microcircuit", "chaos", "multiarea")
-DEFAULT_CASES = ("coba", "microcircuit", "chaos")  # multiarea: a call of its own (~9 min budget per call)
+DEFAULT_CASES = ("microcircuit", "chaos", "coba")  # the goals first; multiarea on request (an H200's memory)
 MAM_SIM_SCALE = 3e-4  # --quick multiarea in the CUDA simulator: ~1,100 neurons, 218 populations
 
 
@@ -194,7 +195,7 @@ def run_chaos(config, backend: str, threads: int) -> dict:
 
 
 def print_exponents(rows: list[dict]) -> None:
-    chaos = [r for r in rows if r["case"] == "chaos" and "error" not in r]
+    chaos = [r for r in rows if r["case"] == "chaos" and measured(r)]
     if not chaos:
         return
     gains = list(chaos[0]["exponent_mean_per_s"])
@@ -210,7 +211,7 @@ def print_exponents(rows: list[dict]) -> None:
 
 
 def print_spike_comparison(rows: list[dict], case: str) -> None:
-    same = [r for r in rows if r["case"] == case and "error" not in r]
+    same = [r for r in rows if r["case"] == case and measured(r)]
     if len(same) != 2:
         return
     gpu, cpu = same
@@ -227,10 +228,11 @@ def print_spike_comparison(rows: list[dict], case: str) -> None:
 def print_table(rows: list[dict]) -> None:
     say("\n| case | size | back-end | build s | run s | bio s | RTF | spikes | rate Hz | GPU speed-up |")
     say("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    gpu_run = {r["case"]: r["run_s"] for r in rows if r["backend"] == "gpu" and "error" not in r}
+    gpu_run = {r["case"]: r["run_s"] for r in rows if r["backend"] == "gpu" and measured(r)}
     for r in rows:
-        if "error" in r:
-            say(f"| {r['case']} | {r.get('size', '')} | {r['backend']} | error: {r['error']} |||||||")
+        if not measured(r):
+            what = f"error: {r['error']}" if "error" in r else f"skipped: {r['skipped']}"
+            say(f"| {r['case']} | {r.get('size', '')} | {r['backend']} | {what} |||||||")
             continue
         speedup = r["run_s"] / gpu_run[r["case"]] if r["backend"] != "gpu" and r["case"] in gpu_run else None
         spiking = r["case"] != "chaos"
@@ -239,7 +241,21 @@ def print_table(rows: list[dict]) -> None:
             f"{fmt(r.get('spikes'), ',d')} | {fmt(r.get('rate_hz'), '.2f')} | {fmt(speedup, '.2f')} |")
 
 
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a run killed at any point leaves the
+    last complete version (the device tool returns what is under $OUT even after a timeout)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    tmp.replace(path)
+
+
+def measured(row: dict) -> bool:
+    return "error" not in row and "skipped" not in row
+
+
 def main(argv: list[str] | None = None) -> int:
+    t_start = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
                         help="subset of " + ",".join(CASES) + " (default: " + ",".join(DEFAULT_CASES) + ")")
@@ -256,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mam-cpu-ms", type=float, default=20.0, help="multi-area biological time on the CPU")
     parser.add_argument("--mam-warmup-ms", type=float, default=5.0, help="untimed multi-area run first")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default="gpu_benchmark.json", help="results as JSON")
+    parser.add_argument("--deadline-s", type=float, default=None,
+                        help="start no row after this many seconds from the start (a row already running "
+                        "finishes); the rows not started are listed as skipped")
+    parser.add_argument("--out", default="gpu_benchmark.json", help="results as JSON (rewritten after every row)")
     args = parser.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c]
     unknown = set(cases) - set(CASES)
@@ -289,78 +308,86 @@ def main(argv: list[str] | None = None) -> int:
         args.mam_scale, args.mam_ms, args.mam_cpu_ms = (MAM_SIM_SCALE, 3.0, 3.0) if sim else (0.001, 5.0, 5.0)
         args.mam_warmup_ms = 1.0
     backends = [("gpu", 1)] + ([] if args.skip_cpu else [("netdyn", args.threads)])
-    rows: list[dict] = []
-
-    def guarded(case: str, size, fn, backend: str, threads: int) -> None:
-        try:
-            row = fn()
-        except Exception as exc:  # one failing row must not lose the others
-            label = "gpu" if backend == "gpu" else f"cpu[{threads} thr]"
-            say(f"[{case}] {label}: FAILED: {type(exc).__name__}: {exc}")
-            row = {"case": case, "backend": label, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-        row["size"] = size
-        rows.append(row)
-        gc.collect()
-
-    t_start = time.perf_counter()
+    jobs = []  # (case, size, backend, threads, run): every GPU row first, so a cut run keeps them
     if "coba" in cases:
         from netdyn.studies.coba import coba_spec
 
         wiring = "fixed_indegree" if args.coba_neurons > 20000 else "bernoulli"
-        make = lambda: coba_spec(args.coba_neurons, seed=args.seed, wiring=wiring, record_spikes=True)  # noqa: E731
+        make_coba = lambda: coba_spec(args.coba_neurons, seed=args.seed, wiring=wiring, record_spikes=True)  # noqa: E731
         for backend, thr in backends:
-            guarded("coba", f"N={args.coba_neurons} {wiring}",
-                    lambda: run_spiking("coba", make, backend, thr, args.warmup_ms, args.coba_ms), backend, thr)
-        print_spike_comparison(rows, "coba")
+            jobs.append(("coba", f"N={args.coba_neurons} {wiring}", backend, thr,
+                         lambda backend=backend, thr=thr: run_spiking("coba", make_coba, backend, thr, args.warmup_ms,
+                                                                      args.coba_ms)))
     if "microcircuit" in cases:
         from netdyn.studies.microcircuit import microcircuit_spec
 
-        make = lambda: microcircuit_spec(args.mc_scale, seed=args.seed, record_spikes=True)  # noqa: E731
+        make_mc = lambda: microcircuit_spec(args.mc_scale, seed=args.seed, record_spikes=True)  # noqa: E731
         for backend, thr in backends:
-            guarded("microcircuit", f"k={args.mc_scale:g}",
-                    lambda: run_spiking("microcircuit", make, backend, thr, args.warmup_ms, args.mc_ms), backend, thr)
-        print_spike_comparison(rows, "microcircuit")
+            jobs.append(("microcircuit", f"k={args.mc_scale:g}", backend, thr,
+                         lambda backend=backend, thr=thr: run_spiking("microcircuit", make_mc, backend, thr,
+                                                                      args.warmup_ms, args.mc_ms)))
     if "chaos" in cases:
         config = chaos_config(args.quick, sim, args.threads)
         size = f"{config.sessions}x{len(config.gains)}x{config.trials}x2, {config.n_steps} steps"
         for backend, thr in backends:
-            b = "gpu" if backend == "gpu" else "numba"
-            guarded("chaos", size, lambda: run_chaos(config, b, thr), backend, thr)
-        print_exponents(rows)
+            jobs.append(("chaos", size, backend, thr,
+                         lambda backend=backend, thr=thr: run_chaos(config, "gpu" if backend == "gpu" else "numba",
+                                                                    thr)))
     if "multiarea" in cases:
         from netdyn.config.multiarea import MultiAreaModelConfig
         from netdyn.studies.multiarea import model_parameters, multiarea_spec
 
         t0 = time.perf_counter()
         par = model_parameters(MultiAreaModelConfig(preset="ground", scale=args.mam_scale))
-        make = lambda: multiarea_spec(par, seed=args.seed, record_spikes=True)  # noqa: E731
+        make_mam = lambda: multiarea_spec(par, seed=args.seed, record_spikes=True)  # noqa: E731
         say(f"[multiarea] model numbers at scale {args.mam_scale:g}: {int(par['n_neurons'].sum()):,d} neurons "
             f"({time.perf_counter() - t0:.1f} s)")
         for backend, thr in backends:
             ms = args.mam_ms if backend == "gpu" else args.mam_cpu_ms
-            guarded("multiarea", f"scale={args.mam_scale:g} procedural",
-                    lambda: run_spiking("multiarea", make, backend, thr, args.mam_warmup_ms, ms,
-                                        connectivity="procedural"), backend, thr)
-        del par
-
+            jobs.append(("multiarea", f"scale={args.mam_scale:g} procedural", backend, thr,
+                         lambda backend=backend, thr=thr, ms=ms: run_spiking("multiarea", make_mam, backend, thr,
+                                                                             args.mam_warmup_ms, ms,
+                                                                             connectivity="procedural")))
+    jobs.sort(key=lambda job: (job[2] != "gpu", cases.index(job[0])))
+    out = Path(args.out)
+    rows: list[dict] = []
+    for case, size, backend, thr, fn in jobs:
+        label = "gpu" if backend == "gpu" else f"cpu[{thr} thr]"
+        elapsed = time.perf_counter() - t_start
+        if args.deadline_s is not None and elapsed >= args.deadline_s:
+            say(f"[{case}] {label}: skipped, {elapsed:.0f} s of the --deadline-s {args.deadline_s:g} have passed")
+            row = {"case": case, "backend": label, "skipped": f"deadline ({elapsed:.0f} s >= {args.deadline_s:g} s)"}
+        else:
+            try:
+                row = fn()
+            except Exception as exc:  # one failing row must not lose the others
+                say(f"[{case}] {label}: FAILED: {type(exc).__name__}: {exc}")
+                row = {"case": case, "backend": label, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        row["size"] = size
+        rows.append(row)
+        write_json(out, {"info": info, "rows": rows, "goals": [], "complete": False})
+        gc.collect()
+    for case in ("coba", "microcircuit"):
+        print_spike_comparison(rows, case)
+    print_exponents(rows)
     print_table(rows)
     goals = []
     for r in rows:
-        if r["backend"] == "gpu" and "error" not in r and r["case"] == "microcircuit":
+        if r["backend"] != "gpu" or not measured(r):
+            continue
+        if r["case"] == "microcircuit":
             goals.append(f"microcircuit {r['size']} on the GPU: RTF {r['rtf']:.3f} (goal < 1, faster than real time; "
                          f"GeNN/V100: RTF ~0.5): {'met' if r['rtf'] < 1 else 'NOT met'}")
-        if r["backend"] == "gpu" and "error" not in r and r["case"] == "multiarea":
+        if r["case"] == "multiarea":
             goals.append(f"multiarea {r['size']} on the GPU: RTF {r['rtf']:.3f} (goal: below GeNN's published "
                          "single-GPU RTF, Knight & Nowotny 2021, Nat. Comput. Sci. 1:136; compare by hand)")
-        if r["backend"] == "gpu" and "error" not in r and r["case"] == "chaos":
+        if r["case"] == "chaos":
             goals.append(f"chaos protocol on the GPU: {r['run_s']:.3f} s (goal < 1 s): "
                          f"{'met' if r['run_s'] < 1 else 'NOT met'}")
     for line in goals:
         say(line)
     say(f"total wall time {time.perf_counter() - t_start:.1f} s")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"info": info, "rows": rows, "goals": goals}, indent=1, default=str))
+    write_json(out, {"info": info, "rows": rows, "goals": goals, "complete": True})
     say(f"wrote {out}")
     return 0
 

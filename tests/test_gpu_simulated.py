@@ -4,6 +4,7 @@ one clear error when no GPU is there."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pickle
 import re
@@ -156,3 +157,38 @@ def test_chaos_cli_without_gpu_exits_2_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "invalid backend='gpu': no CUDA GPU" in err and err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == []
+
+
+def _gpu_benchmark(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """benchmarks/gpu.py --quick in numba's CUDA simulator: (the process, its JSON)."""
+    out = tmp_path / "gpu_benchmark.json"
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    script = Path(__file__).parents[1] / "benchmarks" / "gpu.py"
+    run = subprocess.run([sys.executable, str(script), "--quick", "--threads", "2", "--out", str(out), *args],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run, json.loads(out.read_text())
+
+
+def test_gpu_benchmark_past_its_deadline_starts_no_row(tmp_path):
+    run, data = _gpu_benchmark(tmp_path, "--cases", "coba,chaos", "--deadline-s", "0")
+    assert data["complete"] and data["goals"] == []
+    # every GPU row before the CPU's, in the order of --cases; none of them ran
+    assert [(r["case"], r["backend"]) for r in data["rows"]] == [
+        ("coba", "gpu"), ("chaos", "gpu"), ("coba", "cpu[2 thr]"), ("chaos", "cpu[2 thr]")]
+    assert all(r["skipped"].startswith("deadline") and "run_s" not in r for r in data["rows"])
+    assert "| coba | N=100 bernoulli | gpu | skipped: deadline" in run.stdout
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_quick_run_has_the_same_spikes_on_both_backends(tmp_path):
+    run, data = _gpu_benchmark(tmp_path)
+    rows = {(r["case"], r["backend"]): r for r in data["rows"]}
+    assert [r["backend"] for r in data["rows"]] == ["gpu"] * 3 + ["cpu[2 thr]"] * 3
+    assert data["complete"] and not any("error" in r or "skipped" in r for r in data["rows"])
+    for case in ("microcircuit", "coba"):
+        gpu, cpu = rows[case, "gpu"], rows[case, "cpu[2 thr]"]
+        assert gpu["spikes"] > 0 and {p: v["spikes"] for p, v in gpu["populations"].items()} == {
+            p: v["spikes"] for p, v in cpu["populations"].items()}
+    assert rows["chaos", "gpu"]["trajectories"] == rows["chaos", "cpu[2 thr]"]["trajectories"] == 4
+    assert any(line.startswith("microcircuit k=0.002 on the GPU: RTF") for line in data["goals"])
