@@ -251,6 +251,7 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def measured(row: dict) -> bool:
+    """Whether ``row`` holds a measurement (neither failed nor skipped)."""
     return "error" not in row and "skipped" not in row
 
 
