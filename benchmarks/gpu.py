@@ -73,6 +73,11 @@ def say(*parts) -> None:
     print(*parts, flush=True)
 
 
+def backend_label(backend: str, threads: int) -> str:
+    """The row's back-end as the table and the JSON name it: ``gpu`` or ``cpu[N thr]``."""
+    return "gpu" if backend == "gpu" else f"cpu[{threads} thr]"
+
+
 def spike_summary(net, t_start_ms: float, t_stop_ms: float) -> dict:
     """Spikes in [t_start_ms, t_stop_ms) and mean rate (Hz) per population and overall."""
     rec = net.recording()
@@ -93,7 +98,7 @@ def run_spiking(case: str, make_spec, backend: str, threads: int, warmup_ms: flo
     """Build, warm up, time one run of ``duration_ms``; the network is freed before returning."""
     from netdyn.engines.spiking.network import Network
 
-    label = "gpu" if backend == "gpu" else f"cpu[{threads} thr]"
+    label = backend_label(backend, threads)
     say(f"[{case}] {label}: building ...")
     t0 = time.perf_counter()
     kwargs = {"backend": backend} if backend == "gpu" else {"backend": backend, "threads": threads}
@@ -175,7 +180,7 @@ def simulate_chaos(config, backend: str, threads: int) -> tuple[float, float, di
 
 
 def run_chaos(config, backend: str, threads: int) -> dict:
-    label = "gpu" if backend == "gpu" else f"cpu[{threads} thr]"
+    label = backend_label(backend, threads)
     warm = config.model_copy(update={"sessions": 1, "duration_ms": 10 * config.dt_ms})
     say(f"[chaos] {label}: warm-up (compile) ...")
     t0 = time.perf_counter()
@@ -353,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     rows: list[dict] = []
     for case, size, backend, thr, fn in jobs:
-        label = "gpu" if backend == "gpu" else f"cpu[{thr} thr]"
+        label = backend_label(backend, thr)
         elapsed = time.perf_counter() - t_start
         if args.deadline_s is not None and elapsed >= args.deadline_s:
             say(f"[{case}] {label}: skipped, {elapsed:.0f} s of the --deadline-s {args.deadline_s:g} have passed")
