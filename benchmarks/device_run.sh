@@ -21,7 +21,8 @@
 #
 #   run(command="bash benchmarks/device_run.sh all", carry=[".whl"], timeout_s=570, kind="nvidia-h200")
 #
-# `all` spends at most BUDGET_S (540) seconds, in this order, each stage cut by `timeout` so a
+# `all` first writes preflight.log (the GPU, the numba versions, where numba finds the CUDA
+# libraries), then spends at most BUDGET_S (540) seconds, in this order, each stage cut by `timeout` so a
 # hang costs only its own share, and every log and result lands in $OUT as it is written:
 #   1. benchmarks/gpu.py --cases microcircuit,chaos,coba,multiarea: every GPU row, then every CPU
 #      row (16 threads); no row starts after 45 % of the budget, the stage ends at 60 %
@@ -62,10 +63,19 @@ if [ "$mode" = wheels ]; then
 fi
 OUT="${OUT:-/tmp/gpu_out}"
 mkdir -p "$OUT"
-[ -n "${SKIP_WHEELS:-}" ] || python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=/tmp/numba_cache
-nvidia-smi -L || true
-python3 -c "import numba, numba.cuda; print('numba', numba.__version__); print(numba.cuda.get_current_device())" || true
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=/tmp/numba_cache
+if [ -z "${SKIP_WHEELS:-}" ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  PYTHONPATH=/tmp/site:$PYTHONPATH
+fi
+# what the run stands on, in $OUT/preflight.log (stdout keeps only the run's tail): the GPU, the
+# numba and numba-cuda versions, and where numba finds the CUDA libraries, among them the device
+# runtime libcudadevrt.a that the cooperative (grid-barrier) kernels are linked with at load
+{ nvidia-smi -L || true
+  python3 -m pip list 2>/dev/null | grep -i -E '^(numba|numba-cuda|numpy|llvmlite|cuda-bindings) ' || true
+  python3 -c "import numba, numba.cuda; print('numba', numba.__version__); print(numba.cuda.get_current_device())" || true
+  python3 -c "from numba.cuda.cudadrv import libs; libs.test()" || true
+} 2>&1 | tee "$OUT/preflight.log"
 case "$mode" in
   all)
     budget="${BUDGET_S:-540}"
