@@ -22,8 +22,9 @@
 #   run(command="bash benchmarks/device_run.sh all", carry=[".whl"], timeout_s=570, kind="nvidia-h200")
 #
 # `all` first writes preflight.log (the GPU, the numba versions, where numba finds the CUDA
-# libraries), then spends at most BUDGET_S (540) seconds, in this order, each stage cut by `timeout` so a
-# hang costs only its own share, and every log and result lands in $OUT as it is written:
+# libraries), then spends at most BUDGET_S (540) seconds, in this order, each stage cut by
+# `timeout` so a hang costs only its own share, and every log and result lands in $OUT as it is
+# written:
 #   1. benchmarks/gpu.py --cases microcircuit,chaos,coba,multiarea: every GPU row, then every CPU
 #      row (16 threads); no row starts after 45 % of the budget, the stage ends at 60 %
 #      (bench.log, gpu_benchmark.json, rewritten after every row);

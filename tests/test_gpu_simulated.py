@@ -94,9 +94,10 @@ def _nvjitlink_links() -> bool:
     numba-cuda loads every kernel with)."""
     try:
         from cuda.core import Linker
-    except ImportError:
+
+        return "nvjitlink" in str(Linker.which_backend()).lower()
+    except (ImportError, AttributeError):  # no cuda.core, or one older than which_backend
         return False
-    return "nvjitlink" in str(Linker.which_backend()).lower()
 
 
 def _link_for_hopper(ptx: str, name: str, workdir: Path) -> str | None:
